@@ -1,0 +1,151 @@
+//! The application: its shared state and the HTTP server around it.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use tracing_actix_web::TracingLogger;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Settings;
+use crate::db::{self, DbConn, DbPool};
+use crate::http::problem::{ApiError, ErrorCode};
+use crate::http::{self, context, fallback::RouteTable, logging::RedactingRootSpan};
+
+/// What every handler may reach: the database pool and the settings.
+pub struct AppState {
+    pub pool: DbPool,
+    pub settings: Arc<Settings>,
+}
+
+impl AppState {
+    /// Runs database work on the blocking thread pool, never on an async worker.
+    pub async fn db<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get().map_err(|e| {
+                tracing::warn!(error = %e, "no database connection");
+                ApiError::new(ErrorCode::ServiceUnavailable)
+            })?;
+            work(&mut conn)
+        })
+        .await?
+    }
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Connects to the database (failing fast), migrates it, and binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let target = settings.database.clone();
+        let pool_size = settings.database_pool_size;
+        let pool = tokio::task::spawn_blocking(move || db::connect_and_migrate(&target, pool_size)).await??;
+        Self::build_with_pool(settings, pool)
+    }
+
+    pub fn build_with_pool(settings: Settings, pool: DbPool) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(settings.bind_addr)
+            .with_context(|| format!("cannot listen on BIND_ADDR {}", settings.bind_addr))?;
+        let port = listener.local_addr()?.port();
+        let server = serve(listener, settings, pool)?;
+        Ok(Application { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped through [`Application::handle`].
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    /// Serves until SIGTERM or SIGINT, then finishes the requests in flight.
+    ///
+    /// The signal handlers are installed before this returns a future, so a signal that
+    /// arrives right after start-up is never the default (killing) action.
+    pub fn run_until_signalled(self) -> std::io::Result<impl Future<Output = std::io::Result<()>>> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let handle = self.server.handle();
+        actix_web::rt::spawn(async move {
+            let name = tokio::select! {
+                _ = terminate.recv() => "SIGTERM",
+                _ = interrupt.recv() => "SIGINT",
+            };
+            tracing::info!("{name} received: finishing requests in flight, then stopping");
+            handle.stop(true).await;
+        });
+        Ok(self.server)
+    }
+}
+
+/// Requests in flight get this long to finish after SIGTERM/SIGINT.
+const SHUTDOWN_GRACE_SECS: u64 = 30;
+
+fn serve(listener: TcpListener, settings: Settings, pool: DbPool) -> anyhow::Result<Server> {
+    let document = http::openapi_document();
+    let routes = web::Data::new(Arc::new(RouteTable::from_openapi(&document)));
+    let max_body_bytes = settings.max_body_bytes;
+    let cors_origins = settings.cors_origins.clone();
+    let state = web::Data::new(AppState {
+        pool,
+        settings: Arc::new(settings),
+    });
+
+    let server = HttpServer::new(move || {
+        let document = document.clone();
+        App::new()
+            .wrap_fn(context::with_request_context)
+            .wrap(cors(&cors_origins))
+            .wrap(TracingLogger::<RedactingRootSpan>::new())
+            .app_data(state.clone())
+            .app_data(routes.clone())
+            .configure(|config| {
+                http::configure_extractors(config, max_body_bytes);
+                http::register_routes(&mut utoipa_actix_web::service_config::ServiceConfig::new(config));
+                config
+                    .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/openapi.json", document))
+                    .route("/swagger-ui", web::get().to(http::redirect_to_swagger_ui));
+            })
+            .default_service(web::to(http::fallback::no_route))
+    })
+    .shutdown_timeout(SHUTDOWN_GRACE_SECS)
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// Browsers may call the API only from the configured frontend origins (none by default).
+fn cors(origins: &[String]) -> Cors {
+    origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            "Authorization",
+            "Content-Type",
+            "Accept-Language",
+            "If-Match",
+            "Idempotency-Key",
+        ])
+        .expose_headers(["ETag", "Location", "Retry-After", "X-Request-Id"])
+        .max_age(3600)
+}

@@ -1,0 +1,126 @@
+//! The command line: `serve` (the default), `migrate` and `openapi`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::app::Application;
+use crate::config::Settings;
+use crate::{db, http, telemetry};
+
+const ENVIRONMENT_HELP: &str = "\
+Configuration (environment variables, or a .env file in the working folder):
+  DATABASE_URL      sqlite://data/mijnkwh.sqlite (default) or postgres://USER@HOST:5432/DB
+  BIND_ADDR         where HTTP listens (default 127.0.0.1:8080)
+  PUBLIC_BASE_URL   base of links in emails (default http://127.0.0.1:8080)
+  JWT_SECRET        signing key, at least 32 characters; required on PostgreSQL
+  MAIL_TRANSPORT    file (default: .eml files in MAIL_DIR, default data/mail) or smtp (SMTP_URL)
+  SMTP_URL          smtp://127.0.0.1:1025, smtps://user:pass@host:465, smtp://user:pass@host:587?tls=required
+  MAIL_FROM         sender (default \"Mijn KWH <noreply@localhost>\")
+  KWH_ADMIN_EMAIL, KWH_ADMIN_PASSWORD   the first kwh_admin, created on first start
+  CORS_ORIGINS      comma-separated frontend origins allowed to call the API from a browser
+  RUST_LOG          log filter (default info)
+
+Swagger UI is served at http://BIND_ADDR/swagger-ui/ once the service runs.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mijnkwh",
+    version,
+    about = "Mijn KWH user management (Gebruikersbeheer) API",
+    long_about = "Mijn KWH user management (Gebruikersbeheer) API.\n\n\
+Without a command it serves HTTP on the embedded SQLite database under ./data, writing emails as \
+files under ./data/mail. Set DATABASE_URL to a postgres:// URL for production.",
+    after_help = ENVIRONMENT_HELP
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the HTTP API (the default). Migrates the database first.
+    Serve,
+    /// Apply the pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document (JSON) to standard output.
+    Openapi,
+}
+
+/// Parses the command line, runs the command and turns failures into one clear line.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Openapi) = cli.command {
+        return print_openapi();
+    }
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&settings.log_filter);
+    let outcome = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings),
+        Command::Migrate => migrate(&settings),
+        Command::Openapi => unreachable!("handled before reading the settings"),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_openapi() -> ExitCode {
+    match http::openapi_document().to_pretty_json() {
+        Ok(json) => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: cannot render the OpenAPI document: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let mut conn = db::open_connection(&settings.database)
+        .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", settings.database.redacted()))?;
+    let applied = db::run_migrations(&mut conn)?;
+    if applied.is_empty() {
+        println!("The database is up to date.");
+    } else {
+        println!("Applied {} migration(s): {}", applied.len(), applied.join(", "));
+    }
+    Ok(())
+}
+
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        let database = settings.database.redacted();
+        let bind_addr = settings.bind_addr;
+        let application = Application::build(settings).await?;
+        let base = format!("http://{}:{}", display_host(bind_addr), application.port());
+        let running = application.run_until_signalled()?;
+        tracing::info!(database = %database, "serving on {base}");
+        println!("Mijn KWH API is running on {base} (database {database}).");
+        println!("Swagger UI: {base}/swagger-ui/");
+        running.await?;
+        Ok(())
+    })
+}
+
+/// `0.0.0.0` is where the server listens, not an address a browser can open.
+fn display_host(addr: std::net::SocketAddr) -> String {
+    match addr.ip() {
+        ip if ip.is_unspecified() => "127.0.0.1".into(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    }
+}

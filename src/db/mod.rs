@@ -1,0 +1,209 @@
+//! The database: one connection type over PostgreSQL and SQLite, its pool and its migrations.
+//!
+//! The backend is chosen from the scheme of `DATABASE_URL`. We open connections ourselves
+//! instead of through the derived `establish`, which tries every backend in turn and then hides
+//! the real error behind "Invalid connection url for multiconnection".
+
+pub mod schema;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use url::Url;
+
+use crate::config::DatabaseTarget;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type DbPool = r2d2::Pool<DbConnectionManager>;
+pub type PooledDbConn = r2d2::PooledConnection<DbConnectionManager>;
+
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// Seconds libpq waits for a PostgreSQL server before giving up, unless the URL says otherwise.
+const POSTGRES_CONNECT_TIMEOUT_SECS: &str = "5";
+
+/// Opens connections to the configured backend for the pool.
+#[derive(Debug)]
+pub struct DbConnectionManager {
+    target: DatabaseTarget,
+}
+
+impl DbConnectionManager {
+    pub fn new(target: DatabaseTarget) -> Self {
+        DbConnectionManager { target }
+    }
+}
+
+impl ManageConnection for DbConnectionManager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        open_connection(&self.target).map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
+
+/// Opens one connection, with the server's own error when that fails.
+pub fn open_connection(target: &DatabaseTarget) -> ConnectionResult<DbConn> {
+    match target {
+        DatabaseTarget::Postgres { url } => {
+            let url = with_connect_timeout(url.expose());
+            PgConnection::establish(&url).map(DbConn::Pg)
+        }
+        DatabaseTarget::Sqlite { path } => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    ConnectionError::BadConnection(format!("cannot create folder {}: {e}", dir.display()))
+                })?;
+            }
+            let path = path.to_str().ok_or_else(|| {
+                ConnectionError::BadConnection(format!("the SQLite path {} is not UTF-8", path.display()))
+            })?;
+            let mut conn = SqliteConnection::establish(path)?;
+            // Foreign keys are off by default in SQLite; WAL lets readers run beside the one
+            // writer; the busy timeout makes writers queue instead of failing with SQLITE_BUSY.
+            // synchronous=NORMAL under WAL keeps every commit across a process crash.
+            conn.batch_execute(
+                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                 PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+            )
+            .map_err(ConnectionError::CouldntSetupConfiguration)?;
+            Ok(DbConn::Sqlite(conn))
+        }
+    }
+}
+
+/// libpq waits for an unreachable host as long as TCP does; a start should fail within seconds.
+fn with_connect_timeout(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) if !parsed.query_pairs().any(|(k, _)| k == "connect_timeout") => {
+            parsed
+                .query_pairs_mut()
+                .append_pair("connect_timeout", POSTGRES_CONNECT_TIMEOUT_SECS);
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Connects (failing fast with the server's message), runs pending migrations, builds the pool.
+pub fn connect_and_migrate(target: &DatabaseTarget, pool_size: u32) -> anyhow::Result<DbPool> {
+    let mut first =
+        open_connection(target).with_context(|| format!("cannot open the database {}", target.redacted()))?;
+    run_migrations(&mut first)?;
+    drop(first);
+    let pool_size = match target {
+        // SQLite runs one writer at a time; more connections only add waiting.
+        DatabaseTarget::Sqlite { .. } => pool_size.min(8),
+        DatabaseTarget::Postgres { .. } => pool_size,
+    };
+    r2d2::Pool::builder()
+        .max_size(pool_size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(5))
+        .build(DbConnectionManager::new(target.clone()))
+        .with_context(|| format!("cannot open a connection pool to {}", target.redacted()))
+}
+
+/// Runs the migrations this binary embeds that the database has not seen yet; returns their versions.
+pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
+    let applied = match conn {
+        DbConn::Pg(pg) => {
+            // Several instances may start at once on one database: one migrates, the others wait.
+            pg.batch_execute("SELECT pg_advisory_lock(4242001)")?;
+            let result = pg
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|versions| versions.iter().map(ToString::to_string).collect());
+            pg.batch_execute("SELECT pg_advisory_unlock(4242001)")?;
+            result
+        }
+        DbConn::Sqlite(sqlite) => sqlite
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|versions| versions.iter().map(ToString::to_string).collect()),
+    };
+    applied.map_err(|e| anyhow::anyhow!("migrating the database failed: {e}"))
+}
+
+/// Runs `work` in a transaction that holds the write lock from its first statement.
+///
+/// On SQLite a plain `BEGIN` takes the write lock only at the first write; two such
+/// transactions that both read first then deadlock and one fails with SQLITE_BUSY at once,
+/// ignoring the busy timeout. `BEGIN IMMEDIATE` makes writers queue instead.
+pub fn write_transaction<T, E>(conn: &mut DbConn, work: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConn::Sqlite(sqlite) => AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?,
+        DbConn::Pg(pg) => AnsiTransactionManager::begin_transaction(pg)?,
+    }
+    match work(conn) {
+        Ok(value) => {
+            <DbConn as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => {
+            <DbConn as Connection>::TransactionManager::rollback_transaction(conn)?;
+            Err(error)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_timeout_is_added_once() {
+        assert_eq!(
+            with_connect_timeout("postgres://u@h:5432/db"),
+            "postgres://u@h:5432/db?connect_timeout=5"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db?connect_timeout=1"),
+            "postgres://u@h/db?connect_timeout=1"
+        );
+    }
+
+    #[test]
+    fn sqlite_connections_enforce_foreign_keys_and_use_wal() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = DatabaseTarget::Sqlite {
+            path: dir.path().join("nested/db.sqlite"),
+        };
+        let mut conn = open_connection(&target).unwrap();
+        #[derive(QueryableByName)]
+        struct Pragma {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            value: String,
+        }
+        let fk: Pragma = diesel::sql_query("SELECT CAST(foreign_keys AS TEXT) AS value FROM pragma_foreign_keys")
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(fk.value, "1");
+        let mode: Pragma = diesel::sql_query("SELECT journal_mode AS value FROM pragma_journal_mode")
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(mode.value, "wal");
+    }
+}

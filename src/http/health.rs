@@ -1,0 +1,53 @@
+//! Liveness and readiness for orchestrators and load balancers.
+
+use std::time::Duration;
+
+use actix_web::{get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::http::problem::{ApiError, ErrorCode};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthStatus {
+    /// Always `ok` when the service answers with 200.
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
+
+/// How long readiness waits for a database connection before it answers 503.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Liveness: the process is up and serving HTTP. Does not touch the database.
+#[utoipa::path(tag = "health", responses((status = 200, description = "The process serves HTTP", body = HealthStatus)))]
+#[get("/health/live")]
+pub async fn live() -> web::Json<HealthStatus> {
+    web::Json(HealthStatus { status: "ok" })
+}
+
+/// Readiness: the database answers. 503 while it cannot be reached; recovers by itself.
+#[utoipa::path(
+    tag = "health",
+    responses(
+        (status = 200, description = "Ready to serve", body = HealthStatus),
+        (status = 503, description = "The database cannot be reached (`service_unavailable`)",
+            body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/health/ready")]
+pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<HealthStatus>, ApiError> {
+    let pool = state.pool.clone();
+    web::block(move || {
+        let mut conn = pool.get_timeout(READY_TIMEOUT).map_err(|e| {
+            tracing::warn!(error = %e, "readiness: no database connection");
+            ApiError::new(ErrorCode::ServiceUnavailable)
+        })?;
+        diesel::r2d2::R2D2Connection::ping(&mut *conn).map_err(|e| {
+            tracing::warn!(error = %e, "readiness: database did not answer");
+            ApiError::new(ErrorCode::ServiceUnavailable)
+        })
+    })
+    .await??;
+    Ok(web::Json(HealthStatus { status: "ok" }))
+}

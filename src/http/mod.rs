@@ -1,0 +1,49 @@
+//! The HTTP layer: routes, extractor configuration, middleware and the OpenAPI document.
+
+pub mod context;
+pub mod fallback;
+pub mod health;
+pub mod logging;
+pub mod openapi;
+pub mod problem;
+
+use actix_web::{HttpResponse, web};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Registers every documented handler. The server and the `openapi` command both use this,
+/// so the served document is always the one the code answers to.
+pub fn register_routes(config: &mut ServiceConfig) {
+    config.service(health::live).service(health::ready);
+}
+
+/// The whole OpenAPI document, as served at `/openapi.json` and printed by `mijnkwh openapi`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, mut document) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(openapi::ApiDoc::openapi())
+        .configure(register_routes)
+        .split_for_parts();
+    openapi::SharedResponses.modify(&mut document);
+    document
+}
+
+/// How extractors answer bad input: problem+json with stable codes, and the body size limit.
+pub fn configure_extractors(config: &mut web::ServiceConfig, max_body_bytes: usize) {
+    config
+        .app_data(
+            web::JsonConfig::default()
+                .limit(max_body_bytes)
+                .error_handler(problem::json_error),
+        )
+        .app_data(web::PathConfig::default().error_handler(problem::path_error))
+        .app_data(web::QueryConfig::default().error_handler(problem::query_error));
+}
+
+/// `/swagger-ui` without the slash would be a 404 from the Swagger UI service.
+pub async fn redirect_to_swagger_ui() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header(("Location", "/swagger-ui/"))
+        .finish()
+}

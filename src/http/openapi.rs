@@ -1,0 +1,111 @@
+//! The OpenAPI document: paths come from the handlers registered in [`super::routes`]; this
+//! module adds what every operation shares (the bearer scheme and the infrastructure errors).
+
+use utoipa::openapi::RefOr;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDocument, Ref};
+use utoipa::{Modify, OpenApi};
+
+use super::problem::{PROBLEM_CONTENT_TYPE, Problem, ProblemFieldError};
+
+pub const BEARER_SCHEME: &str = "bearer_auth";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Mijn KWH Gebruikersbeheer API",
+        description = "User management of Mijn KWH: housing associations (woningcorporaties) and their \
+maintenance partners (aannemers) manage colleagues, contractors and report settings.\n\n\
+Sign in with `POST /auth/login`, then press **Authorize** and paste the `access_token`.\n\n\
+Errors are `application/problem+json` (RFC 9457) with a stable `code`; send `Accept-Language: nl` \
+for Dutch texts.",
+        version = env!("CARGO_PKG_VERSION"),
+    ),
+    components(schemas(Problem, ProblemFieldError)),
+    tags(
+        (name = "health", description = "Liveness and readiness for orchestrators"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Adds to every operation the errors its shape implies, so no endpoint forgets them.
+/// Applied after the handlers' paths are collected (see [`super::openapi_document`]).
+pub struct SharedResponses;
+
+impl Modify for SharedResponses {
+    fn modify(&self, openapi: &mut OpenApiDocument) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            BEARER_SCHEME,
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("The access_token from POST /auth/login, or a service token."))
+                    .build(),
+            ),
+        );
+        for path in openapi.paths.paths.values_mut() {
+            for operation in [
+                &mut path.get,
+                &mut path.put,
+                &mut path.post,
+                &mut path.delete,
+                &mut path.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                add_shared_responses(operation);
+            }
+        }
+    }
+}
+
+fn add_shared_responses(operation: &mut Operation) {
+    let mut shared = vec![(
+        "500",
+        "Internal error (`internal_error`); quote the request id to support",
+    )];
+    if operation.request_body.is_some() {
+        shared.push(("400", "Malformed JSON (`malformed_json`)"));
+        shared.push(("413", "Request body too large (`payload_too_large`)"));
+        shared.push(("415", "Body is not application/json (`unsupported_media_type`)"));
+        shared.push(("422", "Invalid fields (`validation_failed`, `invalid_body`)"));
+    }
+    let has_parameters_in = |place: ParameterIn| {
+        operation.parameters.iter().flatten().any(|parameter| match parameter {
+            RefOr::T(parameter) => parameter.parameter_in == place,
+            RefOr::Ref(_) => false,
+        })
+    };
+    if has_parameters_in(ParameterIn::Path) {
+        shared.push(("400", "Malformed path parameter (`invalid_path_parameter`)"));
+    }
+    if has_parameters_in(ParameterIn::Query) {
+        shared.push(("400", "Malformed query parameter (`invalid_query`)"));
+    }
+    if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+        shared.push(("401", "Missing, expired or revoked token (`unauthorized`)"));
+    }
+    for (status, description) in shared {
+        operation
+            .responses
+            .responses
+            .entry(status.to_string())
+            .or_insert_with(|| {
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        PROBLEM_CONTENT_TYPE,
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("Problem")))
+                            .build(),
+                    )
+                    .build()
+                    .into()
+            });
+    }
+}

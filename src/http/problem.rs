@@ -1,0 +1,496 @@
+//! The one error type of the API and its one mapping to `application/problem+json` (RFC 9457).
+//!
+//! Every failure a client can see has a stable [`ErrorCode`]; titles and details exist in
+//! English and Dutch (chosen by `Accept-Language`). Internal errors are logged with the request
+//! id and answered without their cause.
+
+use std::fmt;
+
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::context::{Language, RequestContext};
+
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// The stable codes a program can branch on. Their strings never change once published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    MalformedJson,
+    InvalidBody,
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    InvalidPathParameter,
+    InvalidQuery,
+    ValidationFailed,
+    NotFound,
+    MethodNotAllowed,
+    Unauthorized,
+    Forbidden,
+    PreconditionFailed,
+    TooManyRequests,
+    ServiceUnavailable,
+    Internal,
+}
+
+/// The fixed texts of one code.
+struct ProblemText {
+    status: StatusCode,
+    code: &'static str,
+    title: [&'static str; 2],
+    detail: [&'static str; 2],
+}
+
+impl ErrorCode {
+    fn text(self) -> ProblemText {
+        use ErrorCode::*;
+        let (status, code, title, detail) = match self {
+            MalformedJson => (
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                ["Malformed JSON", "Ongeldige JSON"],
+                [
+                    "The request body is not valid JSON.",
+                    "De inhoud van het verzoek is geen geldige JSON.",
+                ],
+            ),
+            InvalidBody => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                ["Invalid request body", "Ongeldige inhoud van het verzoek"],
+                [
+                    "The request body does not have the documented shape.",
+                    "De inhoud van het verzoek heeft niet de gedocumenteerde vorm.",
+                ],
+            ),
+            UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                ["Unsupported media type", "Niet-ondersteund mediatype"],
+                [
+                    "Send the body as application/json.",
+                    "Stuur de inhoud als application/json.",
+                ],
+            ),
+            PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                ["Request body too large", "Verzoek te groot"],
+                [
+                    "The request body exceeds the allowed size.",
+                    "De inhoud van het verzoek is groter dan toegestaan.",
+                ],
+            ),
+            InvalidPathParameter => (
+                StatusCode::BAD_REQUEST,
+                "invalid_path_parameter",
+                ["Invalid path parameter", "Ongeldige parameter in het pad"],
+                [
+                    "A parameter in the path has the wrong format (ids are UUIDs).",
+                    "Een parameter in het pad heeft een verkeerd formaat (id's zijn UUID's).",
+                ],
+            ),
+            InvalidQuery => (
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                ["Invalid query parameter", "Ongeldige queryparameter"],
+                [
+                    "A query parameter has the wrong format.",
+                    "Een queryparameter heeft een verkeerd formaat.",
+                ],
+            ),
+            ValidationFailed => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                ["Validation failed", "Validatie mislukt"],
+                [
+                    "One or more fields are invalid; see errors.",
+                    "Een of meer velden zijn ongeldig; zie errors.",
+                ],
+            ),
+            NotFound => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                ["Not found", "Niet gevonden"],
+                [
+                    "The requested resource does not exist.",
+                    "De gevraagde gegevens bestaan niet.",
+                ],
+            ),
+            MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                ["Method not allowed", "Methode niet toegestaan"],
+                [
+                    "This path does not support this HTTP method; see the Allow header.",
+                    "Dit pad ondersteunt deze HTTP-methode niet; zie de Allow-header.",
+                ],
+            ),
+            Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                ["Not signed in", "Niet aangemeld"],
+                [
+                    "A valid bearer token is required. Sign in with POST /auth/login.",
+                    "Een geldig bearer-token is nodig. Meld u aan met POST /auth/login.",
+                ],
+            ),
+            Forbidden => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                ["Forbidden", "Geen toegang"],
+                ["Your role may not do this.", "Uw rol mag dit niet doen."],
+            ),
+            PreconditionFailed => (
+                StatusCode::PRECONDITION_FAILED,
+                "precondition_failed",
+                ["Precondition failed", "Voorwaarde niet vervuld"],
+                [
+                    "The resource changed since you read it (If-Match). Read it again and retry.",
+                    "De gegevens zijn gewijzigd sinds u ze las (If-Match). Lees ze opnieuw en probeer het nog eens.",
+                ],
+            ),
+            TooManyRequests => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                ["Too many requests", "Te veel verzoeken"],
+                [
+                    "Wait before trying again; see Retry-After.",
+                    "Wacht voordat u het opnieuw probeert; zie Retry-After.",
+                ],
+            ),
+            ServiceUnavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service_unavailable",
+                ["Service unavailable", "Dienst niet beschikbaar"],
+                [
+                    "The database cannot be reached right now. Try again shortly.",
+                    "De database is op dit moment niet bereikbaar. Probeer het zo opnieuw.",
+                ],
+            ),
+            Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                ["Internal error", "Interne fout"],
+                [
+                    "Something went wrong on our side. Quote the request id when you contact support.",
+                    "Er ging bij ons iets mis. Noem het request-id als u contact opneemt met support.",
+                ],
+            ),
+        };
+        ProblemText {
+            status,
+            code,
+            title,
+            detail,
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        self.text().status
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.text().code
+    }
+}
+
+fn pick(texts: [&'static str; 2], language: Language) -> &'static str {
+    match language {
+        Language::English => texts[0],
+        Language::Dutch => texts[1],
+    }
+}
+
+/// A text a person reads, in both languages the API speaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Localized {
+    pub en: String,
+    pub nl: String,
+}
+
+impl Localized {
+    pub fn new(en: impl Into<String>, nl: impl Into<String>) -> Self {
+        Localized {
+            en: en.into(),
+            nl: nl.into(),
+        }
+    }
+
+    pub fn get(&self, language: Language) -> &str {
+        match language {
+            Language::English => &self.en,
+            Language::Dutch => &self.nl,
+        }
+    }
+}
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub code: &'static str,
+    pub message: Localized,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    code: ErrorCode,
+    /// Said after the code's fixed detail, in every language (e.g. the JSON parser's message).
+    reason: Option<String>,
+    errors: Vec<FieldError>,
+    retry_after_secs: Option<u64>,
+    allow: Option<String>,
+    /// The cause of an internal error: logged, never sent.
+    internal: Option<anyhow::Error>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode) -> Self {
+        ApiError {
+            code,
+            reason: None,
+            errors: Vec::new(),
+            retry_after_secs: None,
+            allow: None,
+            internal: None,
+        }
+    }
+
+    pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        ApiError {
+            errors,
+            ..ApiError::new(ErrorCode::ValidationFailed)
+        }
+    }
+
+    pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+        ApiError {
+            internal: Some(error.into()),
+            ..ApiError::new(ErrorCode::Internal)
+        }
+    }
+
+    pub fn not_found() -> Self {
+        ApiError::new(ErrorCode::NotFound)
+    }
+
+    pub fn method_not_allowed(allowed: &[&str]) -> Self {
+        ApiError {
+            allow: Some(allowed.join(", ")),
+            ..ApiError::new(ErrorCode::MethodNotAllowed)
+        }
+    }
+
+    pub fn too_many_requests(retry_after_secs: u64) -> Self {
+        ApiError {
+            retry_after_secs: Some(retry_after_secs),
+            ..ApiError::new(ErrorCode::TooManyRequests)
+        }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    fn problem(&self, context: &RequestContext) -> Problem {
+        let text = self.code.text();
+        let language = context.language;
+        let mut detail = pick(text.detail, language).to_string();
+        if let Some(reason) = &self.reason {
+            detail.push(' ');
+            detail.push_str(reason);
+        }
+        Problem {
+            problem_type: format!("urn:mijnkwh:problem:{}", text.code),
+            title: pick(text.title, language).to_string(),
+            status: text.status.as_u16(),
+            detail,
+            code: text.code.to_string(),
+            errors: self
+                .errors
+                .iter()
+                .map(|e| ProblemFieldError {
+                    field: e.field.clone(),
+                    code: e.code.to_string(),
+                    message: e.message.get(language).to_string(),
+                })
+                .collect(),
+            request_id: context.request_id.clone(),
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code.as_str())?;
+        if let Some(reason) = &self.reason {
+            write!(f, ": {reason}")?;
+        }
+        if let Some(internal) = &self.internal {
+            write!(f, ": {internal:#}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let context = RequestContext::current();
+        if let Some(internal) = &self.internal {
+            tracing::error!(request_id = context.request_id.as_deref(), error = %format!("{internal:#}"), "internal error");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE));
+        if let Some(seconds) = self.retry_after_secs {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        if let Some(allow) = self.allow.as_deref().and_then(|a| HeaderValue::from_str(a).ok()) {
+            response.insert_header((header::ALLOW, allow));
+        }
+        response.json(self.problem(&context))
+    }
+}
+
+/// An error as the client receives it (RFC 9457 problem details).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:mijnkwh:problem:validation_failed",
+    "title": "Validation failed",
+    "status": 422,
+    "detail": "One or more fields are invalid; see errors.",
+    "code": "validation_failed",
+    "errors": [{"field": "email", "code": "invalid_email", "message": "Not a valid email address."}],
+    "request_id": "7f0c5a9e-2b7a-4a52-8c55-1d2b8a4b6e10"
+}))]
+pub struct Problem {
+    /// A URI naming the kind of problem: `urn:mijnkwh:problem:` followed by `code`.
+    #[serde(rename = "type")]
+    #[schema(rename = "type")]
+    pub problem_type: String,
+    /// Short summary, in English or Dutch (`Accept-Language: nl`).
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong, for a person.
+    pub detail: String,
+    /// Stable machine-readable code to branch on.
+    pub code: String,
+    /// For validation problems: each invalid field.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemFieldError>,
+    /// The id of the request, also in the `X-Request-Id` header; quote it to support.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemFieldError {
+    /// The field's name in the request (dotted for nested fields).
+    pub field: String,
+    /// Stable machine-readable code.
+    pub code: String,
+    /// What is wrong, for a person.
+    pub message: String,
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(error: actix_web::error::BlockingError) -> Self {
+        ApiError::internal(anyhow::anyhow!("blocking task failed: {error}"))
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(error: diesel::result::Error) -> Self {
+        ApiError::internal(error)
+    }
+}
+
+// What actix answers by itself, turned into problems with stable codes.
+
+pub fn json_error(error: JsonPayloadError, _request: &HttpRequest) -> actix_web::Error {
+    let api_error = match &error {
+        JsonPayloadError::ContentType => ApiError::new(ErrorCode::UnsupportedMediaType),
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            ApiError::new(ErrorCode::PayloadTooLarge)
+        }
+        JsonPayloadError::Deserialize(inner) if inner.is_data() => {
+            ApiError::new(ErrorCode::InvalidBody).with_reason(inner.to_string())
+        }
+        JsonPayloadError::Deserialize(inner) => ApiError::new(ErrorCode::MalformedJson).with_reason(inner.to_string()),
+        JsonPayloadError::Payload(actix_web::error::PayloadError::Overflow) => {
+            ApiError::new(ErrorCode::PayloadTooLarge)
+        }
+        other => ApiError::new(ErrorCode::MalformedJson).with_reason(other.to_string()),
+    };
+    api_error.into()
+}
+
+pub fn path_error(error: PathError, _request: &HttpRequest) -> actix_web::Error {
+    ApiError::new(ErrorCode::InvalidPathParameter)
+        .with_reason(error.to_string())
+        .into()
+}
+
+pub fn query_error(error: QueryPayloadError, _request: &HttpRequest) -> actix_web::Error {
+    ApiError::new(ErrorCode::InvalidQuery)
+        .with_reason(error.to_string())
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_distinct_text_in_both_languages() {
+        use ErrorCode::*;
+        let all = [
+            MalformedJson,
+            InvalidBody,
+            UnsupportedMediaType,
+            PayloadTooLarge,
+            InvalidPathParameter,
+            InvalidQuery,
+            ValidationFailed,
+            NotFound,
+            MethodNotAllowed,
+            Unauthorized,
+            Forbidden,
+            PreconditionFailed,
+            TooManyRequests,
+            ServiceUnavailable,
+            Internal,
+        ];
+        let mut codes: Vec<_> = all.iter().map(|c| c.as_str()).collect();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), all.len());
+        for code in all {
+            let text = code.text();
+            assert_ne!(text.title[0], text.title[1], "{code:?} title untranslated");
+            assert_ne!(text.detail[0], text.detail[1], "{code:?} detail untranslated");
+        }
+    }
+
+    #[test]
+    fn internal_causes_stay_out_of_the_body() {
+        let error = ApiError::internal(anyhow::anyhow!("password=hunter2 connection refused"));
+        let body = serde_json::to_string(&error.problem(&RequestContext::default())).unwrap();
+        assert!(!body.contains("hunter2"));
+        assert!(body.contains("internal_error"));
+    }
+}

@@ -1,0 +1,11 @@
+//! Mijn KWH user management (Gebruikersbeheer) API.
+//!
+//! `domain` holds the rules without I/O; `db` the storage; `http` the API over both; `app`
+//! wires them into a server.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod telemetry;

@@ -1,0 +1,219 @@
+//! The test application: the real server on port 0 over real HTTP, each test with its own
+//! fresh database (a temp SQLite file, or a PostgreSQL database created from
+//! `TEST_DATABASE_URL` and dropped afterwards).
+
+use std::path::PathBuf;
+
+use actix_web::dev::ServerHandle;
+use diesel::{Connection, RunQueryDsl, pg::PgConnection};
+use mijnkwh::app::Application;
+use mijnkwh::config::Settings;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub const TEST_JWT_SECRET: &str = "test-signing-key-that-is-long-enough-0123456789";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub database: TestDatabase,
+    server: ServerHandle,
+}
+
+pub enum TestDatabase {
+    Sqlite {
+        dir: tempfile::TempDir,
+    },
+    Postgres {
+        server_url: url::Url,
+        name: String,
+        dir: tempfile::TempDir,
+    },
+}
+
+impl TestDatabase {
+    fn create(backend: Backend) -> Option<TestDatabase> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match backend {
+            Backend::Sqlite => Some(TestDatabase::Sqlite { dir }),
+            Backend::Postgres => {
+                let server_url = postgres_server_url()?;
+                let name = format!("mijnkwh_test_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = PgConnection::establish(server_url.as_str())
+                    .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}"));
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .expect("create test database");
+                Some(TestDatabase::Postgres { server_url, name, dir })
+            }
+        }
+    }
+
+    pub fn url(&self) -> String {
+        match self {
+            TestDatabase::Sqlite { dir } => format!("sqlite://{}", dir.path().join("test.sqlite").display()),
+            TestDatabase::Postgres { server_url, name, .. } => {
+                let mut url = server_url.clone();
+                url.set_path(name);
+                url.to_string()
+            }
+        }
+    }
+
+    pub fn dir(&self) -> PathBuf {
+        match self {
+            TestDatabase::Sqlite { dir } | TestDatabase::Postgres { dir, .. } => dir.path().to_path_buf(),
+        }
+    }
+
+    /// A connection to the server's maintenance database (PostgreSQL only).
+    pub fn server_connection(&self) -> PgConnection {
+        match self {
+            TestDatabase::Postgres { server_url, .. } => PgConnection::establish(server_url.as_str()).unwrap(),
+            TestDatabase::Sqlite { .. } => panic!("only PostgreSQL has a server"),
+        }
+    }
+
+    pub fn postgres_name(&self) -> &str {
+        match self {
+            TestDatabase::Postgres { name, .. } => name,
+            TestDatabase::Sqlite { .. } => panic!("only PostgreSQL databases have names"),
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let TestDatabase::Postgres { server_url, name, .. } = self
+            && let Ok(mut admin) = PgConnection::establish(server_url.as_str())
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
+        }
+    }
+}
+
+/// `TEST_DATABASE_URL`, or `None` to skip PostgreSQL tests; on CI a missing URL is a failure.
+fn postgres_server_url() -> Option<url::Url> {
+    match std::env::var("TEST_DATABASE_URL").ok().filter(|v| !v.is_empty()) {
+        Some(url) => Some(url::Url::parse(&url).expect("TEST_DATABASE_URL is a URL")),
+        None if std::env::var_os("CI").is_some() => {
+            panic!("CI is set but TEST_DATABASE_URL is not: the PostgreSQL tests must run on CI")
+        }
+        None => None,
+    }
+}
+
+/// The environment a test server starts from; `extra` overrides or adds variables.
+pub fn test_settings(database: &TestDatabase, extra: &[(&str, &str)]) -> Settings {
+    let url = database.url();
+    let mail_dir = database.dir().join("mail").display().to_string();
+    Settings::from_lookup(|name| {
+        if let Some((_, value)) = extra.iter().find(|(key, _)| *key == name) {
+            return Some(value.to_string());
+        }
+        match name {
+            "DATABASE_URL" => Some(url.clone()),
+            "BIND_ADDR" => Some("127.0.0.1:0".into()),
+            "JWT_SECRET" => Some(TEST_JWT_SECRET.into()),
+            "MAIL_DIR" => Some(mail_dir.clone()),
+            "DATABASE_POOL_SIZE" => Some("4".into()),
+            _ => None,
+        }
+    })
+    .expect("test settings are valid")
+}
+
+impl TestApp {
+    /// Starts the app on a fresh database, or `None` when PostgreSQL tests are skipped.
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    pub async fn spawn_with(backend: Backend, extra: &[(&str, &str)]) -> Option<TestApp> {
+        let database = TestDatabase::create(backend)?;
+        let settings = test_settings(&database, extra);
+        let application = Application::build(settings).await.expect("the application starts");
+        let address = format!("http://127.0.0.1:{}", application.port());
+        let server = application.handle();
+        tokio::spawn(application.run_until_stopped());
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Some(TestApp {
+            address,
+            client,
+            database,
+            server,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(self.url(path))
+    }
+
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.post(self.url(path))
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop accepting and close the pool before the database is dropped.
+        let server = self.server.clone();
+        tokio::spawn(async move { server.stop(false).await });
+    }
+}
+
+/// Reads a problem+json body, asserting the content type and the status it carries.
+pub async fn problem(response: reqwest::Response, status: u16) -> serde_json::Value {
+    assert_eq!(response.status().as_u16(), status, "unexpected status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string());
+    assert_eq!(content_type.as_deref(), Some("application/problem+json"));
+    let body: serde_json::Value = response.json().await.expect("a JSON problem body");
+    assert_eq!(body["status"], status);
+    assert!(body["title"].is_string() && body["detail"].is_string(), "{body}");
+    assert_eq!(
+        body["type"],
+        format!("urn:mijnkwh:problem:{}", body["code"].as_str().unwrap())
+    );
+    body
+}
+
+/// Runs the test body once on SQLite and once on PostgreSQL (skipped locally without
+/// `TEST_DATABASE_URL`, a failure on CI).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($(async fn $name:ident($app:ident) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let Some($app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await else { return };
+                $body
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some($app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await else {
+                    eprintln!("skipped: TEST_DATABASE_URL is not set");
+                    return;
+                };
+                $body
+            }
+        }
+    )*};
+}

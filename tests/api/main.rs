@@ -1,0 +1,5 @@
+//! One integration-test binary: every capability in its own module, every test on both backends.
+
+mod helpers;
+
+mod foundation;
