@@ -1,0 +1,10 @@
+//! The rules of PRODUCT.md as pure Rust: types that can only hold valid values, and functions
+//! that check combinations and return `Result`. No database, HTTP, clock or environment here.
+
+pub mod corporation;
+pub mod email;
+pub mod text;
+pub mod user;
+pub mod violation;
+
+pub use violation::{Violation, Violations};
