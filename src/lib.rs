@@ -4,6 +4,7 @@
 //! wires them into a server.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;

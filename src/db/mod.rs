@@ -4,7 +4,12 @@
 //! instead of through the derived `establish`, which tries every backend in turn and then hides
 //! the real error behind "Invalid connection url for multiconnection".
 
+pub mod audit;
+pub mod corporations;
+pub mod login_failures;
+pub mod rows;
 pub mod schema;
+pub mod users;
 
 use std::time::Duration;
 

@@ -9,3 +9,52 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        user_type -> Text,
+        corporation_code -> Nullable<Text>,
+        contractor_id -> Nullable<Text>,
+        first_name -> Text,
+        last_name -> Text,
+        job_title -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        remarks -> Nullable<Text>,
+        role -> Text,
+        access -> Text,
+        email_notifications -> Text,
+        excel_download -> Bool,
+        password_hash -> Nullable<Text>,
+        token_version -> Integer,
+        last_login_at -> Nullable<Timestamp>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        action -> Text,
+        target_type -> Text,
+        target_id -> Nullable<Text>,
+        corporation_code -> Nullable<Text>,
+        changes -> Text,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> Text,
+        throttle_key -> Text,
+        failed_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(users -> corporations (corporation_code));
+diesel::allow_tables_to_appear_in_same_query!(corporations, users, audit_events, login_failures);

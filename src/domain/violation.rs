@@ -12,6 +12,7 @@ pub struct Violation {
 pub enum ViolationKind {
     Required,
     TooLong { max: usize },
+    TooShort { min: usize },
     InvalidEmail,
     InvalidCorporationCode,
     UnknownValue,
@@ -29,6 +30,7 @@ impl ViolationKind {
         match self {
             ViolationKind::Required => "required",
             ViolationKind::TooLong { .. } => "too_long",
+            ViolationKind::TooShort { .. } => "too_short",
             ViolationKind::InvalidEmail => "invalid_email",
             ViolationKind::InvalidCorporationCode => "invalid_corporation_code",
             ViolationKind::UnknownValue => "unknown_value",

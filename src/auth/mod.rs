@@ -1,0 +1,4 @@
+//! Passwords and access tokens.
+
+pub mod password;
+pub mod token;

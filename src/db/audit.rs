@@ -1,0 +1,39 @@
+//! The append-only audit log.
+
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::rows::AuditEventRow;
+use super::schema::audit_events;
+
+pub fn append(conn: &mut DbConn, event: &AuditEventRow) -> QueryResult<()> {
+    diesel::insert_into(audit_events::table).values(event).execute(conn).map(drop)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub corporation_code: Option<String>,
+    pub target_id: Option<String>,
+    pub action: Option<String>,
+    /// The id of the last event of the previous page; ids are UUIDv7, ordered by time.
+    pub before_id: Option<String>,
+    pub limit: i64,
+}
+
+/// Newest first, by keyset on the time-ordered id.
+pub fn list(conn: &mut DbConn, query: &AuditQuery) -> QueryResult<Vec<AuditEventRow>> {
+    let mut select = audit_events::table.into_boxed::<super::MultiBackend>();
+    if let Some(code) = &query.corporation_code {
+        select = select.filter(audit_events::corporation_code.eq(code.clone()));
+    }
+    if let Some(target) = &query.target_id {
+        select = select.filter(audit_events::target_id.eq(target.clone()));
+    }
+    if let Some(action) = &query.action {
+        select = select.filter(audit_events::action.eq(action.clone()));
+    }
+    if let Some(before) = &query.before_id {
+        select = select.filter(audit_events::id.lt(before.clone()));
+    }
+    select.order(audit_events::id.desc()).limit(query.limit).load(conn)
+}

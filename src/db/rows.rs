@@ -1,0 +1,86 @@
+//! Rows as stored, and their conversion from and to domain values.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{audit_events, corporations, users};
+
+#[derive(Debug, Clone, Queryable, Insertable, Identifiable)]
+#[diesel(table_name = corporations, primary_key(code))]
+pub struct CorporationRow {
+    pub code: String,
+    pub name: String,
+    /// JSON array of survey part keys.
+    pub active_parts: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Insertable, Identifiable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub user_type: String,
+    pub corporation_code: Option<String>,
+    pub contractor_id: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub job_title: Option<String>,
+    pub phone: Option<String>,
+    pub remarks: Option<String>,
+    pub role: String,
+    /// JSON array of access keys.
+    pub access: String,
+    /// JSON array of notification keys.
+    pub email_notifications: String,
+    pub excel_download: bool,
+    pub password_hash: Option<String>,
+    pub token_version: i32,
+    pub last_login_at: Option<NaiveDateTime>,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The fields an edit may change; `None` leaves a column as it is.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct UserChanges {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub job_title: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    pub remarks: Option<Option<String>>,
+    pub role: Option<String>,
+    pub access: Option<String>,
+    pub email_notifications: Option<String>,
+    pub excel_download: Option<bool>,
+    pub token_version: Option<i32>,
+    pub version: Option<i32>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = audit_events)]
+pub struct AuditEventRow {
+    pub id: String,
+    pub at: NaiveDateTime,
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: Option<String>,
+    pub corporation_code: Option<String>,
+    /// JSON object: field → {old, new}, or facts of the event.
+    pub changes: String,
+}
+
+/// Stores a set of keys as a JSON array in a TEXT column (both backends share TEXT).
+pub fn keys_to_json<'a>(keys: impl IntoIterator<Item = &'a str>) -> String {
+    serde_json::to_string(&keys.into_iter().collect::<Vec<_>>()).expect("strings serialise")
+}
+
+/// Reads a JSON array of keys; a corrupt value reads as empty rather than failing every list.
+pub fn keys_from_json(json: &str) -> Vec<String> {
+    serde_json::from_str(json).unwrap_or_default()
+}

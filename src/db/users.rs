@@ -1,0 +1,170 @@
+//! Storage of users: plain queries over `&mut DbConn`; rules live in the domain and services.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use super::DbConn;
+use super::rows::{UserChanges, UserRow};
+use super::schema::users;
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// Inserting failed because the address is taken (the unique index, rule 1), or otherwise.
+#[derive(Debug)]
+pub enum InsertUserError {
+    EmailTaken,
+    Database(DieselError),
+}
+
+impl From<DieselError> for InsertUserError {
+    fn from(error: DieselError) -> Self {
+        if is_unique_violation_of(&error, "users_email_key", "users.email") {
+            InsertUserError::EmailTaken
+        } else {
+            InsertUserError::Database(error)
+        }
+    }
+}
+
+/// PostgreSQL names the violated index; SQLite names the column ("UNIQUE constraint failed: users.email").
+pub fn is_unique_violation_of(error: &DieselError, index: &str, sqlite_column: &str) -> bool {
+    match error {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            info.constraint_name() == Some(index) || info.message().contains(sqlite_column)
+        }
+        _ => false,
+    }
+}
+
+pub fn insert(conn: &mut DbConn, row: &UserRow) -> Result<(), InsertUserError> {
+    diesel::insert_into(users::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<UserRow>> {
+    users::table.find(id).first(conn).optional()
+}
+
+pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<UserRow>> {
+    users::table.filter(users::email.eq(email)).first(conn).optional()
+}
+
+/// Applies `changes` when the stored version is still `expected_version`; false when it was not.
+pub fn update_if_version(
+    conn: &mut DbConn,
+    id: &str,
+    expected_version: i32,
+    changes: &UserChanges,
+) -> QueryResult<bool> {
+    let updated = diesel::update(users::table.filter(users::id.eq(id)).filter(users::version.eq(expected_version)))
+        .set(changes)
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+pub fn record_login(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(users::table.find(id)).set(users::last_login_at.eq(Some(at))).execute(conn)?;
+    Ok(())
+}
+
+pub fn delete(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+    Ok(diesel::delete(users::table.find(id)).execute(conn)? == 1)
+}
+
+/// Main users of a corporation other than `excluding` (rule 5).
+pub fn count_other_main_users(conn: &mut DbConn, corporation_code: &str, excluding: &str) -> QueryResult<i64> {
+    users::table
+        .filter(users::corporation_code.eq(corporation_code))
+        .filter(users::role.eq("main_user"))
+        .filter(users::id.ne(excluding))
+        .count()
+        .get_result(conn)
+}
+
+pub fn any_kwh_admin(conn: &mut DbConn) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(users::table.filter(users::role.eq("kwh_admin")))).get_result(conn)
+}
+
+/// The order of a user list. Every order ends with the id, so that it is total and a cursor
+/// walk never skips or repeats a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserSort {
+    LastName,
+    Email,
+    CreatedAt,
+}
+
+/// Where the previous page ended: the sort key and id of its last user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserCursor {
+    Text(String, String),
+    Time(NaiveDateTime, String),
+}
+
+#[derive(Debug, Clone)]
+pub struct UserListQuery {
+    pub corporation_code: Option<String>,
+    pub user_type: Option<String>,
+    pub role: Option<String>,
+    pub contractor_id: Option<String>,
+    /// Case-insensitive substring of first name, last name or email.
+    pub text: Option<String>,
+    pub sort: UserSort,
+    pub after: Option<UserCursor>,
+    pub limit: i64,
+}
+
+/// One page by keyset (never OFFSET), so a deep page costs what the first one does.
+pub fn list(conn: &mut DbConn, query: &UserListQuery) -> QueryResult<Vec<UserRow>> {
+    let mut select = users::table.into_boxed::<super::MultiBackend>();
+    if let Some(code) = &query.corporation_code {
+        select = select.filter(users::corporation_code.eq(code.clone()));
+    }
+    if let Some(user_type) = &query.user_type {
+        select = select.filter(users::user_type.eq(user_type.clone()));
+    }
+    if let Some(role) = &query.role {
+        select = select.filter(users::role.eq(role.clone()));
+    }
+    if let Some(contractor_id) = &query.contractor_id {
+        select = select.filter(users::contractor_id.eq(contractor_id.clone()));
+    }
+    if let Some(text) = &query.text {
+        let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
+        select = select.filter(
+            lower(users::first_name)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(users::last_name).like(pattern.clone()).escape('\\'))
+                .or(users::email.like(pattern).escape('\\')),
+        );
+    }
+    match (query.sort, &query.after) {
+        (UserSort::LastName, Some(UserCursor::Text(key, id))) => {
+            select = select.filter(
+                users::last_name.gt(key.clone()).or(users::last_name.eq(key.clone()).and(users::id.gt(id.clone()))),
+            );
+        }
+        (UserSort::Email, Some(UserCursor::Text(key, id))) => {
+            select = select
+                .filter(users::email.gt(key.clone()).or(users::email.eq(key.clone()).and(users::id.gt(id.clone()))));
+        }
+        (UserSort::CreatedAt, Some(UserCursor::Time(key, id))) => {
+            select = select.filter(
+                users::created_at.gt(*key).or(users::created_at.eq(*key).and(users::id.gt(id.clone()))),
+            );
+        }
+        _ => {}
+    }
+    select = match query.sort {
+        UserSort::LastName => select.order((users::last_name.asc(), users::id.asc())),
+        UserSort::Email => select.order((users::email.asc(), users::id.asc())),
+        UserSort::CreatedAt => select.order((users::created_at.asc(), users::id.asc())),
+    };
+    select.limit(query.limit).load(conn)
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
