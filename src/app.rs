@@ -10,15 +10,18 @@ use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::token::{self, TokenKeys};
 use crate::config::Settings;
 use crate::db::{self, DbConn, DbPool};
 use crate::http::problem::{ApiError, ErrorCode};
 use crate::http::{self, context, fallback::RouteTable, logging::RedactingRootSpan};
+use crate::service::bootstrap::{self, CreatedAdmin};
 
 /// What every handler may reach: the database pool and the settings.
 pub struct AppState {
     pub pool: DbPool,
     pub settings: Arc<Settings>,
+    pub tokens: TokenKeys,
 }
 
 impl AppState {
@@ -43,6 +46,8 @@ impl AppState {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The kwh_admin this start created, to be told once to the person starting it.
+    pub created_admin: Option<CreatedAdmin>,
 }
 
 impl Application {
@@ -50,8 +55,16 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let target = settings.database.clone();
         let pool_size = settings.database_pool_size;
-        let pool = tokio::task::spawn_blocking(move || db::connect_and_migrate(&target, pool_size)).await??;
-        Self::build_with_pool(settings, pool)
+        let admin = settings.admin.clone();
+        let (pool, created_admin) = tokio::task::spawn_blocking(move || {
+            let pool = db::connect_and_migrate(&target, pool_size)?;
+            let created = bootstrap::ensure_admin(&mut *pool.get()?, &admin, chrono::Utc::now().naive_utc())?;
+            anyhow::Ok((pool, created))
+        })
+        .await??;
+        let mut application = Self::build_with_pool(settings, pool)?;
+        application.created_admin = created_admin;
+        Ok(application)
     }
 
     pub fn build_with_pool(settings: Settings, pool: DbPool) -> anyhow::Result<Application> {
@@ -59,7 +72,11 @@ impl Application {
             .with_context(|| format!("cannot listen on BIND_ADDR {}", settings.bind_addr))?;
         let port = listener.local_addr()?.port();
         let server = serve(listener, settings, pool)?;
-        Ok(Application { port, server })
+        Ok(Application {
+            port,
+            server,
+            created_admin: None,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -104,9 +121,12 @@ fn serve(listener: TcpListener, settings: Settings, pool: DbPool) -> anyhow::Res
     let routes = web::Data::new(Arc::new(RouteTable::from_openapi(&document)));
     let max_body_bytes = settings.max_body_bytes;
     let cors_origins = settings.cors_origins.clone();
+    let secret = token::resolve_secret(&settings)?;
+    let tokens = TokenKeys::new(&secret, settings.access_token_ttl.as_secs() as i64)?;
     let state = web::Data::new(AppState {
         pool,
         settings: Arc::new(settings),
+        tokens,
     });
 
     let server = HttpServer::new(move || {

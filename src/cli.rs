@@ -105,12 +105,26 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let database = settings.database.redacted();
         let bind_addr = settings.bind_addr;
-        let application = Application::build(settings).await?;
+        let mut application = Application::build(settings).await?;
         let base = format!("http://{}:{}", display_host(bind_addr), application.port());
+        let created_admin = application.created_admin.take();
         let running = application.run_until_signalled()?;
         tracing::info!(database = %database, "serving on {base}");
         println!("Mijn KWH API is running on {base} (database {database}).");
         println!("Swagger UI: {base}/swagger-ui/");
+        if let Some(admin) = created_admin {
+            match admin.generated_password {
+                // Printed once, to the console only: it is never logged and never shown again.
+                Some(password) => println!(
+                    "Created the first kwh_admin: {} with password {password}\n\
+                     Sign in with POST /auth/login in Swagger UI, then press Authorize and paste the access_token.",
+                    admin.email
+                ),
+                None => println!("Created the first kwh_admin {} from KWH_ADMIN_EMAIL.", admin.email),
+            }
+        } else {
+            println!("Sign in with POST /auth/login in Swagger UI, then press Authorize and paste the access_token.");
+        }
         running.await?;
         Ok(())
     })

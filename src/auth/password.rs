@@ -43,10 +43,14 @@ pub fn verify(password: &str, stored: Option<&str>) -> bool {
 pub fn check_policy(password: &str, email: &str) -> Result<(), ViolationKind> {
     let length = password.chars().count();
     if length < MIN_PASSWORD_LENGTH {
-        return Err(ViolationKind::TooShort { min: MIN_PASSWORD_LENGTH });
+        return Err(ViolationKind::TooShort {
+            min: MIN_PASSWORD_LENGTH,
+        });
     }
     if length > MAX_PASSWORD_LENGTH {
-        return Err(ViolationKind::TooLong { max: MAX_PASSWORD_LENGTH });
+        return Err(ViolationKind::TooLong {
+            max: MAX_PASSWORD_LENGTH,
+        });
     }
     if password.trim().eq_ignore_ascii_case(email.trim()) {
         return Err(ViolationKind::NotAllowed);

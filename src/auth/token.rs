@@ -39,7 +39,12 @@ impl TokenKeys {
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = 5;
-        Ok(TokenKeys { encoding, decoding, validation, ttl_seconds })
+        Ok(TokenKeys {
+            encoding,
+            decoding,
+            validation,
+            ttl_seconds,
+        })
     }
 
     pub fn issue(&self, user_id: &str, token_version: i32, now_unix: i64) -> anyhow::Result<String> {
@@ -57,7 +62,9 @@ impl TokenKeys {
 
     /// The claims of a valid token; `None` for anything forged, expired or meant for others.
     pub fn verify(&self, token: &str) -> Option<Claims> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok().map(|data| data.claims)
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .ok()
+            .map(|data| data.claims)
     }
 }
 
@@ -93,7 +100,12 @@ pub fn random_token() -> String {
 fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
     file.write_all(content.as_bytes())
 }
 
@@ -111,13 +123,19 @@ mod tests {
         let now = chrono::Utc::now().timestamp();
         let token = keys().issue("user-1", 3, now).unwrap();
         let claims = keys().verify(&token).unwrap();
-        assert_eq!((claims.sub.as_str(), claims.ver, claims.exp - claims.iat), ("user-1", 3, 3600));
+        assert_eq!(
+            (claims.sub.as_str(), claims.ver, claims.exp - claims.iat),
+            ("user-1", 3, 3600)
+        );
     }
 
     #[test]
     fn expired_tampered_foreign_and_unsigned_tokens_are_refused() {
         let now = chrono::Utc::now().timestamp();
-        assert!(keys().verify(&keys().issue("u", 0, now - 7200).unwrap()).is_none(), "expired");
+        assert!(
+            keys().verify(&keys().issue("u", 0, now - 7200).unwrap()).is_none(),
+            "expired"
+        );
 
         let token = keys().issue("u", 0, now).unwrap();
         let mut tampered = token.clone();
@@ -129,13 +147,27 @@ mod tests {
         assert!(keys().verify(&other.issue("u", 0, now).unwrap()).is_none(), "other key");
 
         let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        let claims = format!(r#"{{"iss":"mijnkwh","aud":"mijnkwh-api","sub":"u","iat":{now},"exp":{},"ver":0}}"#, now + 60);
-        let unsigned = format!("{}.{}.", engine.encode(r#"{"alg":"none","typ":"JWT"}"#), engine.encode(claims));
+        let claims = format!(
+            r#"{{"iss":"mijnkwh","aud":"mijnkwh-api","sub":"u","iat":{now},"exp":{},"ver":0}}"#,
+            now + 60
+        );
+        let unsigned = format!(
+            "{}.{}.",
+            engine.encode(r#"{"alg":"none","typ":"JWT"}"#),
+            engine.encode(claims)
+        );
         assert!(keys().verify(&unsigned).is_none(), "alg none");
 
         let wrong_audience = jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
-            &Claims { iss: ISSUER.into(), aud: "other".into(), sub: "u".into(), iat: now, exp: now + 60, ver: 0 },
+            &Claims {
+                iss: ISSUER.into(),
+                aud: "other".into(),
+                sub: "u".into(),
+                iat: now,
+                exp: now + 60,
+                ver: 0,
+            },
             &EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef").unwrap(),
         )
         .unwrap();

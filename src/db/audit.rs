@@ -7,7 +7,10 @@ use super::rows::AuditEventRow;
 use super::schema::audit_events;
 
 pub fn append(conn: &mut DbConn, event: &AuditEventRow) -> QueryResult<()> {
-    diesel::insert_into(audit_events::table).values(event).execute(conn).map(drop)
+    diesel::insert_into(audit_events::table)
+        .values(event)
+        .execute(conn)
+        .map(drop)
 }
 
 #[derive(Debug, Clone, Default)]

@@ -13,13 +13,17 @@ pub enum InsertCorporationError {
 }
 
 pub fn insert(conn: &mut DbConn, row: &CorporationRow) -> Result<(), InsertCorporationError> {
-    diesel::insert_into(corporations::table).values(row).execute(conn).map(drop).map_err(|error| {
-        if is_unique_violation_of(&error, "corporations_pkey", "corporations.code") {
-            InsertCorporationError::CodeTaken
-        } else {
-            InsertCorporationError::Database(error)
-        }
-    })
+    diesel::insert_into(corporations::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+        .map_err(|error| {
+            if is_unique_violation_of(&error, "corporations_pkey", "corporations.code") {
+                InsertCorporationError::CodeTaken
+            } else {
+                InsertCorporationError::Database(error)
+            }
+        })
 }
 
 pub fn find(conn: &mut DbConn, code: &str) -> QueryResult<Option<CorporationRow>> {
@@ -27,7 +31,9 @@ pub fn find(conn: &mut DbConn, code: &str) -> QueryResult<Option<CorporationRow>
 }
 
 pub fn list(conn: &mut DbConn, only: Option<&str>) -> QueryResult<Vec<CorporationRow>> {
-    let mut query = corporations::table.into_boxed::<super::MultiBackend>().order(corporations::code.asc());
+    let mut query = corporations::table
+        .into_boxed::<super::MultiBackend>()
+        .order(corporations::code.asc());
     if let Some(code) = only {
         query = query.filter(corporations::code.eq(code.to_string()));
     }
@@ -56,5 +62,10 @@ pub fn lock(conn: &mut DbConn, code: &str) -> QueryResult<()> {
 }
 
 fn lock_pg(pg: &mut PgConnection, code: &str) -> QueryResult<()> {
-    corporations::table.find(code).select(corporations::code).for_update().load::<String>(pg).map(drop)
+    corporations::table
+        .find(code)
+        .select(corporations::code)
+        .for_update()
+        .load::<String>(pg)
+        .map(drop)
 }

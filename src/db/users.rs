@@ -57,14 +57,20 @@ pub fn update_if_version(
     expected_version: i32,
     changes: &UserChanges,
 ) -> QueryResult<bool> {
-    let updated = diesel::update(users::table.filter(users::id.eq(id)).filter(users::version.eq(expected_version)))
-        .set(changes)
-        .execute(conn)?;
+    let updated = diesel::update(
+        users::table
+            .filter(users::id.eq(id))
+            .filter(users::version.eq(expected_version)),
+    )
+    .set(changes)
+    .execute(conn)?;
     Ok(updated == 1)
 }
 
 pub fn record_login(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(users::table.find(id)).set(users::last_login_at.eq(Some(at))).execute(conn)?;
+    diesel::update(users::table.find(id))
+        .set(users::last_login_at.eq(Some(at)))
+        .execute(conn)?;
     Ok(())
 }
 
@@ -143,16 +149,23 @@ pub fn list(conn: &mut DbConn, query: &UserListQuery) -> QueryResult<Vec<UserRow
     match (query.sort, &query.after) {
         (UserSort::LastName, Some(UserCursor::Text(key, id))) => {
             select = select.filter(
-                users::last_name.gt(key.clone()).or(users::last_name.eq(key.clone()).and(users::id.gt(id.clone()))),
+                users::last_name
+                    .gt(key.clone())
+                    .or(users::last_name.eq(key.clone()).and(users::id.gt(id.clone()))),
             );
         }
         (UserSort::Email, Some(UserCursor::Text(key, id))) => {
-            select = select
-                .filter(users::email.gt(key.clone()).or(users::email.eq(key.clone()).and(users::id.gt(id.clone()))));
+            select = select.filter(
+                users::email
+                    .gt(key.clone())
+                    .or(users::email.eq(key.clone()).and(users::id.gt(id.clone()))),
+            );
         }
         (UserSort::CreatedAt, Some(UserCursor::Time(key, id))) => {
             select = select.filter(
-                users::created_at.gt(*key).or(users::created_at.eq(*key).and(users::id.gt(id.clone()))),
+                users::created_at
+                    .gt(*key)
+                    .or(users::created_at.eq(*key).and(users::id.gt(id.clone()))),
             );
         }
         _ => {}

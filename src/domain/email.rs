@@ -34,15 +34,17 @@ impl EmailAddress {
                 .chars()
                 .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
         let labels: Vec<&str> = domain.split('.').collect();
-        let domain_ok = labels.len() >= 2
-            && labels.iter().all(|label| {
-                !label.is_empty()
-                    && label.len() <= 63
-                    && !label.starts_with('-')
-                    && !label.ends_with('-')
-                    && label.chars().all(|c| c.is_alphanumeric() || c == '-')
-            })
-            && labels.last().is_some_and(|tld| tld.chars().count() >= 2);
+        // `admin@localhost` is the bootstrap administrator of a local install.
+        let domain_ok = domain == "localhost"
+            || labels.len() >= 2
+                && labels.iter().all(|label| {
+                    !label.is_empty()
+                        && label.len() <= 63
+                        && !label.starts_with('-')
+                        && !label.ends_with('-')
+                        && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+                })
+                && labels.last().is_some_and(|tld| tld.chars().count() >= 2);
         if local_ok && domain_ok {
             Ok(EmailAddress(normalised))
         } else {

@@ -11,8 +11,12 @@ pub struct Violation {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ViolationKind {
     Required,
-    TooLong { max: usize },
-    TooShort { min: usize },
+    TooLong {
+        max: usize,
+    },
+    TooShort {
+        min: usize,
+    },
     InvalidEmail,
     InvalidCorporationCode,
     UnknownValue,
@@ -23,6 +27,8 @@ pub enum ViolationKind {
     EmailImmutable,
     Immutable,
     NotAllowed,
+    /// Refers to something that does not exist (or is not visible to the caller).
+    UnknownReference,
 }
 
 impl ViolationKind {
@@ -41,6 +47,7 @@ impl ViolationKind {
             ViolationKind::EmailImmutable => "email_immutable",
             ViolationKind::Immutable => "immutable",
             ViolationKind::NotAllowed => "not_allowed",
+            ViolationKind::UnknownReference => "unknown_reference",
         }
     }
 }

@@ -1,11 +1,14 @@
 //! The HTTP layer: routes, extractor configuration, middleware and the OpenAPI document.
 
+pub mod auth;
 pub mod context;
 pub mod fallback;
 pub mod health;
 pub mod logging;
 pub mod openapi;
 pub mod problem;
+pub mod session;
+pub mod users;
 
 use actix_web::{HttpResponse, web};
 use utoipa::{Modify, OpenApi};
@@ -15,7 +18,16 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// Registers every documented handler. The server and the `openapi` command both use this,
 /// so the served document is always the one the code answers to.
 pub fn register_routes(config: &mut ServiceConfig) {
-    config.service(health::live).service(health::ready);
+    config
+        .service(health::live)
+        .service(health::ready)
+        .service(session::login)
+        .service(session::me)
+        .service(users::list_users)
+        .service(users::create_user)
+        .service(users::get_user)
+        .service(users::update_user)
+        .service(users::delete_user);
 }
 
 /// The whole OpenAPI document, as served at `/openapi.json` and printed by `mijnkwh openapi`.

@@ -14,6 +14,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::context::{Language, RequestContext};
+use crate::domain::violation::{ViolationKind, Violations};
 
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 
@@ -35,6 +36,12 @@ pub enum ErrorCode {
     TooManyRequests,
     ServiceUnavailable,
     Internal,
+    InvalidCredentials,
+    EmailTaken,
+    EmailImmutable,
+    LastMainUser,
+    CannotDeleteSelf,
+    CorporationExists,
 }
 
 /// The fixed texts of one code.
@@ -179,6 +186,60 @@ impl ErrorCode {
                 [
                     "Something went wrong on our side. Quote the request id when you contact support.",
                     "Er ging bij ons iets mis. Noem het request-id als u contact opneemt met support.",
+                ],
+            ),
+            InvalidCredentials => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                ["Sign-in failed", "Aanmelden mislukt"],
+                [
+                    "The email address or password is incorrect.",
+                    "Het e-mailadres of wachtwoord is onjuist.",
+                ],
+            ),
+            EmailTaken => (
+                StatusCode::CONFLICT,
+                "email_taken",
+                ["Email address already in use", "E-mailadres al in gebruik"],
+                [
+                    "This user already exists in the system. The same email address cannot be used twice.",
+                    "Deze gebruiker bestaat al binnen het systeem. U kunt niet tweemaal hetzelfde e-mail adres gebruiken.",
+                ],
+            ),
+            EmailImmutable => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "email_immutable",
+                ["Email address cannot change", "E-mailadres kan niet wijzigen"],
+                [
+                    "A new email address always needs a new user.",
+                    "Bij een nieuw emailadres moet er altijd een nieuwe gebruiker worden aangemaakt.",
+                ],
+            ),
+            LastMainUser => (
+                StatusCode::CONFLICT,
+                "last_main_user",
+                ["Last main user", "Laatste hoofdgebruiker"],
+                [
+                    "A corporation keeps at least one main user; make someone else main user first.",
+                    "Een corporatie houdt minstens één hoofdgebruiker; maak eerst iemand anders hoofdgebruiker.",
+                ],
+            ),
+            CannotDeleteSelf => (
+                StatusCode::CONFLICT,
+                "cannot_delete_self",
+                ["Cannot delete yourself", "U kunt uzelf niet verwijderen"],
+                [
+                    "Ask another main user or KWH to remove your account.",
+                    "Vraag een andere hoofdgebruiker of KWH uw account te verwijderen.",
+                ],
+            ),
+            CorporationExists => (
+                StatusCode::CONFLICT,
+                "corporation_exists",
+                ["Corporation code already in use", "Corporatiecode al in gebruik"],
+                [
+                    "A corporation with this code exists already.",
+                    "Er bestaat al een corporatie met deze code.",
                 ],
             ),
         };
@@ -419,6 +480,68 @@ impl From<diesel::result::Error> for ApiError {
     }
 }
 
+impl From<Violations> for ApiError {
+    /// Invalid fields; an attempt to change an email address is its own code (rule 2).
+    fn from(violations: Violations) -> Self {
+        let violations = violations.into_vec();
+        let code = if violations.iter().any(|v| v.kind == ViolationKind::EmailImmutable) {
+            ErrorCode::EmailImmutable
+        } else {
+            ErrorCode::ValidationFailed
+        };
+        let errors = violations
+            .into_iter()
+            .map(|v| FieldError {
+                field: v.field,
+                code: v.kind.code(),
+                message: violation_message(v.kind),
+            })
+            .collect();
+        ApiError {
+            errors,
+            ..ApiError::new(code)
+        }
+    }
+}
+
+fn violation_message(kind: ViolationKind) -> Localized {
+    use ViolationKind::*;
+    match kind {
+        Required => Localized::new("This field is required.", "Dit veld is verplicht."),
+        TooLong { max } => Localized::new(format!("At most {max} characters."), format!("Maximaal {max} tekens.")),
+        TooShort { min } => Localized::new(format!("At least {min} characters."), format!("Minimaal {min} tekens.")),
+        InvalidEmail => Localized::new("Not a valid email address.", "Geen geldig e-mailadres."),
+        InvalidCorporationCode => Localized::new(
+            "2 to 20 letters, digits, - or _ (e.g. KWH042).",
+            "2 tot 20 letters, cijfers, - of _ (bijv. KWH042).",
+        ),
+        UnknownValue => Localized::new(
+            "Unknown value; see the documented values.",
+            "Onbekende waarde; zie de gedocumenteerde waarden.",
+        ),
+        Duplicate => Localized::new(
+            "This value appears more than once.",
+            "Deze waarde komt meer dan eens voor.",
+        ),
+        MustNotBeEmpty => Localized::new("Choose at least one.", "Kies er minstens één."),
+        NotAllowedForUserType => Localized::new(
+            "Not allowed for this type of user.",
+            "Niet toegestaan voor dit type gebruiker.",
+        ),
+        ContradictsUserType => Localized::new("Does not fit this type of user.", "Past niet bij dit type gebruiker."),
+        EmailImmutable => Localized::new(
+            "A new email address always needs a new user.",
+            "Bij een nieuw emailadres moet er altijd een nieuwe gebruiker worden aangemaakt.",
+        ),
+        Immutable => Localized::new("This field cannot be changed.", "Dit veld kan niet worden gewijzigd."),
+        NotAllowed => Localized::new(
+            "This value is not allowed here.",
+            "Deze waarde is hier niet toegestaan.",
+        ),
+        UnknownReference => Localized::new("No such item exists.", "Dit bestaat niet."),
+    }
+}
+
 // What actix answers by itself, turned into problems with stable codes.
 
 pub fn json_error(error: JsonPayloadError, _request: &HttpRequest) -> actix_web::Error {
@@ -474,6 +597,12 @@ mod tests {
             TooManyRequests,
             ServiceUnavailable,
             Internal,
+            InvalidCredentials,
+            EmailTaken,
+            EmailImmutable,
+            LastMainUser,
+            CannotDeleteSelf,
+            CorporationExists,
         ];
         let mut codes: Vec<_> = all.iter().map(|c| c.as_str()).collect();
         codes.sort();

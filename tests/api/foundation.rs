@@ -203,7 +203,7 @@ fn a_missing_postgres_database_is_named_in_the_error() {
 #[test]
 fn sigterm_stops_the_server_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = binary()
+    let child = binary()
         .env(
             "DATABASE_URL",
             format!("sqlite://{}", dir.path().join("db/x.sqlite").display()),
@@ -211,8 +211,11 @@ fn sigterm_stops_the_server_cleanly() {
         .env("BIND_ADDR", "127.0.0.1:0")
         .env("MAIL_DIR", dir.path().join("mail"))
         .stdout(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let mut child = KillOnDrop(child);
+    let child = &mut child.0;
     let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut first_line = String::new();
     std::io::BufRead::read_line(&mut stdout, &mut first_line).unwrap();
@@ -230,6 +233,16 @@ fn sigterm_stops_the_server_cleanly() {
         }
         assert!(Instant::now() < deadline, "the server did not stop after SIGTERM");
         std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A child process that does not outlive a failing test.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 

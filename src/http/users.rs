@@ -1,0 +1,608 @@
+//! `/users`: the user list and form of the Gebruikersbeheer screens.
+
+use actix_web::http::header::{ETAG, IF_MATCH, LOCATION};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use base64::Engine;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::auth::Caller;
+use super::problem::{ApiError, ErrorCode, Problem};
+use crate::app::AppState;
+use crate::db::rows::{UserRow, keys_from_json};
+use crate::db::users::{self as user_store, UserCursor, UserListQuery, UserSort};
+use crate::domain::corporation::CorporationCode;
+use crate::domain::email::EmailAddress;
+use crate::domain::text::{MAX_NAME_LENGTH, MAX_REMARKS_LENGTH, optional_text, required_text};
+use crate::domain::user::{ManagementScope, Role, UserKindInput, UserType, resolve_kind};
+use crate::domain::violation::{ViolationKind, Violations};
+use crate::service::users::{self as use_cases, NewUser, Profile, UserEdit};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserResponse {
+    pub id: String,
+    #[schema(example = "henk@installatietechniek.nl")]
+    pub email: String,
+    /// `corporation`, `contractor` or `kwh` (KWH staff).
+    #[schema(example = "corporation")]
+    pub user_type: String,
+    #[schema(example = "KWH042")]
+    pub corporation_code: Option<String>,
+    pub contractor: Option<ContractorRef>,
+    pub first_name: String,
+    pub last_name: String,
+    pub job_title: Option<String>,
+    pub phone: Option<String>,
+    pub remarks: Option<String>,
+    /// `user`, `main_user`, `contractor` or `kwh_admin`.
+    #[schema(example = "user")]
+    pub role: String,
+    /// Subset of `mijn_kwh`, `klantvizier`.
+    pub access: Vec<String>,
+    /// Subset of `delivery_reminder`, `validation_report`.
+    pub email_notifications: Vec<String>,
+    pub excel_download: bool,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub invitation: InvitationState,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContractorRef {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationState {
+    /// `not_sent`, `sent`, `accepted` or `expired`.
+    #[schema(example = "not_sent")]
+    pub status: String,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+fn utc(time: NaiveDateTime) -> DateTime<Utc> {
+    time.and_utc()
+}
+
+impl From<UserRow> for UserResponse {
+    fn from(row: UserRow) -> Self {
+        UserResponse {
+            id: row.id,
+            email: row.email,
+            user_type: row.user_type,
+            corporation_code: row.corporation_code,
+            contractor: None,
+            first_name: row.first_name,
+            last_name: row.last_name,
+            job_title: row.job_title,
+            phone: row.phone,
+            remarks: row.remarks,
+            role: row.role,
+            access: keys_from_json(&row.access),
+            email_notifications: keys_from_json(&row.email_notifications),
+            excel_download: row.excel_download,
+            last_login_at: row.last_login_at.map(utc),
+            // Invitations are sent by the invitations capability; none exists yet.
+            invitation: InvitationState {
+                status: "not_sent".into(),
+                sent_at: None,
+                accepted_at: None,
+                expires_at: None,
+            },
+            created_at: utc(row.created_at),
+            updated_at: utc(row.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateUserRequest {
+    #[schema(example = "henk@woonstad.nl")]
+    pub email: String,
+    /// `corporation` (default) or `contractor`; a kwh_admin may also create `kwh` staff.
+    pub user_type: Option<String>,
+    /// Required for a kwh_admin; a main user's own corporation otherwise.
+    pub corporation_code: Option<String>,
+    /// For contractor users: their contractor.
+    pub contractor_id: Option<String>,
+    #[schema(example = "Henk")]
+    pub first_name: String,
+    #[schema(example = "de Vries")]
+    pub last_name: String,
+    pub job_title: Option<String>,
+    pub phone: Option<String>,
+    pub remarks: Option<String>,
+    /// `user` (default) or `main_user` for corporation users.
+    pub role: Option<String>,
+    #[schema(example = json!(["klantvizier"]))]
+    pub access: Option<Vec<String>>,
+    #[schema(example = json!(["delivery_reminder"]))]
+    pub email_notifications: Option<Vec<String>>,
+    pub excel_download: Option<bool>,
+}
+
+/// A partial edit: absent fields stay as they are; `null` clears job_title, phone or remarks.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct UpdateUserRequest {
+    /// Read-only: a different address answers 422 `email_immutable`.
+    #[schema(read_only)]
+    pub email: Option<String>,
+    pub user_type: Option<String>,
+    pub corporation_code: Option<String>,
+    pub contractor_id: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub job_title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub remarks: Option<Option<String>>,
+    pub role: Option<String>,
+    pub access: Option<Vec<String>>,
+    pub email_notifications: Option<Vec<String>>,
+    pub excel_download: Option<bool>,
+}
+
+/// Tells `"field": null` (clear it) from an absent field (keep it).
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
+}
+
+fn parse_key<T>(
+    violations: &mut Violations,
+    field: &str,
+    value: Option<&str>,
+    from_key: fn(&str) -> Option<T>,
+) -> Option<T> {
+    let value = value?;
+    let parsed = from_key(value.trim());
+    if parsed.is_none() {
+        violations.add(field, ViolationKind::UnknownValue);
+    }
+    parsed
+}
+
+fn parse_corporation(violations: &mut Violations, value: Option<&str>) -> Option<CorporationCode> {
+    violations.check("corporation_code", CorporationCode::parse(value?))
+}
+
+impl CreateUserRequest {
+    fn into_new_user(self, caller: &Caller) -> Result<NewUser, Violations> {
+        let mut violations = Violations::new();
+        let email = violations.check("email", EmailAddress::parse(&self.email));
+        let first_name = violations.check("first_name", required_text(&self.first_name, MAX_NAME_LENGTH));
+        let last_name = violations.check("last_name", required_text(&self.last_name, MAX_NAME_LENGTH));
+        let job_title = violations.check("job_title", optional_text(self.job_title.as_deref(), MAX_NAME_LENGTH));
+        let phone = violations.check("phone", optional_text(self.phone.as_deref(), MAX_NAME_LENGTH));
+        let remarks = violations.check("remarks", optional_text(self.remarks.as_deref(), MAX_REMARKS_LENGTH));
+        let user_type = parse_key(
+            &mut violations,
+            "user_type",
+            self.user_type.as_deref(),
+            UserType::from_key,
+        );
+        let role = parse_key(&mut violations, "role", self.role.as_deref(), Role::from_key);
+        let mut corporation_code = parse_corporation(&mut violations, self.corporation_code.as_deref());
+        // A main user works in its own corporation; naming another one is refused later.
+        if corporation_code.is_none()
+            && user_type != Some(UserType::Kwh)
+            && let Some(ManagementScope::Corporation(own)) = caller.actor.management_scope()
+        {
+            corporation_code = Some(own);
+        }
+        let contractor_id = self.contractor_id.as_deref().and_then(|id| {
+            let parsed = Uuid::parse_str(id.trim()).map(|u| u.to_string()).ok();
+            if parsed.is_none() {
+                violations.add("contractor_id", ViolationKind::UnknownReference);
+            }
+            parsed
+        });
+        let kind = resolve_kind(&UserKindInput {
+            user_type,
+            role,
+            corporation_code,
+            contractor_id,
+            access: self.access,
+            email_notifications: self.email_notifications,
+            excel_download: self.excel_download,
+        });
+        let kind = match kind {
+            Ok(kind) => Some(kind),
+            Err(more) => {
+                for violation in more.into_vec() {
+                    violations.add(violation.field, violation.kind);
+                }
+                None
+            }
+        };
+        match (email, first_name, last_name, job_title, phone, remarks, kind) {
+            (
+                Some(email),
+                Some(first_name),
+                Some(last_name),
+                Some(job_title),
+                Some(phone),
+                Some(remarks),
+                Some(kind),
+            ) if violations.is_empty() => Ok(NewUser {
+                email,
+                profile: Profile {
+                    first_name,
+                    last_name,
+                    job_title,
+                    phone,
+                    remarks,
+                },
+                kind,
+            }),
+            _ => Err(violations),
+        }
+    }
+}
+
+impl UpdateUserRequest {
+    fn into_edit(self) -> Result<UserEdit, Violations> {
+        let mut violations = Violations::new();
+        let email = self
+            .email
+            .as_deref()
+            .and_then(|e| violations.check("email", EmailAddress::parse(e)));
+        let first_name = self
+            .first_name
+            .as_deref()
+            .and_then(|v| violations.check("first_name", required_text(v, MAX_NAME_LENGTH)));
+        let last_name = self
+            .last_name
+            .as_deref()
+            .and_then(|v| violations.check("last_name", required_text(v, MAX_NAME_LENGTH)));
+        let mut optional = |field: &str, value: Option<Option<String>>, max: usize| {
+            value.and_then(|v| violations.check(field, optional_text(v.as_deref(), max)))
+        };
+        let job_title = optional("job_title", self.job_title, MAX_NAME_LENGTH);
+        let phone = optional("phone", self.phone, MAX_NAME_LENGTH);
+        let remarks = optional("remarks", self.remarks, MAX_REMARKS_LENGTH);
+        let user_type = parse_key(
+            &mut violations,
+            "user_type",
+            self.user_type.as_deref(),
+            UserType::from_key,
+        );
+        let role = parse_key(&mut violations, "role", self.role.as_deref(), Role::from_key);
+        let corporation_code = parse_corporation(&mut violations, self.corporation_code.as_deref());
+        let kind = UserKindInput {
+            user_type,
+            role,
+            corporation_code,
+            contractor_id: self.contractor_id,
+            access: self.access,
+            email_notifications: self.email_notifications,
+            excel_download: self.excel_download,
+        };
+        violations.finish(|| UserEdit {
+            email,
+            first_name,
+            last_name,
+            job_title,
+            phone,
+            remarks,
+            kind,
+        })
+    }
+}
+
+fn etag(row: &UserRow) -> String {
+    format!("\"{}\"", row.version)
+}
+
+/// The version an `If-Match` header asks for: `None` without the header or with `*`.
+fn if_match(request: &HttpRequest) -> Result<Option<i32>, ApiError> {
+    let Some(value) = request.headers().get(IF_MATCH) else {
+        return Ok(None);
+    };
+    let value = value.to_str().unwrap_or("").trim();
+    if value == "*" {
+        return Ok(None);
+    }
+    value
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .parse::<i32>()
+        .map(Some)
+        .map_err(|_| ApiError::new(ErrorCode::PreconditionFailed))
+}
+
+fn user_response(row: UserRow) -> HttpResponse {
+    let tag = etag(&row);
+    HttpResponse::Ok()
+        .insert_header((ETAG, tag))
+        .json(UserResponse::from(row))
+}
+
+/// Create a user.
+///
+/// A main user creates users in its own corporation; a kwh_admin names the corporation.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer_auth" = [])),
+    request_body = CreateUserRequest,
+    responses(
+        (status = 201, description = "Created; `Location` names the new user", body = UserResponse),
+        (status = 403, description = "The caller's role may not manage users (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The email address is in use (`email_taken`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/users")]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<CreateUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    use_cases::scope_of(&caller.actor)?;
+    let new_user = body.into_inner().into_new_user(&caller)?;
+    let actor = caller.actor;
+    let row = state
+        .db(move |conn| use_cases::create(conn, &actor, new_user, Utc::now().naive_utc()))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/users/{}", row.id)))
+        .insert_header((ETAG, etag(&row)))
+        .json(UserResponse::from(row)))
+}
+
+/// One user, with its `ETag` for a later `If-Match`.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer_auth" = [])),
+    params(("id" = Uuid, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "The user", body = UserResponse, headers(("ETag" = String, description = "Version for If-Match"))),
+        (status = 403, description = "The caller's role may not manage users (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/users/{id}")]
+pub async fn get_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = use_cases::scope_of(&caller.actor)?;
+    let id = id.into_inner().to_string();
+    let row = state.db(move |conn| use_cases::find_visible(conn, &scope, &id)).await?;
+    Ok(user_response(row))
+}
+
+/// Edit a user (partial). The email address never changes (422 `email_immutable`).
+///
+/// Send `If-Match` with the `ETag` you read to be told (412) when someone changed the user
+/// meanwhile. Demoting the last main user answers 409 `last_main_user`.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer_auth" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The user's id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag read before the edit"),
+    ),
+    request_body = UpdateUserRequest,
+    responses(
+        (status = 200, description = "The edited user", body = UserResponse),
+        (status = 403, description = "The caller's role may not manage users (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The last main user would be demoted (`last_main_user`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The user changed since it was read (`precondition_failed`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/users/{id}")]
+pub async fn update_user(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: web::Json<UpdateUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    use_cases::scope_of(&caller.actor)?;
+    let expected = if_match(&request)?;
+    let edit = body.into_inner().into_edit()?;
+    let id = id.into_inner().to_string();
+    let actor = caller.actor;
+    let row = state
+        .db(move |conn| use_cases::update(conn, &actor, &id, expected, edit, Utc::now().naive_utc()))
+        .await?;
+    Ok(user_response(row))
+}
+
+/// Delete a user: their personal data leaves the system; the audit log keeps only the id.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer_auth" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The user's id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag read before the deletion"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "The caller's role may not manage users (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The last main user, or oneself (`last_main_user`, `cannot_delete_self`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The user changed since it was read (`precondition_failed`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/users/{id}")]
+pub async fn delete_user(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    use_cases::scope_of(&caller.actor)?;
+    let expected = if_match(&request)?;
+    let id = id.into_inner().to_string();
+    let actor = caller.actor;
+    state
+        .db(move |conn| use_cases::delete(conn, &actor, &id, expected, Utc::now().naive_utc()))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserListParams {
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Case-insensitive part of a first name, last name or email address.
+    pub q: Option<String>,
+    pub user_type: Option<String>,
+    pub role: Option<String>,
+    pub corporation_code: Option<String>,
+    pub contractor_id: Option<String>,
+    /// `last_name` (default), `email` or `created_at`; ties are ordered by id.
+    pub sort: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserPage {
+    pub items: Vec<UserResponse>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CursorToken {
+    s: String,
+    k: String,
+    i: String,
+}
+
+fn sort_key(sort: UserSort) -> &'static str {
+    match sort {
+        UserSort::LastName => "last_name",
+        UserSort::Email => "email",
+        UserSort::CreatedAt => "created_at",
+    }
+}
+
+fn encode_cursor(sort: UserSort, row: &UserRow) -> String {
+    let key = match sort {
+        UserSort::LastName => row.last_name.clone(),
+        UserSort::Email => row.email.clone(),
+        UserSort::CreatedAt => row
+            .created_at
+            .and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+    };
+    let token = CursorToken {
+        s: sort_key(sort).into(),
+        k: key,
+        i: row.id.clone(),
+    };
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).expect("cursor serialises"))
+}
+
+fn decode_cursor(sort: UserSort, cursor: &str) -> Result<UserCursor, ApiError> {
+    let invalid = || ApiError::new(ErrorCode::InvalidQuery).with_reason("cursor: not a cursor of this list");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| invalid())?;
+    let token: CursorToken = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    if token.s != sort_key(sort) {
+        return Err(invalid());
+    }
+    match sort {
+        UserSort::CreatedAt => DateTime::parse_from_rfc3339(&token.k)
+            .map(|t| UserCursor::Time(t.naive_utc(), token.i))
+            .map_err(|_| invalid()),
+        _ => Ok(UserCursor::Text(token.k, token.i)),
+    }
+}
+
+/// The users the caller manages, a page at a time.
+///
+/// Cursor pagination: the order is total (ties broken by id), so walking `next_cursor` never
+/// skips or repeats a user, even while users are added.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer_auth" = [])),
+    params(UserListParams),
+    responses(
+        (status = 200, description = "A page of users", body = UserPage),
+        (status = 403, description = "The caller's role may not manage users (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/users")]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    caller: Caller,
+    params: web::Query<UserListParams>,
+) -> Result<web::Json<UserPage>, ApiError> {
+    let scope = use_cases::scope_of(&caller.actor)?;
+    let params = params.into_inner();
+    let bad = |field: &str| ApiError::new(ErrorCode::InvalidQuery).with_reason(format!("{field}: unsupported value"));
+    let limit = params.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(bad("limit"));
+    }
+    let sort = match params.sort.as_deref().unwrap_or("last_name") {
+        "last_name" => UserSort::LastName,
+        "email" => UserSort::Email,
+        "created_at" => UserSort::CreatedAt,
+        _ => return Err(bad("sort")),
+    };
+    let after = params.cursor.as_deref().map(|c| decode_cursor(sort, c)).transpose()?;
+    let requested_code = match params.corporation_code.as_deref() {
+        Some(code) => Some(CorporationCode::parse(code).map_err(|_| bad("corporation_code"))?),
+        None => None,
+    };
+    let corporation_code = match &scope {
+        ManagementScope::Everything => requested_code,
+        // Another corporation's users do not exist for a main user: an empty page.
+        ManagementScope::Corporation(own) => match requested_code {
+            Some(code) if &code != own => {
+                return Ok(web::Json(UserPage {
+                    items: vec![],
+                    next_cursor: None,
+                }));
+            }
+            _ => Some(own.clone()),
+        },
+    };
+    if params
+        .user_type
+        .as_deref()
+        .is_some_and(|t| UserType::from_key(t).is_none())
+    {
+        return Err(bad("user_type"));
+    }
+    if params.role.as_deref().is_some_and(|r| Role::from_key(r).is_none()) {
+        return Err(bad("role"));
+    }
+    let query = UserListQuery {
+        corporation_code: corporation_code.map(|c| c.as_str().to_string()),
+        user_type: params.user_type,
+        role: params.role,
+        contractor_id: params.contractor_id,
+        text: params.q.map(|q| q.trim().to_string()).filter(|q| !q.is_empty()),
+        sort,
+        after,
+        limit: limit + 1,
+    };
+    let mut rows = state.db(move |conn| Ok(user_store::list(conn, &query)?)).await?;
+    let next_cursor = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|row| encode_cursor(sort, row))
+    } else {
+        None
+    };
+    Ok(web::Json(UserPage {
+        items: rows.into_iter().map(UserResponse::from).collect(),
+        next_cursor,
+    }))
+}

@@ -1,0 +1,5 @@
+//! Use cases: each runs its rules and storage in one transaction, with its audit event.
+
+pub mod audit;
+pub mod bootstrap;
+pub mod users;

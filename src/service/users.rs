@@ -1,0 +1,359 @@
+//! Creating, editing and deleting users: rules 1–5 and 10 in one transaction each.
+
+use chrono::NaiveDateTime;
+use serde_json::{Map, Value};
+
+use super::audit::{self as audit_log, AuditEntry, change, changed_personal_field};
+use crate::db::rows::{UserChanges, UserRow, keys_from_json, keys_to_json};
+use crate::db::users::InsertUserError;
+use crate::db::{DbConn, corporations, users, write_transaction};
+use crate::domain::corporation::CorporationCode;
+use crate::domain::email::EmailAddress;
+use crate::domain::user::{
+    self as rules, Actor, LockOut, ManagementScope, Role, UserKind, UserKindInput, UserType, resolve_kind,
+};
+use crate::domain::violation::{ViolationKind, Violations};
+use crate::http::problem::{ApiError, ErrorCode};
+
+/// The personal details of the seed's "Nieuwe gebruiker aanmaken" form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub first_name: String,
+    pub last_name: String,
+    pub job_title: Option<String>,
+    pub phone: Option<String>,
+    pub remarks: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: EmailAddress,
+    pub profile: Profile,
+    pub kind: UserKind,
+}
+
+/// A partial edit; `None` leaves a field as it is, `Some(None)` clears an optional one.
+#[derive(Debug, Clone, Default)]
+pub struct UserEdit {
+    pub email: Option<EmailAddress>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub job_title: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    pub remarks: Option<Option<String>>,
+    pub kind: UserKindInput,
+}
+
+pub fn scope_of(actor: &Actor) -> Result<ManagementScope, ApiError> {
+    actor
+        .management_scope()
+        .ok_or_else(|| ApiError::new(ErrorCode::Forbidden))
+}
+
+/// Rule 4: a user outside the caller's scope answers as if it did not exist.
+pub fn find_visible(conn: &mut DbConn, scope: &ManagementScope, id: &str) -> Result<UserRow, ApiError> {
+    let row = users::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+    let code = row
+        .corporation_code
+        .as_deref()
+        .and_then(|c| CorporationCode::parse(c).ok());
+    if scope.includes(code.as_ref()) {
+        Ok(row)
+    } else {
+        Err(ApiError::not_found())
+    }
+}
+
+pub fn create(conn: &mut DbConn, actor: &Actor, new: NewUser, now: NaiveDateTime) -> Result<UserRow, ApiError> {
+    let scope = scope_of(actor)?;
+    if let ManagementScope::Corporation(own) = &scope {
+        let mut violations = Violations::new();
+        if new.kind.user_type == UserType::Kwh {
+            violations.add("user_type", ViolationKind::NotAllowed);
+        }
+        if new.kind.corporation_code.as_ref().is_some_and(|code| code != own) {
+            violations.add("corporation_code", ViolationKind::NotAllowed);
+        }
+        if !violations.is_empty() {
+            return Err(violations.into());
+        }
+    }
+    write_transaction(conn, |conn| {
+        let mut violations = Violations::new();
+        if let Some(code) = &new.kind.corporation_code
+            && corporations::find(conn, code.as_str())?.is_none()
+        {
+            violations.add("corporation_code", ViolationKind::UnknownReference);
+        }
+        if new.kind.contractor_id.is_some() {
+            // Contractors arrive with the report-settings capability; until a contractor
+            // exists, no contractor user can point at one.
+            violations.add("contractor_id", ViolationKind::UnknownReference);
+        }
+        if !violations.is_empty() {
+            return Err(violations.into());
+        }
+        let row = new_row(&new, now);
+        users::insert(conn, &row).map_err(|error| match error {
+            InsertUserError::EmailTaken => ApiError::new(ErrorCode::EmailTaken),
+            InsertUserError::Database(error) => error.into(),
+        })?;
+        let mut facts = Map::new();
+        facts.insert("user_type".into(), row.user_type.clone().into());
+        facts.insert("role".into(), row.role.clone().into());
+        facts.insert("access".into(), Value::from(keys_from_json(&row.access)));
+        facts.insert(
+            "email_notifications".into(),
+            Value::from(keys_from_json(&row.email_notifications)),
+        );
+        facts.insert("excel_download".into(), row.excel_download.into());
+        audit_log::record(
+            conn,
+            AuditEntry {
+                actor_id: Some(&actor.user_id),
+                action: "user.created",
+                target_type: "user",
+                target_id: Some(&row.id),
+                corporation_code: row.corporation_code.as_deref(),
+                changes: facts,
+            },
+            now,
+        )?;
+        Ok(row)
+    })
+}
+
+pub fn new_row(new: &NewUser, now: NaiveDateTime) -> UserRow {
+    UserRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        email: new.email.as_str().to_string(),
+        user_type: new.kind.user_type.key().to_string(),
+        corporation_code: new.kind.corporation_code.as_ref().map(|c| c.as_str().to_string()),
+        contractor_id: new.kind.contractor_id.clone(),
+        first_name: new.profile.first_name.clone(),
+        last_name: new.profile.last_name.clone(),
+        job_title: new.profile.job_title.clone(),
+        phone: new.profile.phone.clone(),
+        remarks: new.profile.remarks.clone(),
+        role: new.kind.role.key().to_string(),
+        access: keys_to_json(new.kind.access.iter().map(|a| a.key())),
+        email_notifications: keys_to_json(new.kind.email_notifications.iter().map(|n| n.key())),
+        excel_download: new.kind.excel_download,
+        password_hash: None,
+        token_version: 0,
+        last_login_at: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// The stored kind of a user as the input the rules start from when it is edited.
+fn stored_kind(row: &UserRow) -> UserKindInput {
+    let user_type = UserType::from_key(&row.user_type);
+    UserKindInput {
+        user_type,
+        role: Role::from_key(&row.role),
+        corporation_code: row
+            .corporation_code
+            .as_deref()
+            .and_then(|c| CorporationCode::parse(c).ok()),
+        contractor_id: row.contractor_id.clone(),
+        access: Some(keys_from_json(&row.access)),
+        email_notifications: Some(keys_from_json(&row.email_notifications)),
+        // Contractors' Excel permission is not theirs to carry; see rule 3.
+        excel_download: (user_type != Some(UserType::Contractor)).then_some(row.excel_download),
+    }
+}
+
+pub fn update(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    if_match: Option<i32>,
+    edit: UserEdit,
+    now: NaiveDateTime,
+) -> Result<UserRow, ApiError> {
+    let scope = scope_of(actor)?;
+    write_transaction(conn, |conn| {
+        let row = find_visible(conn, &scope, id)?;
+        if let Some(code) = &row.corporation_code {
+            corporations::lock(conn, code)?;
+        }
+        if if_match.is_some_and(|expected| expected != row.version) {
+            return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        }
+        let mut violations = Violations::new();
+        if edit.email.as_ref().is_some_and(|email| email.as_str() != row.email) {
+            violations.add("email", ViolationKind::EmailImmutable);
+        }
+        let stored = stored_kind(&row);
+        let requested = &edit.kind;
+        if requested.user_type.is_some_and(|t| Some(t) != stored.user_type) {
+            violations.add("user_type", ViolationKind::Immutable);
+        }
+        if requested.corporation_code.is_some() && requested.corporation_code != stored.corporation_code {
+            violations.add("corporation_code", ViolationKind::Immutable);
+        }
+        if requested.role == Some(Role::KwhAdmin) && actor.role != Role::KwhAdmin {
+            violations.add("role", ViolationKind::NotAllowed);
+        }
+        let merged = UserKindInput {
+            user_type: stored.user_type,
+            corporation_code: stored.corporation_code.clone(),
+            role: requested.role.or(stored.role),
+            contractor_id: requested.contractor_id.clone().or(stored.contractor_id.clone()),
+            access: requested.access.clone().or(stored.access.clone()),
+            email_notifications: requested
+                .email_notifications
+                .clone()
+                .or(stored.email_notifications.clone()),
+            excel_download: requested.excel_download.or(stored.excel_download),
+        };
+        let kind = match resolve_kind(&merged) {
+            Ok(kind) => Some(kind),
+            Err(more) => {
+                for violation in more.into_vec() {
+                    violations.add(violation.field, violation.kind);
+                }
+                None
+            }
+        };
+        let Some(kind) = kind.filter(|_| violations.is_empty()) else {
+            return Err(violations.into());
+        };
+
+        let current_role = Role::from_key(&row.role).unwrap_or(Role::User);
+        if kind.role != current_role
+            && let Some(code) = &row.corporation_code
+        {
+            let others = users::count_other_main_users(conn, code, &row.id)?;
+            rules::check_main_user_remains(current_role, Some(kind.role), others as u64).map_err(lock_out_error)?;
+        }
+
+        let (changes, audit) = diff(&row, &edit, &kind, now);
+        if audit.is_empty() {
+            return Ok(row);
+        }
+        if !users::update_if_version(conn, &row.id, row.version, &changes)? {
+            return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        }
+        audit_log::record(
+            conn,
+            AuditEntry {
+                actor_id: Some(&actor.user_id),
+                action: "user.updated",
+                target_type: "user",
+                target_id: Some(&row.id),
+                corporation_code: row.corporation_code.as_deref(),
+                changes: audit,
+            },
+            now,
+        )?;
+        users::find(conn, &row.id)?.ok_or_else(ApiError::not_found)
+    })
+}
+
+/// What an edit changes: the columns to write, and the audit record of it.
+fn diff(row: &UserRow, edit: &UserEdit, kind: &UserKind, now: NaiveDateTime) -> (UserChanges, Map<String, Value>) {
+    let mut changes = UserChanges::default();
+    let mut audit = Map::new();
+    if let Some(first_name) = edit.first_name.as_ref().filter(|v| **v != row.first_name) {
+        changes.first_name = Some(first_name.clone());
+        audit.insert("first_name".into(), changed_personal_field());
+    }
+    if let Some(last_name) = edit.last_name.as_ref().filter(|v| **v != row.last_name) {
+        changes.last_name = Some(last_name.clone());
+        audit.insert("last_name".into(), changed_personal_field());
+    }
+    for (name, new, old, column) in [
+        ("job_title", &edit.job_title, &row.job_title, &mut changes.job_title),
+        ("phone", &edit.phone, &row.phone, &mut changes.phone),
+        ("remarks", &edit.remarks, &row.remarks, &mut changes.remarks),
+    ] {
+        if let Some(new) = new.as_ref().filter(|v| *v != old) {
+            *column = Some(new.clone());
+            audit.insert(name.into(), changed_personal_field());
+        }
+    }
+    if kind.role.key() != row.role {
+        changes.role = Some(kind.role.key().to_string());
+        audit.insert("role".into(), change(row.role.clone(), kind.role.key()));
+        // A changed role must not keep working through tokens issued under the old one.
+        changes.token_version = Some(row.token_version + 1);
+    }
+    let access = keys_to_json(kind.access.iter().map(|a| a.key()));
+    if access != row.access {
+        audit.insert(
+            "access".into(),
+            change(keys_from_json(&row.access), keys_from_json(&access)),
+        );
+        changes.access = Some(access);
+    }
+    let notifications = keys_to_json(kind.email_notifications.iter().map(|n| n.key()));
+    if notifications != row.email_notifications {
+        audit.insert(
+            "email_notifications".into(),
+            change(keys_from_json(&row.email_notifications), keys_from_json(&notifications)),
+        );
+        changes.email_notifications = Some(notifications);
+    }
+    if kind.excel_download != row.excel_download {
+        audit.insert("excel_download".into(), change(row.excel_download, kind.excel_download));
+        changes.excel_download = Some(kind.excel_download);
+    }
+    if !audit.is_empty() {
+        changes.version = Some(row.version + 1);
+        changes.updated_at = Some(now);
+    }
+    (changes, audit)
+}
+
+pub fn delete(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    if_match: Option<i32>,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let scope = scope_of(actor)?;
+    write_transaction(conn, |conn| {
+        let row = find_visible(conn, &scope, id)?;
+        if let Some(code) = &row.corporation_code {
+            corporations::lock(conn, code)?;
+        }
+        if if_match.is_some_and(|expected| expected != row.version) {
+            return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        }
+        let role = Role::from_key(&row.role).unwrap_or(Role::User);
+        let others = match &row.corporation_code {
+            Some(code) => users::count_other_main_users(conn, code, &row.id)? as u64,
+            None => u64::MAX,
+        };
+        rules::check_deletion(&actor.user_id, &row.id, role, others).map_err(lock_out_error)?;
+        users::delete(conn, &row.id)?;
+        let mut facts = Map::new();
+        facts.insert("role".into(), row.role.clone().into());
+        facts.insert("user_type".into(), row.user_type.clone().into());
+        audit_log::record(
+            conn,
+            AuditEntry {
+                actor_id: Some(&actor.user_id),
+                action: "user.deleted",
+                target_type: "user",
+                target_id: Some(&row.id),
+                corporation_code: row.corporation_code.as_deref(),
+                changes: facts,
+            },
+            now,
+        )?;
+        Ok(())
+    })
+}
+
+fn lock_out_error(lock_out: LockOut) -> ApiError {
+    match lock_out {
+        LockOut::LastMainUser => ApiError::new(ErrorCode::LastMainUser),
+        LockOut::SelfDeletion => ApiError::new(ErrorCode::CannotDeleteSelf),
+    }
+}
