@@ -58,7 +58,7 @@ impl Application {
         let admin = settings.admin.clone();
         let (pool, created_admin) = tokio::task::spawn_blocking(move || {
             let pool = db::connect_and_migrate(&target, pool_size)?;
-            let created = bootstrap::ensure_admin(&mut *pool.get()?, &admin, chrono::Utc::now().naive_utc())?;
+            let created = bootstrap::ensure_admin(&mut *pool.get()?, &admin, crate::db::now())?;
             anyhow::Ok((pool, created))
         })
         .await??;

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 use crate::app::Application;
 use crate::config::Settings;
+use crate::service::{bootstrap, demo};
 use crate::{db, http, telemetry};
 
 const ENVIRONMENT_HELP: &str = "\
@@ -20,6 +21,8 @@ Configuration (environment variables, or a .env file in the working folder):
   KWH_ADMIN_EMAIL, KWH_ADMIN_PASSWORD   the first kwh_admin, created on first start
   CORS_ORIGINS      comma-separated frontend origins allowed to call the API from a browser
   RUST_LOG          log filter (default info)
+
+Try it: `mijnkwh serve --demo` seeds a demo corporation and prints a main user to sign in with.
 
 Swagger UI is served at http://BIND_ADDR/swagger-ui/ once the service runs.";
 
@@ -41,11 +44,33 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the HTTP API (the default). Migrates the database first.
-    Serve,
+    Serve(ServeArgs),
     /// Apply the pending database migrations and exit.
     Migrate,
     /// Print the OpenAPI document (JSON) to standard output.
     Openapi,
+    /// Create a kwh_admin (KWH staff) who can sign in, and exit.
+    CreateAdmin(CreateAdminArgs),
+}
+
+#[derive(Debug, Default, clap::Args)]
+struct ServeArgs {
+    /// Seed a demo corporation with a main user and colleagues, and print how to sign in.
+    #[arg(long)]
+    demo: bool,
+    /// Allow --demo on PostgreSQL (it is meant for the embedded SQLite database).
+    #[arg(long, requires = "demo")]
+    force: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct CreateAdminArgs {
+    /// The new kwh_admin's email address.
+    #[arg(long)]
+    email: String,
+    /// Read the password from standard input instead of generating one (and printing it).
+    #[arg(long)]
+    password_stdin: bool,
 }
 
 /// Parses the command line, runs the command and turns failures into one clear line.
@@ -62,9 +87,10 @@ pub fn main() -> ExitCode {
         }
     };
     telemetry::init(&settings.log_filter);
-    let outcome = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(settings),
+    let outcome = match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Serve(args) => serve(settings, args),
         Command::Migrate => migrate(&settings),
+        Command::CreateAdmin(args) => create_admin(&settings, args),
         Command::Openapi => unreachable!("handled before reading the settings"),
     };
     match outcome {
@@ -101,7 +127,52 @@ fn migrate(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn serve(settings: Settings) -> anyhow::Result<()> {
+fn create_admin(settings: &Settings, args: CreateAdminArgs) -> anyhow::Result<()> {
+    let password = if args.password_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    } else {
+        crate::auth::token::random_token()
+    };
+    let mut conn = db::open_connection(&settings.database)
+        .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", settings.database.redacted()))?;
+    db::run_migrations(&mut conn)?;
+    bootstrap::create_admin(&mut conn, &args.email, &password, crate::db::now())?;
+    if args.password_stdin {
+        println!("Created kwh_admin {}.", args.email.trim());
+    } else {
+        println!("Created kwh_admin {} with password {password}", args.email.trim());
+    }
+    Ok(())
+}
+
+fn seed_demo(settings: &Settings, force: bool) -> anyhow::Result<()> {
+    if settings.database.is_postgres() && !force {
+        anyhow::bail!("--demo seeds example people and is meant for SQLite; add --force to seed PostgreSQL anyway");
+    }
+    let mut conn = db::open_connection(&settings.database)
+        .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", settings.database.redacted()))?;
+    db::run_migrations(&mut conn)?;
+    match demo::seed(&mut conn, crate::db::now())? {
+        Some(login) => println!(
+            "Demo corporation {} seeded. Sign in as main user {} with password {}",
+            demo::DEMO_CORPORATION,
+            login.email,
+            login.password
+        ),
+        None => println!(
+            "Demo corporation {} exists already (seeded before).",
+            demo::DEMO_CORPORATION
+        ),
+    }
+    Ok(())
+}
+
+fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
+    if args.demo {
+        seed_demo(&settings, args.force)?;
+    }
     actix_web::rt::System::new().block_on(async move {
         let database = settings.database.redacted();
         let bind_addr = settings.bind_addr;

@@ -149,6 +149,13 @@ pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
     applied.map_err(|e| anyhow::anyhow!("migrating the database failed: {e}"))
 }
 
+/// The current time as the database keeps it: UTC, to the microsecond (PostgreSQL's
+/// precision), so that what an answer shows is what a later read returns.
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::{SubsecRound, Utc};
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
 /// Runs `work` in a transaction that holds the write lock from its first statement.
 ///
 /// On SQLite a plain `BEGIN` takes the write lock only at the first write; two such

@@ -1,7 +1,9 @@
 //! The HTTP layer: routes, extractor configuration, middleware and the OpenAPI document.
 
+pub mod audit;
 pub mod auth;
 pub mod context;
+pub mod corporations;
 pub mod fallback;
 pub mod health;
 pub mod logging;
@@ -27,7 +29,13 @@ pub fn register_routes(config: &mut ServiceConfig) {
         .service(users::create_user)
         .service(users::get_user)
         .service(users::update_user)
-        .service(users::delete_user);
+        .service(users::delete_user)
+        .service(corporations::survey_parts)
+        .service(corporations::list_corporations)
+        .service(corporations::create_corporation)
+        .service(corporations::get_corporation)
+        .service(corporations::update_corporation)
+        .service(audit::list_audit_events);
 }
 
 /// The whole OpenAPI document, as served at `/openapi.json` and printed by `mijnkwh openapi`.

@@ -25,6 +25,10 @@ for Dutch texts.",
     ),
     components(schemas(Problem, ProblemFieldError)),
     tags(
+        (name = "session", description = "Signing in, and the signed-in user"),
+        (name = "users", description = "Gebruikersbeheer: colleagues and contractor users"),
+        (name = "corporations", description = "Housing associations and the survey parts they run"),
+        (name = "audit", description = "The append-only audit log"),
         (name = "health", description = "Liveness and readiness for orchestrators"),
     )
 )]

@@ -1,7 +1,7 @@
 //! Signing in, and the signed-in user's own record.
 
 use actix_web::{HttpRequest, get, post, web};
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -62,7 +62,7 @@ pub async fn login(
         .unwrap_or_else(|_| body.email.trim().to_lowercase());
     let client = request.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
     let throttle_keys = vec![format!("account:{email}"), format!("ip:{client}")];
-    let now = Utc::now().naive_utc();
+    let now = crate::db::now();
     let window_start = now - Duration::minutes(FAILURE_WINDOW_MINUTES);
 
     let keys = throttle_keys.clone();

@@ -348,7 +348,7 @@ pub async fn create_user(
     let new_user = body.into_inner().into_new_user(&caller)?;
     let actor = caller.actor;
     let row = state
-        .db(move |conn| use_cases::create(conn, &actor, new_user, Utc::now().naive_utc()))
+        .db(move |conn| use_cases::create(conn, &actor, new_user, crate::db::now()))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/users/{}", row.id)))
@@ -413,7 +413,7 @@ pub async fn update_user(
     let id = id.into_inner().to_string();
     let actor = caller.actor;
     let row = state
-        .db(move |conn| use_cases::update(conn, &actor, &id, expected, edit, Utc::now().naive_utc()))
+        .db(move |conn| use_cases::update(conn, &actor, &id, expected, edit, crate::db::now()))
         .await?;
     Ok(user_response(row))
 }
@@ -446,7 +446,7 @@ pub async fn delete_user(
     let id = id.into_inner().to_string();
     let actor = caller.actor;
     state
-        .db(move |conn| use_cases::delete(conn, &actor, &id, expected, Utc::now().naive_utc()))
+        .db(move |conn| use_cases::delete(conn, &actor, &id, expected, crate::db::now()))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -2,4 +2,6 @@
 
 pub mod audit;
 pub mod bootstrap;
+pub mod corporations;
+pub mod demo;
 pub mod users;

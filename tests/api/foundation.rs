@@ -259,3 +259,32 @@ fn migration_folders_have_identical_names() {
     assert!(!names("sqlite").is_empty());
     assert_eq!(names("sqlite"), names("postgres"));
 }
+
+on_both_backends! {
+    async fn malformed_json_is_a_problem_400(app) {
+        let response = app.post("/auth/login").header("content-type", "application/json").body("{\"email\": ").send().await.unwrap();
+        assert_eq!(problem(response, 400).await["code"], "malformed_json");
+    }
+
+    async fn a_body_of_the_wrong_shape_is_a_problem_422(app) {
+        let response = app.post("/auth/login").json(&serde_json::json!({"email": 42})).send().await.unwrap();
+        assert_eq!(problem(response, 422).await["code"], "invalid_body");
+    }
+
+    async fn a_wrong_content_type_is_a_problem_415(app) {
+        let response = app.post("/auth/login").header("content-type", "text/plain").body("email=a").send().await.unwrap();
+        assert_eq!(problem(response, 415).await["code"], "unsupported_media_type");
+    }
+
+    async fn a_body_over_the_limit_is_a_problem_413(app) {
+        let huge = format!("{{\"email\": \"{}\", \"password\": \"x\"}}", "a".repeat(2 * 1024 * 1024));
+        let response = app.post("/auth/login").header("content-type", "application/json").body(huge).send().await.unwrap();
+        assert_eq!(problem(response, 413).await["code"], "payload_too_large");
+    }
+
+    async fn a_malformed_path_parameter_is_a_problem_400(app) {
+        let admin = app.admin().await;
+        let response = app.get("/users/not-a-uuid").bearer_auth(&admin.token).send().await.unwrap();
+        assert_eq!(problem(response, 400).await["code"], "invalid_path_parameter");
+    }
+}

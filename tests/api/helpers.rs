@@ -16,6 +16,9 @@ pub enum Backend {
 }
 
 pub const TEST_JWT_SECRET: &str = "test-signing-key-that-is-long-enough-0123456789";
+pub const ADMIN_EMAIL: &str = "admin@kwh.example.nl";
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+pub const USER_PASSWORD: &str = "user-password-for-tests";
 
 pub struct TestApp {
     pub address: String,
@@ -121,6 +124,8 @@ pub fn test_settings(database: &TestDatabase, extra: &[(&str, &str)]) -> Setting
             "JWT_SECRET" => Some(TEST_JWT_SECRET.into()),
             "MAIL_DIR" => Some(mail_dir.clone()),
             "DATABASE_POOL_SIZE" => Some("4".into()),
+            "KWH_ADMIN_EMAIL" => Some(ADMIN_EMAIL.into()),
+            "KWH_ADMIN_PASSWORD" => Some(ADMIN_PASSWORD.into()),
             _ => None,
         }
     })
@@ -162,6 +167,104 @@ impl TestApp {
 
     pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
         self.client.post(self.url(path))
+    }
+}
+
+/// A signed-in user of a test.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: String,
+    pub token: String,
+}
+
+impl TestApp {
+    /// A direct connection to the test's database, for setting up what no endpoint does yet.
+    pub fn db(&self) -> mijnkwh::db::DbConn {
+        let target = mijnkwh::config::DatabaseTarget::parse(&self.database.url()).unwrap();
+        mijnkwh::db::open_connection(&target).unwrap()
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post("/auth/login")
+            .json(&serde_json::json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn token_for(&self, email: &str, password: &str) -> String {
+        let response = self.login(email, password).await;
+        assert_eq!(response.status(), 200, "sign-in of {email}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn admin(&self) -> Session {
+        let token = self.token_for(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let me: serde_json::Value = self
+            .get("/me")
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        Session {
+            id: me["id"].as_str().unwrap().to_string(),
+            token,
+        }
+    }
+
+    pub async fn create_corporation(&self, admin: &Session, code: &str) {
+        let response = self
+            .post("/corporations")
+            .bearer_auth(&admin.token)
+            .json(&serde_json::json!({"code": code, "name": format!("Woonstichting {code}"), "active_parts": ["repairs", "maintenance"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+    }
+
+    /// Creates a user through the API and returns its JSON.
+    pub async fn create_user(&self, token: &str, body: serde_json::Value) -> serde_json::Value {
+        let response = self.post("/users").bearer_auth(token).json(&body).send().await.unwrap();
+        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+        response.json().await.unwrap()
+    }
+
+    /// Gives a user a password directly (invitations set it in the product) and signs in.
+    pub async fn sign_in_as(&self, user: &serde_json::Value) -> Session {
+        use diesel::prelude::*;
+        use mijnkwh::db::schema::users;
+        let id = user["id"].as_str().unwrap().to_string();
+        let hash = mijnkwh::auth::password::hash(USER_PASSWORD).unwrap();
+        diesel::update(users::table.find(&id))
+            .set(users::password_hash.eq(Some(hash)))
+            .execute(&mut self.db())
+            .unwrap();
+        let token = self.token_for(user["email"].as_str().unwrap(), USER_PASSWORD).await;
+        Session { id, token }
+    }
+
+    /// A corporation with one signed-in main user.
+    pub async fn corporation_with_main_user(&self, admin: &Session, code: &str) -> Session {
+        self.create_corporation(admin, code).await;
+        let main = self
+            .create_user(
+                &admin.token,
+                serde_json::json!({
+                    "email": format!("hoofd@{}.example.nl", code.to_lowercase()),
+                    "corporation_code": code,
+                    "first_name": "Hanneke",
+                    "last_name": "Hoofd",
+                    "role": "main_user",
+                    "access": ["mijn_kwh", "klantvizier"],
+                }),
+            )
+            .await;
+        self.sign_in_as(&main).await
     }
 }
 

@@ -1,0 +1,145 @@
+//! `/audit-events`: the append-only log of every change, newest first.
+
+use actix_web::{get, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::Caller;
+use super::problem::{ApiError, ErrorCode, Problem};
+use crate::app::AppState;
+use crate::db::audit::{self as store, AuditQuery};
+use crate::db::rows::AuditEventRow;
+use crate::domain::corporation::CorporationCode;
+use crate::domain::user::ManagementScope;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEventResponse {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    /// The user who acted; absent for the system itself (start-up) and failed sign-ins.
+    pub actor: Option<String>,
+    #[schema(example = "user.updated")]
+    pub action: String,
+    pub target: AuditTarget,
+    pub corporation_code: Option<String>,
+    /// Per field `{old, new}`; personal fields only `{changed: true}`.
+    #[schema(value_type = Object)]
+    pub changes: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditTarget {
+    #[schema(example = "user")]
+    pub r#type: String,
+    pub id: Option<String>,
+}
+
+impl From<AuditEventRow> for AuditEventResponse {
+    fn from(row: AuditEventRow) -> Self {
+        AuditEventResponse {
+            id: row.id,
+            at: row.at.and_utc(),
+            actor: row.actor_id,
+            action: row.action,
+            target: AuditTarget {
+                r#type: row.target_type,
+                id: row.target_id,
+            },
+            corporation_code: row.corporation_code,
+            changes: serde_json::from_str(&row.changes).unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditParams {
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Only events about this target id (a user id, a corporation code).
+    pub target_id: Option<String>,
+    /// Only this action, e.g. `user.updated`.
+    pub action: Option<String>,
+    /// KWH staff: only this corporation's events.
+    pub corporation_code: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditPage {
+    pub items: Vec<AuditEventResponse>,
+    pub next_cursor: Option<String>,
+}
+
+/// The audit log, newest first: all of it for KWH staff, its own corporation's for a main user.
+#[utoipa::path(
+    tag = "audit",
+    security(("bearer_auth" = [])),
+    params(AuditParams),
+    responses(
+        (status = 200, description = "A page of events", body = AuditPage),
+        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/audit-events")]
+pub async fn list_audit_events(
+    state: web::Data<AppState>,
+    caller: Caller,
+    params: web::Query<AuditParams>,
+) -> Result<web::Json<AuditPage>, ApiError> {
+    let scope = caller
+        .actor
+        .management_scope()
+        .ok_or_else(|| ApiError::new(ErrorCode::Forbidden))?;
+    let params = params.into_inner();
+    let bad = |field: &str| ApiError::new(ErrorCode::InvalidQuery).with_reason(format!("{field}: unsupported value"));
+    let limit = params.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(bad("limit"));
+    }
+    if params
+        .cursor
+        .as_deref()
+        .is_some_and(|c| uuid::Uuid::parse_str(c).is_err())
+    {
+        return Err(bad("cursor"));
+    }
+    let requested = params
+        .corporation_code
+        .as_deref()
+        .map(CorporationCode::parse)
+        .transpose()
+        .map_err(|_| bad("corporation_code"))?;
+    let corporation_code = match scope {
+        ManagementScope::Everything => requested,
+        ManagementScope::Corporation(own) => match requested {
+            Some(code) if code != own => {
+                return Ok(web::Json(AuditPage {
+                    items: vec![],
+                    next_cursor: None,
+                }));
+            }
+            _ => Some(own),
+        },
+    };
+    let query = AuditQuery {
+        corporation_code: corporation_code.map(|c| c.as_str().to_string()),
+        target_id: params.target_id,
+        action: params.action,
+        before_id: params.cursor,
+        limit: limit + 1,
+    };
+    let mut rows = state.db(move |conn| Ok(store::list(conn, &query)?)).await?;
+    let next_cursor = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|row| row.id.clone())
+    } else {
+        None
+    };
+    Ok(web::Json(AuditPage {
+        items: rows.into_iter().map(Into::into).collect(),
+        next_cursor,
+    }))
+}

@@ -1,0 +1,217 @@
+//! `/corporations` and `/survey-parts`.
+
+use std::collections::BTreeSet;
+
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::auth::Caller;
+use super::problem::{ApiError, Problem};
+use crate::app::AppState;
+use crate::db::rows::{CorporationRow, keys_from_json};
+use crate::domain::corporation::{CorporationCode, SurveyPart, parse_key_set};
+use crate::domain::text::{MAX_NAME_LENGTH, required_text};
+use crate::domain::violation::Violations;
+use crate::service::corporations as use_cases;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CorporationResponse {
+    #[schema(example = "KWH042")]
+    pub code: String,
+    #[schema(example = "Woonstichting De Linie")]
+    pub name: String,
+    /// The survey parts this corporation runs; only these can be granted to its contractors.
+    #[schema(example = json!(["repairs", "maintenance"]))]
+    pub active_parts: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<CorporationRow> for CorporationResponse {
+    fn from(row: CorporationRow) -> Self {
+        CorporationResponse {
+            code: row.code,
+            name: row.name,
+            active_parts: keys_from_json(&row.active_parts),
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateCorporationRequest {
+    #[schema(example = "KWH042")]
+    pub code: String,
+    #[schema(example = "Woonstichting De Linie")]
+    pub name: String,
+    #[schema(example = json!(["repairs", "maintenance"]))]
+    #[serde(default)]
+    pub active_parts: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UpdateCorporationRequest {
+    pub name: Option<String>,
+    pub active_parts: Option<Vec<String>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SurveyPartResponse {
+    #[schema(example = "repairs")]
+    pub key: &'static str,
+    #[schema(example = "Reparaties")]
+    pub label: &'static str,
+}
+
+fn parse_code(code: &str) -> Result<CorporationCode, ApiError> {
+    // A code that cannot exist names no corporation.
+    CorporationCode::parse(code).map_err(|_| ApiError::not_found())
+}
+
+/// The survey parts (onderdelen) with their Dutch labels.
+#[utoipa::path(
+    tag = "corporations",
+    security(("bearer_auth" = [])),
+    responses((status = 200, description = "The ten survey parts", body = [SurveyPartResponse]))
+)]
+#[get("/survey-parts")]
+pub async fn survey_parts(_caller: Caller) -> web::Json<Vec<SurveyPartResponse>> {
+    web::Json(
+        SurveyPart::ALL
+            .iter()
+            .map(|p| SurveyPartResponse {
+                key: p.key(),
+                label: p.dutch_label(),
+            })
+            .collect(),
+    )
+}
+
+/// Corporations: all of them for KWH staff, its own for a main user.
+#[utoipa::path(
+    tag = "corporations",
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "The corporations the caller may see", body = [CorporationResponse]),
+        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/corporations")]
+pub async fn list_corporations(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<web::Json<Vec<CorporationResponse>>, ApiError> {
+    let actor = caller.actor;
+    let rows = state.db(move |conn| use_cases::list(conn, &actor)).await?;
+    Ok(web::Json(rows.into_iter().map(Into::into).collect()))
+}
+
+/// One corporation.
+#[utoipa::path(
+    tag = "corporations",
+    security(("bearer_auth" = [])),
+    params(("code" = String, Path, description = "The corporation code, e.g. KWH042")),
+    responses(
+        (status = 200, description = "The corporation", body = CorporationResponse),
+        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such corporation in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/corporations/{code}")]
+pub async fn get_corporation(
+    state: web::Data<AppState>,
+    caller: Caller,
+    code: web::Path<String>,
+) -> Result<web::Json<CorporationResponse>, ApiError> {
+    let code = parse_code(&code)?;
+    let actor = caller.actor;
+    let row = state
+        .db(move |conn| use_cases::find_visible(conn, &actor, &code))
+        .await?;
+    Ok(web::Json(row.into()))
+}
+
+fn parse_parts(keys: &[String], violations: &mut Violations) -> BTreeSet<SurveyPart> {
+    parse_key_set("active_parts", keys, SurveyPart::from_key, violations)
+}
+
+/// Create a corporation (KWH staff).
+#[utoipa::path(
+    tag = "corporations",
+    security(("bearer_auth" = [])),
+    request_body = CreateCorporationRequest,
+    responses(
+        (status = 201, description = "Created", body = CorporationResponse),
+        (status = 403, description = "Only KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The code is in use (`corporation_exists`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/corporations")]
+pub async fn create_corporation(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<CreateCorporationRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let mut violations = Violations::new();
+    let code = violations.check("code", CorporationCode::parse(&body.code));
+    let name = violations.check("name", required_text(&body.name, MAX_NAME_LENGTH));
+    let parts = parse_parts(&body.active_parts, &mut violations);
+    let (Some(code), Some(name)) = (code, name) else {
+        return Err(violations.into());
+    };
+    if !violations.is_empty() {
+        return Err(violations.into());
+    }
+    let actor = caller.actor;
+    let row = state
+        .db(move |conn| use_cases::create(conn, &actor, code, name, parts, crate::db::now()))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/corporations/{}", row.code)))
+        .json(CorporationResponse::from(row)))
+}
+
+/// Edit a corporation's name or active parts (KWH staff).
+#[utoipa::path(
+    tag = "corporations",
+    security(("bearer_auth" = [])),
+    params(("code" = String, Path, description = "The corporation code, e.g. KWH042")),
+    request_body = UpdateCorporationRequest,
+    responses(
+        (status = 200, description = "The edited corporation", body = CorporationResponse),
+        (status = 403, description = "Only KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such corporation (`not_found`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/corporations/{code}")]
+pub async fn update_corporation(
+    state: web::Data<AppState>,
+    caller: Caller,
+    code: web::Path<String>,
+    body: web::Json<UpdateCorporationRequest>,
+) -> Result<web::Json<CorporationResponse>, ApiError> {
+    let code = parse_code(&code)?;
+    let body = body.into_inner();
+    let mut violations = Violations::new();
+    let name = body
+        .name
+        .as_deref()
+        .and_then(|n| violations.check("name", required_text(n, MAX_NAME_LENGTH)));
+    let parts = body
+        .active_parts
+        .as_deref()
+        .map(|keys| parse_parts(keys, &mut violations));
+    if !violations.is_empty() {
+        return Err(violations.into());
+    }
+    let actor = caller.actor;
+    let row = state
+        .db(move |conn| use_cases::update(conn, &actor, &code, name, parts, crate::db::now()))
+        .await?;
+    Ok(web::Json(row.into()))
+}

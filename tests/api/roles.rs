@@ -1,0 +1,59 @@
+//! The role × endpoint matrix: every endpoint, every role, own and other corporation.
+
+use serde_json::json;
+
+use crate::helpers::Session;
+use crate::on_both_backends;
+
+on_both_backends! {
+    async fn every_role_gets_exactly_its_rights(app) {
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let other_main = app.corporation_with_main_user(&admin, "KWH002").await;
+        let user = app.create_user(&main.token, json!({"email": "gewoon@kwh001.example.nl", "first_name": "G", "last_name": "W"})).await;
+        let user = app.sign_in_as(&user).await;
+        let own_target = app.create_user(&main.token, json!({"email": "doel@kwh001.example.nl", "first_name": "D", "last_name": "L"})).await;
+        let own_id = own_target["id"].as_str().unwrap().to_string();
+        let foreign = app.create_user(&other_main.token, json!({"email": "doel@kwh002.example.nl", "first_name": "D", "last_name": "L"})).await;
+        let foreign_id = foreign["id"].as_str().unwrap().to_string();
+
+        let roles: [(&str, &Session); 3] = [("kwh_admin", &admin), ("main_user", &main), ("user", &user)];
+        // (method, path, body, expected status for kwh_admin, main_user of KWH001, user)
+        let matrix: Vec<(&str, String, Option<serde_json::Value>, [u16; 3])> = vec![
+            ("GET", "/me".into(), None, [200, 200, 200]),
+            ("GET", "/survey-parts".into(), None, [200, 200, 200]),
+            ("GET", "/corporations".into(), None, [200, 200, 403]),
+            ("GET", "/corporations/KWH001".into(), None, [200, 200, 403]),
+            ("GET", "/corporations/KWH002".into(), None, [200, 404, 403]),
+            ("PATCH", "/corporations/KWH001".into(), Some(json!({"name": "Nieuw"})), [200, 403, 403]),
+            ("POST", "/corporations".into(), Some(json!({"code": "NEW1", "name": "N"})), [201, 403, 403]),
+            ("GET", "/users".into(), None, [200, 200, 403]),
+            ("GET", format!("/users/{own_id}"), None, [200, 200, 403]),
+            ("GET", format!("/users/{foreign_id}"), None, [200, 404, 403]),
+            ("PATCH", format!("/users/{own_id}"), Some(json!({"phone": "010"})), [200, 200, 403]),
+            ("PATCH", format!("/users/{foreign_id}"), Some(json!({"phone": "010"})), [200, 404, 403]),
+            ("GET", "/audit-events".into(), None, [200, 200, 403]),
+        ];
+        for (method, path, body, expected) in &matrix {
+            for ((role, session), expected) in roles.iter().zip(expected) {
+                let mut request = app.client.request(method.parse().unwrap(), app.url(path)).bearer_auth(&session.token);
+                if let Some(body) = body {
+                    request = request.json(body);
+                }
+                let response = request.send().await.unwrap();
+                assert_eq!(response.status().as_u16(), *expected, "{role} {method} {path}");
+            }
+        }
+        // Creating and deleting, last because they change what the rows above read.
+        for ((role, session), expected) in roles.iter().zip([201u16, 201, 403]) {
+            let response = app.post("/users").bearer_auth(&session.token)
+                .json(&json!({"email": format!("nieuw-{role}@kwh001.example.nl"), "corporation_code": "KWH001", "first_name": "N", "last_name": "W"}))
+                .send().await.unwrap();
+            assert_eq!(response.status().as_u16(), expected, "{role} POST /users");
+        }
+        for (role, session, expected) in [("user", &user, 403u16), ("main_user", &main, 404), ("kwh_admin", &admin, 204)] {
+            let response = app.client.delete(app.url(&format!("/users/{foreign_id}"))).bearer_auth(&session.token).send().await.unwrap();
+            assert_eq!(response.status().as_u16(), expected, "{role} DELETE foreign user");
+        }
+    }
+}
