@@ -99,6 +99,8 @@ pub enum UserSort {
     LastName,
     Email,
     CreatedAt,
+    /// Most recent sign-in first; users who never signed in last.
+    LastLoginAt,
 }
 
 /// Where the previous page ended: the sort key and id of its last user.
@@ -106,6 +108,8 @@ pub enum UserSort {
 pub enum UserCursor {
     Text(String, String),
     Time(NaiveDateTime, String),
+    /// For the last-login order, where the time may be absent (never signed in).
+    OptionalTime(Option<NaiveDateTime>, String),
 }
 
 #[derive(Debug, Clone)]
@@ -168,12 +172,30 @@ pub fn list(conn: &mut DbConn, query: &UserListQuery) -> QueryResult<Vec<UserRow
                     .or(users::created_at.eq(*key).and(users::id.gt(id.clone()))),
             );
         }
+        (UserSort::LastLoginAt, Some(UserCursor::OptionalTime(Some(key), id))) => {
+            select = select.filter(
+                users::last_login_at
+                    .lt(*key)
+                    .or(users::last_login_at.eq(*key).and(users::id.gt(id.clone())))
+                    .or(users::last_login_at.is_null()),
+            );
+        }
+        (UserSort::LastLoginAt, Some(UserCursor::OptionalTime(None, id))) => {
+            select = select.filter(users::last_login_at.is_null().and(users::id.gt(id.clone())));
+        }
         _ => {}
     }
     select = match query.sort {
         UserSort::LastName => select.order((users::last_name.asc(), users::id.asc())),
         UserSort::Email => select.order((users::email.asc(), users::id.asc())),
         UserSort::CreatedAt => select.order((users::created_at.asc(), users::id.asc())),
+        // PostgreSQL and SQLite place NULLs differently; ordering on IS NULL first makes both
+        // put the users who never signed in last.
+        UserSort::LastLoginAt => select.order((
+            users::last_login_at.is_null().asc(),
+            users::last_login_at.desc(),
+            users::id.asc(),
+        )),
     };
     select.limit(query.limit).load(conn)
 }

@@ -91,6 +91,7 @@ pub async fn login(
             state
                 .db(move |conn| {
                     write_transaction(conn, |conn| {
+                        login_failures::prune(conn, window_start)?;
                         login_failures::record(conn, &throttle_keys, now)?;
                         if let Some((id, corporation)) = &target {
                             audit_log::record(

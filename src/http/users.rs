@@ -464,7 +464,8 @@ pub struct UserListParams {
     pub role: Option<String>,
     pub corporation_code: Option<String>,
     pub contractor_id: Option<String>,
-    /// `last_name` (default), `email` or `created_at`; ties are ordered by id.
+    /// `last_name` (default), `email`, `created_at`, or `last_login_at` (most recent first,
+    /// never signed in last); ties are ordered by id.
     pub sort: Option<String>,
 }
 
@@ -487,6 +488,7 @@ fn sort_key(sort: UserSort) -> &'static str {
         UserSort::LastName => "last_name",
         UserSort::Email => "email",
         UserSort::CreatedAt => "created_at",
+        UserSort::LastLoginAt => "last_login_at",
     }
 }
 
@@ -494,10 +496,8 @@ fn encode_cursor(sort: UserSort, row: &UserRow) -> String {
     let key = match sort {
         UserSort::LastName => row.last_name.clone(),
         UserSort::Email => row.email.clone(),
-        UserSort::CreatedAt => row
-            .created_at
-            .and_utc()
-            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        UserSort::CreatedAt => rfc3339(row.created_at),
+        UserSort::LastLoginAt => row.last_login_at.map(rfc3339).unwrap_or_default(),
     };
     let token = CursorToken {
         s: sort_key(sort).into(),
@@ -505,6 +505,10 @@ fn encode_cursor(sort: UserSort, row: &UserRow) -> String {
         i: row.id.clone(),
     };
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).expect("cursor serialises"))
+}
+
+fn rfc3339(time: NaiveDateTime) -> String {
+    time.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 fn decode_cursor(sort: UserSort, cursor: &str) -> Result<UserCursor, ApiError> {
@@ -520,7 +524,11 @@ fn decode_cursor(sort: UserSort, cursor: &str) -> Result<UserCursor, ApiError> {
         UserSort::CreatedAt => DateTime::parse_from_rfc3339(&token.k)
             .map(|t| UserCursor::Time(t.naive_utc(), token.i))
             .map_err(|_| invalid()),
-        _ => Ok(UserCursor::Text(token.k, token.i)),
+        UserSort::LastLoginAt if token.k.is_empty() => Ok(UserCursor::OptionalTime(None, token.i)),
+        UserSort::LastLoginAt => DateTime::parse_from_rfc3339(&token.k)
+            .map(|t| UserCursor::OptionalTime(Some(t.naive_utc()), token.i))
+            .map_err(|_| invalid()),
+        UserSort::LastName | UserSort::Email => Ok(UserCursor::Text(token.k, token.i)),
     }
 }
 
@@ -554,6 +562,7 @@ pub async fn list_users(
         "last_name" => UserSort::LastName,
         "email" => UserSort::Email,
         "created_at" => UserSort::CreatedAt,
+        "last_login_at" => UserSort::LastLoginAt,
         _ => return Err(bad("sort")),
     };
     let after = params.cursor.as_deref().map(|c| decode_cursor(sort, c)).transpose()?;

@@ -392,6 +392,33 @@ on_both_backends! {
         assert_eq!(emails, sorted);
     }
 
+    async fn last_login_order_puts_recent_first_and_never_signed_in_last(app) {
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let early = app.create_user(&main.token, colleague("vroeg@kwh001.example.nl")).await;
+        app.create_user(&main.token, colleague("nooit1@kwh001.example.nl")).await;
+        app.create_user(&main.token, colleague("nooit2@kwh001.example.nl")).await;
+        app.sign_in_as(&early).await;
+        // The main user signs in again, after `early`.
+        let main = app.sign_in_as(&get(&app, &main, "/me").await.json::<Value>().await.unwrap()).await;
+        let mut emails = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let page: Value = get(&app, &main, &format!("/users?sort=last_login_at&limit=1{cursor}")).await.json().await.unwrap();
+            emails.extend(page["items"].as_array().unwrap().iter().map(|u| u["email"].as_str().unwrap().to_string()));
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = format!("&cursor={next}"),
+                None => break,
+            }
+        }
+        assert_eq!(emails.len(), 4, "{emails:?}");
+        assert_eq!(emails[0], "hoofd@kwh001.example.nl");
+        assert_eq!(emails[1], "vroeg@kwh001.example.nl");
+        let mut never: Vec<_> = emails[2..].to_vec();
+        never.sort();
+        assert_eq!(never, ["nooit1@kwh001.example.nl", "nooit2@kwh001.example.nl"]);
+    }
+
     async fn every_change_is_audited_without_personal_data(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;

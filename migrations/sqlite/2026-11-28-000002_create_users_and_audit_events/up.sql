@@ -60,3 +60,4 @@ CREATE TABLE login_failures (
     failed_at TIMESTAMP NOT NULL
 );
 CREATE INDEX login_failures_key_time ON login_failures (throttle_key, failed_at);
+CREATE INDEX login_failures_time ON login_failures (failed_at);
