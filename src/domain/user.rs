@@ -220,6 +220,19 @@ impl ManagementScope {
     }
 }
 
+impl ManagementScope {
+    /// The corporation a list is limited to: the requested one within the scope, the own one
+    /// for a main user who names none; `None` inside `Some` means every corporation. `None`
+    /// when the request names a corporation outside the scope (its list is empty, rule 4).
+    pub fn narrow(&self, requested: Option<CorporationCode>) -> Option<Option<CorporationCode>> {
+        match (self, requested) {
+            (ManagementScope::Everything, requested) => Some(requested),
+            (ManagementScope::Corporation(own), Some(code)) if &code != own => None,
+            (ManagementScope::Corporation(own), _) => Some(Some(own.clone())),
+        }
+    }
+}
+
 /// Why a change to a user is refused by rule 5.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LockOut {
@@ -406,6 +419,21 @@ mod tests {
             ..main
         };
         assert_eq!(contractor.management_scope(), None);
+    }
+
+    #[test]
+    fn lists_narrow_to_the_scope() {
+        let own = CorporationCode::parse("KWH042").unwrap();
+        let other = CorporationCode::parse("OTHER1").unwrap();
+        let main = ManagementScope::Corporation(own.clone());
+        assert_eq!(main.narrow(None), Some(Some(own.clone())));
+        assert_eq!(main.narrow(Some(own.clone())), Some(Some(own.clone())));
+        assert_eq!(main.narrow(Some(other.clone())), None);
+        assert_eq!(ManagementScope::Everything.narrow(None), Some(None));
+        assert_eq!(
+            ManagementScope::Everything.narrow(Some(other.clone())),
+            Some(Some(other))
+        );
     }
 
     #[test]

@@ -6,12 +6,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
-use super::problem::{ApiError, ErrorCode, Problem};
+use super::pagination::{invalid_parameter, page_size, split_page};
+use super::problem::{ApiError, Problem};
 use crate::app::AppState;
 use crate::db::audit::{self as store, AuditQuery};
 use crate::db::rows::AuditEventRow;
 use crate::domain::corporation::CorporationCode;
-use crate::domain::user::ManagementScope;
+use crate::service::management_scope;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditEventResponse {
@@ -89,40 +90,27 @@ pub async fn list_audit_events(
     caller: Caller,
     params: web::Query<AuditParams>,
 ) -> Result<web::Json<AuditPage>, ApiError> {
-    let scope = caller
-        .actor
-        .management_scope()
-        .ok_or_else(|| ApiError::new(ErrorCode::Forbidden))?;
+    let scope = management_scope(&caller.actor)?;
     let params = params.into_inner();
-    let bad = |field: &str| ApiError::new(ErrorCode::InvalidQuery).with_reason(format!("{field}: unsupported value"));
-    let limit = params.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(bad("limit"));
-    }
+    let limit = page_size(params.limit)?;
     if params
         .cursor
         .as_deref()
         .is_some_and(|c| uuid::Uuid::parse_str(c).is_err())
     {
-        return Err(bad("cursor"));
+        return Err(invalid_parameter("cursor"));
     }
     let requested = params
         .corporation_code
         .as_deref()
         .map(CorporationCode::parse)
         .transpose()
-        .map_err(|_| bad("corporation_code"))?;
-    let corporation_code = match scope {
-        ManagementScope::Everything => requested,
-        ManagementScope::Corporation(own) => match requested {
-            Some(code) if code != own => {
-                return Ok(web::Json(AuditPage {
-                    items: vec![],
-                    next_cursor: None,
-                }));
-            }
-            _ => Some(own),
-        },
+        .map_err(|_| invalid_parameter("corporation_code"))?;
+    let Some(corporation_code) = scope.narrow(requested) else {
+        return Ok(web::Json(AuditPage {
+            items: vec![],
+            next_cursor: None,
+        }));
     };
     let query = AuditQuery {
         corporation_code: corporation_code.map(|c| c.as_str().to_string()),
@@ -131,13 +119,8 @@ pub async fn list_audit_events(
         before_id: params.cursor,
         limit: limit + 1,
     };
-    let mut rows = state.db(move |conn| Ok(store::list(conn, &query)?)).await?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|row| row.id.clone())
-    } else {
-        None
-    };
+    let rows = state.db(move |conn| Ok(store::list(conn, &query)?)).await?;
+    let (rows, next_cursor) = split_page(rows, limit, |row| row.id.clone());
     Ok(web::Json(AuditPage {
         items: rows.into_iter().map(Into::into).collect(),
         next_cursor,

@@ -8,6 +8,7 @@ pub mod fallback;
 pub mod health;
 pub mod logging;
 pub mod openapi;
+pub mod pagination;
 pub mod problem;
 pub mod session;
 pub mod users;

@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::auth::Caller;
+use super::pagination::{invalid_parameter, page_size, split_page};
 use super::problem::{ApiError, ErrorCode, Problem};
 use crate::app::AppState;
 use crate::db::rows::{UserRow, keys_from_json};
@@ -18,6 +19,7 @@ use crate::domain::email::EmailAddress;
 use crate::domain::text::{MAX_NAME_LENGTH, MAX_REMARKS_LENGTH, optional_text, required_text};
 use crate::domain::user::{ManagementScope, Role, UserKindInput, UserType, resolve_kind};
 use crate::domain::violation::{ViolationKind, Violations};
+use crate::service::management_scope;
 use crate::service::users::{self as use_cases, NewUser, Profile, UserEdit};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -344,7 +346,7 @@ pub async fn create_user(
     caller: Caller,
     body: web::Json<CreateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    use_cases::scope_of(&caller.actor)?;
+    management_scope(&caller.actor)?;
     let new_user = body.into_inner().into_new_user(&caller)?;
     let actor = caller.actor;
     let row = state
@@ -373,7 +375,7 @@ pub async fn get_user(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let scope = use_cases::scope_of(&caller.actor)?;
+    let scope = management_scope(&caller.actor)?;
     let id = id.into_inner().to_string();
     let row = state.db(move |conn| use_cases::find_visible(conn, &scope, &id)).await?;
     Ok(user_response(row))
@@ -407,7 +409,7 @@ pub async fn update_user(
     id: web::Path<Uuid>,
     body: web::Json<UpdateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    use_cases::scope_of(&caller.actor)?;
+    management_scope(&caller.actor)?;
     let expected = if_match(&request)?;
     let edit = body.into_inner().into_edit()?;
     let id = id.into_inner().to_string();
@@ -441,7 +443,7 @@ pub async fn delete_user(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    use_cases::scope_of(&caller.actor)?;
+    management_scope(&caller.actor)?;
     let expected = if_match(&request)?;
     let id = id.into_inner().to_string();
     let actor = caller.actor;
@@ -551,47 +553,39 @@ pub async fn list_users(
     caller: Caller,
     params: web::Query<UserListParams>,
 ) -> Result<web::Json<UserPage>, ApiError> {
-    let scope = use_cases::scope_of(&caller.actor)?;
+    let scope = management_scope(&caller.actor)?;
     let params = params.into_inner();
-    let bad = |field: &str| ApiError::new(ErrorCode::InvalidQuery).with_reason(format!("{field}: unsupported value"));
-    let limit = params.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(bad("limit"));
-    }
+    let limit = page_size(params.limit)?;
     let sort = match params.sort.as_deref().unwrap_or("last_name") {
         "last_name" => UserSort::LastName,
         "email" => UserSort::Email,
         "created_at" => UserSort::CreatedAt,
         "last_login_at" => UserSort::LastLoginAt,
-        _ => return Err(bad("sort")),
+        _ => return Err(invalid_parameter("sort")),
     };
     let after = params.cursor.as_deref().map(|c| decode_cursor(sort, c)).transpose()?;
-    let requested_code = match params.corporation_code.as_deref() {
-        Some(code) => Some(CorporationCode::parse(code).map_err(|_| bad("corporation_code"))?),
-        None => None,
-    };
-    let corporation_code = match &scope {
-        ManagementScope::Everything => requested_code,
-        // Another corporation's users do not exist for a main user: an empty page.
-        ManagementScope::Corporation(own) => match requested_code {
-            Some(code) if &code != own => {
-                return Ok(web::Json(UserPage {
-                    items: vec![],
-                    next_cursor: None,
-                }));
-            }
-            _ => Some(own.clone()),
-        },
+    let requested = params
+        .corporation_code
+        .as_deref()
+        .map(CorporationCode::parse)
+        .transpose()
+        .map_err(|_| invalid_parameter("corporation_code"))?;
+    // Another corporation's users do not exist for a main user: an empty page.
+    let Some(corporation_code) = scope.narrow(requested) else {
+        return Ok(web::Json(UserPage {
+            items: vec![],
+            next_cursor: None,
+        }));
     };
     if params
         .user_type
         .as_deref()
         .is_some_and(|t| UserType::from_key(t).is_none())
     {
-        return Err(bad("user_type"));
+        return Err(invalid_parameter("user_type"));
     }
     if params.role.as_deref().is_some_and(|r| Role::from_key(r).is_none()) {
-        return Err(bad("role"));
+        return Err(invalid_parameter("role"));
     }
     let query = UserListQuery {
         corporation_code: corporation_code.map(|c| c.as_str().to_string()),
@@ -603,13 +597,8 @@ pub async fn list_users(
         after,
         limit: limit + 1,
     };
-    let mut rows = state.db(move |conn| Ok(user_store::list(conn, &query)?)).await?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|row| encode_cursor(sort, row))
-    } else {
-        None
-    };
+    let rows = state.db(move |conn| Ok(user_store::list(conn, &query)?)).await?;
+    let (rows, next_cursor) = split_page(rows, limit, |row| encode_cursor(sort, row));
     Ok(web::Json(UserPage {
         items: rows.into_iter().map(UserResponse::from).collect(),
         next_cursor,

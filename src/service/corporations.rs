@@ -23,9 +23,7 @@ fn require_kwh_admin(actor: &Actor) -> Result<(), ApiError> {
 
 /// Rule 4: another corporation answers as if it did not exist.
 pub fn find_visible(conn: &mut DbConn, actor: &Actor, code: &CorporationCode) -> Result<CorporationRow, ApiError> {
-    let scope = actor
-        .management_scope()
-        .ok_or_else(|| ApiError::new(ErrorCode::Forbidden))?;
+    let scope = super::management_scope(actor)?;
     if !scope.includes(Some(code)) {
         return Err(ApiError::not_found());
     }
@@ -33,10 +31,7 @@ pub fn find_visible(conn: &mut DbConn, actor: &Actor, code: &CorporationCode) ->
 }
 
 pub fn list(conn: &mut DbConn, actor: &Actor) -> Result<Vec<CorporationRow>, ApiError> {
-    match actor
-        .management_scope()
-        .ok_or_else(|| ApiError::new(ErrorCode::Forbidden))?
-    {
+    match super::management_scope(actor)? {
         ManagementScope::Everything => Ok(store::list(conn, None)?),
         ManagementScope::Corporation(own) => Ok(store::list(conn, Some(own.as_str()))?),
     }

@@ -5,3 +5,13 @@ pub mod bootstrap;
 pub mod corporations;
 pub mod demo;
 pub mod users;
+
+use crate::domain::user::{Actor, ManagementScope};
+use crate::http::problem::{ApiError, ErrorCode};
+
+/// What the caller may manage; roles that see only themselves are refused (403).
+pub fn management_scope(actor: &Actor) -> Result<ManagementScope, ApiError> {
+    actor
+        .management_scope()
+        .ok_or_else(|| ApiError::new(ErrorCode::Forbidden))
+}

@@ -44,12 +44,6 @@ pub struct UserEdit {
     pub kind: UserKindInput,
 }
 
-pub fn scope_of(actor: &Actor) -> Result<ManagementScope, ApiError> {
-    actor
-        .management_scope()
-        .ok_or_else(|| ApiError::new(ErrorCode::Forbidden))
-}
-
 /// Rule 4: a user outside the caller's scope answers as if it did not exist.
 pub fn find_visible(conn: &mut DbConn, scope: &ManagementScope, id: &str) -> Result<UserRow, ApiError> {
     let row = users::find(conn, id)?.ok_or_else(ApiError::not_found)?;
@@ -65,7 +59,7 @@ pub fn find_visible(conn: &mut DbConn, scope: &ManagementScope, id: &str) -> Res
 }
 
 pub fn create(conn: &mut DbConn, actor: &Actor, new: NewUser, now: NaiveDateTime) -> Result<UserRow, ApiError> {
-    let scope = scope_of(actor)?;
+    let scope = super::management_scope(actor)?;
     if let ManagementScope::Corporation(own) = &scope {
         let mut violations = Violations::new();
         if new.kind.user_type == UserType::Kwh {
@@ -107,18 +101,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, new: NewUser, now: NaiveDateTime
             Value::from(keys_from_json(&row.email_notifications)),
         );
         facts.insert("excel_download".into(), row.excel_download.into());
-        audit_log::record(
-            conn,
-            AuditEntry {
-                actor_id: Some(&actor.user_id),
-                action: "user.created",
-                target_type: "user",
-                target_id: Some(&row.id),
-                corporation_code: row.corporation_code.as_deref(),
-                changes: facts,
-            },
-            now,
-        )?;
+        record_user_event(conn, actor, "user.created", &row, facts, now)?;
         Ok(row)
     })
 }
@@ -174,7 +157,7 @@ pub fn update(
     edit: UserEdit,
     now: NaiveDateTime,
 ) -> Result<UserRow, ApiError> {
-    let scope = scope_of(actor)?;
+    let scope = super::management_scope(actor)?;
     write_transaction(conn, |conn| {
         let row = find_visible(conn, &scope, id)?;
         if let Some(code) = &row.corporation_code {
@@ -238,18 +221,7 @@ pub fn update(
         if !users::update_if_version(conn, &row.id, row.version, &changes)? {
             return Err(ApiError::new(ErrorCode::PreconditionFailed));
         }
-        audit_log::record(
-            conn,
-            AuditEntry {
-                actor_id: Some(&actor.user_id),
-                action: "user.updated",
-                target_type: "user",
-                target_id: Some(&row.id),
-                corporation_code: row.corporation_code.as_deref(),
-                changes: audit,
-            },
-            now,
-        )?;
+        record_user_event(conn, actor, "user.updated", &row, audit, now)?;
         users::find(conn, &row.id)?.ok_or_else(ApiError::not_found)
     })
 }
@@ -316,7 +288,7 @@ pub fn delete(
     if_match: Option<i32>,
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    let scope = scope_of(actor)?;
+    let scope = super::management_scope(actor)?;
     write_transaction(conn, |conn| {
         let row = find_visible(conn, &scope, id)?;
         if let Some(code) = &row.corporation_code {
@@ -335,20 +307,32 @@ pub fn delete(
         let mut facts = Map::new();
         facts.insert("role".into(), row.role.clone().into());
         facts.insert("user_type".into(), row.user_type.clone().into());
-        audit_log::record(
-            conn,
-            AuditEntry {
-                actor_id: Some(&actor.user_id),
-                action: "user.deleted",
-                target_type: "user",
-                target_id: Some(&row.id),
-                corporation_code: row.corporation_code.as_deref(),
-                changes: facts,
-            },
-            now,
-        )?;
+        record_user_event(conn, actor, "user.deleted", &row, facts, now)?;
         Ok(())
     })
+}
+
+/// Records an event about a user, in the user's corporation.
+fn record_user_event(
+    conn: &mut DbConn,
+    actor: &Actor,
+    action: &str,
+    row: &UserRow,
+    changes: Map<String, Value>,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    audit_log::record(
+        conn,
+        AuditEntry {
+            actor_id: Some(&actor.user_id),
+            action,
+            target_type: "user",
+            target_id: Some(&row.id),
+            corporation_code: row.corporation_code.as_deref(),
+            changes,
+        },
+        now,
+    )
 }
 
 fn lock_out_error(lock_out: LockOut) -> ApiError {

@@ -1,0 +1,32 @@
+//! Cursor pagination shared by the lists: the page size, and splitting off the next cursor.
+
+use super::problem::{ApiError, ErrorCode};
+
+pub const DEFAULT_PAGE_SIZE: i64 = 50;
+pub const MAX_PAGE_SIZE: i64 = 200;
+
+/// The requested page size, 1 to 200 (default 50).
+pub fn page_size(limit: Option<i64>) -> Result<i64, ApiError> {
+    let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE);
+    if (1..=MAX_PAGE_SIZE).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(invalid_parameter("limit"))
+    }
+}
+
+pub fn invalid_parameter(name: &str) -> ApiError {
+    ApiError::new(ErrorCode::InvalidQuery).with_reason(format!("{name}: unsupported value"))
+}
+
+/// Rows were fetched with one extra row beyond `page_size`: that row says another page exists,
+/// and the cursor is made from the last row shown.
+pub fn split_page<T>(mut rows: Vec<T>, page_size: i64, cursor_of: impl Fn(&T) -> String) -> (Vec<T>, Option<String>) {
+    if rows.len() as i64 > page_size {
+        rows.truncate(page_size as usize);
+        let cursor = rows.last().map(cursor_of);
+        (rows, cursor)
+    } else {
+        (rows, None)
+    }
+}
