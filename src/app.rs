@@ -11,20 +11,30 @@ use tracing_actix_web::TracingLogger;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::token::{self, TokenKeys};
+use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::db::{self, DbConn, DbPool};
 use crate::http::problem::{ApiError, ErrorCode};
 use crate::http::{self, context, fallback::RouteTable, logging::RedactingRootSpan};
+use crate::mail::outbox::Sender;
 use crate::service::bootstrap::{self, CreatedAdmin};
+use tokio::sync::Notify;
 
 /// What every handler may reach: the database pool and the settings.
 pub struct AppState {
     pub pool: DbPool,
     pub settings: Arc<Settings>,
     pub tokens: TokenKeys,
+    pub clock: Arc<dyn Clock>,
+    /// Wakes this instance's mail sender after a change queued a message.
+    pub mail_wake: Arc<Notify>,
 }
 
 impl AppState {
+    pub fn now(&self) -> chrono::NaiveDateTime {
+        self.clock.now()
+    }
+
     /// Runs database work on the blocking thread pool, never on an async worker.
     pub async fn db<T, F>(&self, work: F) -> Result<T, ApiError>
     where
@@ -51,8 +61,14 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects to the database (failing fast), migrates it, and binds the listener.
+    /// Connects to the database (failing fast), migrates it, binds the listener and starts the
+    /// mail sender.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// As [`Application::build`], with the time told by `clock` (tests move it forward).
+    pub async fn build_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
         let target = settings.database.clone();
         let pool_size = settings.database_pool_size;
         let admin = settings.admin.clone();
@@ -62,20 +78,17 @@ impl Application {
             anyhow::Ok((pool, created))
         })
         .await??;
-        let mut application = Self::build_with_pool(settings, pool)?;
-        application.created_admin = created_admin;
-        Ok(application)
-    }
-
-    pub fn build_with_pool(settings: Settings, pool: DbPool) -> anyhow::Result<Application> {
         let listener = TcpListener::bind(settings.bind_addr)
             .with_context(|| format!("cannot listen on BIND_ADDR {}", settings.bind_addr))?;
         let port = listener.local_addr()?.port();
-        let server = serve(listener, settings, pool)?;
+        let mail_wake = Arc::new(Notify::new());
+        let sender = Sender::new(&settings, pool.clone(), clock.clone(), mail_wake.clone())?;
+        let server = serve(listener, settings, pool, clock, mail_wake)?;
+        tokio::spawn(sender.run());
         Ok(Application {
             port,
             server,
-            created_admin: None,
+            created_admin,
         })
     }
 
@@ -116,7 +129,13 @@ impl Application {
 /// Requests in flight get this long to finish after SIGTERM/SIGINT.
 const SHUTDOWN_GRACE_SECS: u64 = 30;
 
-fn serve(listener: TcpListener, settings: Settings, pool: DbPool) -> anyhow::Result<Server> {
+fn serve(
+    listener: TcpListener,
+    settings: Settings,
+    pool: DbPool,
+    clock: Arc<dyn Clock>,
+    mail_wake: Arc<Notify>,
+) -> anyhow::Result<Server> {
     let document = http::openapi_document();
     let routes = web::Data::new(Arc::new(RouteTable::from_openapi(&document)));
     let max_body_bytes = settings.max_body_bytes;
@@ -127,6 +146,8 @@ fn serve(listener: TcpListener, settings: Settings, pool: DbPool) -> anyhow::Res
         pool,
         settings: Arc::new(settings),
         tokens,
+        clock,
+        mail_wake,
     });
 
     let server = HttpServer::new(move || {

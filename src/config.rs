@@ -115,6 +115,13 @@ pub enum MailTransport {
 pub struct MailSettings {
     pub transport: MailTransport,
     pub from: Mailbox,
+    /// First retry delay; each later one doubles, with jitter, up to `retry_max`.
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    /// After this many failed attempts a message is marked failed and left for support.
+    pub max_attempts: i32,
+    /// How often an idle sender looks for due messages (other instances' messages included).
+    pub poll_interval: Duration,
 }
 
 /// The first `kwh_admin`, created on a first start when none exists.
@@ -133,6 +140,7 @@ pub struct Settings {
     /// `None` on SQLite means: generate one and keep it beside the database file.
     pub jwt_secret: Option<Secret>,
     pub access_token_ttl: Duration,
+    pub invitation_ttl: Duration,
     pub mail: MailSettings,
     pub admin: AdminBootstrap,
     pub cors_origins: Vec<String>,
@@ -239,6 +247,24 @@ impl Settings {
                 })?,
         };
 
+        let number =
+            |name: &'static str, default: u64, range: std::ops::RangeInclusive<u64>| -> Result<u64, ConfigError> {
+                match var(name) {
+                    None => Ok(default),
+                    Some(v) => v.parse::<u64>().ok().filter(|n| range.contains(n)).ok_or_else(|| {
+                        fail(
+                            name,
+                            format!("expected a number from {} to {}, got {v:?}", range.start(), range.end()),
+                        )
+                    }),
+                }
+            };
+        let invitation_ttl = Duration::from_secs(3600 * number("INVITATION_TTL_HOURS", 168, 1..=24 * 90)?);
+        let retry_base = Duration::from_millis(number("MAIL_RETRY_BASE_MS", 5_000, 10..=3_600_000)?);
+        let retry_max = Duration::from_millis(number("MAIL_RETRY_MAX_MS", 3_600_000, 10..=86_400_000)?);
+        let max_attempts = number("MAIL_MAX_ATTEMPTS", 20, 1..=1000)? as i32;
+        let poll_interval = Duration::from_millis(number("MAIL_POLL_MS", 1_000, 10..=60_000)?);
+
         let transport = match var("MAIL_TRANSPORT").as_deref().unwrap_or("file") {
             "file" => MailTransport::File {
                 dir: PathBuf::from(var("MAIL_DIR").unwrap_or_else(|| DEFAULT_MAIL_DIR.into())),
@@ -318,7 +344,15 @@ impl Settings {
             public_base_url,
             jwt_secret,
             access_token_ttl,
-            mail: MailSettings { transport, from },
+            invitation_ttl,
+            mail: MailSettings {
+                transport,
+                from,
+                retry_base,
+                retry_max,
+                max_attempts,
+                poll_interval,
+            },
             admin,
             cors_origins,
             log_filter,

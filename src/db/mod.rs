@@ -7,8 +7,10 @@
 pub mod audit;
 pub mod corporations;
 pub mod login_failures;
+pub mod outbox;
 pub mod rows;
 pub mod schema;
+pub mod user_tokens;
 pub mod users;
 
 use std::time::Duration;

@@ -84,3 +84,40 @@ pub fn keys_to_json<'a>(keys: impl IntoIterator<Item = &'a str>) -> String {
 pub fn keys_from_json(json: &str) -> Vec<String> {
     serde_json::from_str(json).unwrap_or_default()
 }
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = super::schema::outbox_messages)]
+pub struct OutboxRow {
+    pub id: String,
+    pub kind: String,
+    pub user_id: Option<String>,
+    pub recipient: String,
+    /// JSON object with what the template needs; never a secret.
+    pub payload: String,
+    pub message_id: String,
+    pub created_at: NaiveDateTime,
+    pub next_attempt_at: NaiveDateTime,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub claimed_by: Option<String>,
+    pub claimed_until: Option<NaiveDateTime>,
+    pub sent_at: Option<NaiveDateTime>,
+    pub failed_at: Option<NaiveDateTime>,
+    pub cancelled_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = super::schema::user_tokens)]
+pub struct UserTokenRow {
+    pub id: String,
+    pub user_id: String,
+    /// `invitation` or `password_reset`.
+    pub purpose: String,
+    pub token_hash: Option<String>,
+    pub outbox_message_id: Option<String>,
+    pub created_by: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}

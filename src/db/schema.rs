@@ -58,3 +58,41 @@ diesel::table! {
 
 diesel::joinable!(users -> corporations (corporation_code));
 diesel::allow_tables_to_appear_in_same_query!(corporations, users, audit_events, login_failures);
+
+diesel::table! {
+    outbox_messages (id) {
+        id -> Text,
+        kind -> Text,
+        user_id -> Nullable<Text>,
+        recipient -> Text,
+        payload -> Text,
+        message_id -> Text,
+        created_at -> Timestamp,
+        next_attempt_at -> Timestamp,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
+        claimed_by -> Nullable<Text>,
+        claimed_until -> Nullable<Timestamp>,
+        sent_at -> Nullable<Timestamp>,
+        failed_at -> Nullable<Timestamp>,
+        cancelled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    user_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        purpose -> Text,
+        token_hash -> Nullable<Text>,
+        outbox_message_id -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(user_tokens -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(users, user_tokens, outbox_messages);

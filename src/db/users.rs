@@ -74,6 +74,18 @@ pub fn record_login(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResu
     Ok(())
 }
 
+/// Sets a new password and raises the token version, so every earlier access token stops working.
+pub fn set_password(conn: &mut DbConn, id: &str, password_hash: &str, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::password_hash.eq(Some(password_hash)),
+            users::token_version.eq(users::token_version + 1),
+            users::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
 pub fn delete(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
     Ok(diesel::delete(users::table.find(id)).execute(conn)? == 1)
 }

@@ -168,8 +168,9 @@ pub async fn create_corporation(
         return Err(violations.into());
     }
     let actor = caller.actor;
+    let now = state.now();
     let row = state
-        .db(move |conn| use_cases::create(conn, &actor, code, name, parts, crate::db::now()))
+        .db(move |conn| use_cases::create(conn, &actor, code, name, parts, now))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/corporations/{}", row.code)))
@@ -210,8 +211,9 @@ pub async fn update_corporation(
         return Err(violations.into());
     }
     let actor = caller.actor;
+    let now = state.now();
     let row = state
-        .db(move |conn| use_cases::update(conn, &actor, &code, name, parts, crate::db::now()))
+        .db(move |conn| use_cases::update(conn, &actor, &code, name, parts, now))
         .await?;
     Ok(web::Json(row.into()))
 }

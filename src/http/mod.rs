@@ -6,6 +6,7 @@ pub mod context;
 pub mod corporations;
 pub mod fallback;
 pub mod health;
+pub mod invitations;
 pub mod logging;
 pub mod openapi;
 pub mod pagination;
@@ -36,7 +37,12 @@ pub fn register_routes(config: &mut ServiceConfig) {
         .service(corporations::create_corporation)
         .service(corporations::get_corporation)
         .service(corporations::update_corporation)
-        .service(audit::list_audit_events);
+        .service(audit::list_audit_events)
+        .service(invitations::invite_user)
+        .service(invitations::inspect_invitation)
+        .service(invitations::accept_invitation)
+        .service(invitations::request_password_reset)
+        .service(invitations::confirm_password_reset);
 }
 
 /// The whole OpenAPI document, as served at `/openapi.json` and printed by `mijnkwh openapi`.

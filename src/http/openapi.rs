@@ -27,6 +27,7 @@ for Dutch texts.",
     tags(
         (name = "session", description = "Signing in, and the signed-in user"),
         (name = "users", description = "Gebruikersbeheer: colleagues and contractor users"),
+        (name = "invitations", description = "Invitations and password resets: single-use links sent by email"),
         (name = "corporations", description = "Housing associations and the survey parts they run"),
         (name = "audit", description = "The append-only audit log"),
         (name = "health", description = "Liveness and readiness for orchestrators"),

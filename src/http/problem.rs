@@ -42,6 +42,15 @@ pub enum ErrorCode {
     LastMainUser,
     CannotDeleteSelf,
     CorporationExists,
+    InvitationInvalid,
+    InvitationExpired,
+    InvitationUsed,
+    InvitationRevoked,
+    InvitationAlreadyAccepted,
+    ResetTokenInvalid,
+    ResetTokenExpired,
+    ResetTokenUsed,
+    ResetTokenRevoked,
 }
 
 /// The fixed texts of one code.
@@ -240,6 +249,87 @@ impl ErrorCode {
                 [
                     "A corporation with this code exists already.",
                     "Er bestaat al een corporatie met deze code.",
+                ],
+            ),
+            InvitationInvalid => (
+                StatusCode::NOT_FOUND,
+                "invitation_invalid",
+                ["Invitation link not valid", "Uitnodigingslink ongeldig"],
+                [
+                    "This invitation link is not valid. Check that the whole link was copied.",
+                    "Deze uitnodigingslink is niet geldig. Controleer of de hele link is gekopieerd.",
+                ],
+            ),
+            InvitationExpired => (
+                StatusCode::GONE,
+                "invitation_expired",
+                ["Invitation expired", "Uitnodiging verlopen"],
+                [
+                    "This invitation has expired. Ask your main user to send a new one.",
+                    "Deze uitnodiging is verlopen. Vraag uw hoofdgebruiker om een nieuwe.",
+                ],
+            ),
+            InvitationUsed => (
+                StatusCode::GONE,
+                "invitation_used",
+                ["Invitation already used", "Uitnodiging al gebruikt"],
+                [
+                    "This invitation was used already. Sign in, or reset your password.",
+                    "Deze uitnodiging is al gebruikt. Meld u aan, of herstel uw wachtwoord.",
+                ],
+            ),
+            InvitationRevoked => (
+                StatusCode::GONE,
+                "invitation_revoked",
+                ["Invitation replaced", "Uitnodiging vervangen"],
+                [
+                    "A newer invitation replaced this one; use the link in the latest email.",
+                    "Een nieuwere uitnodiging heeft deze vervangen; gebruik de link in de laatste e-mail.",
+                ],
+            ),
+            InvitationAlreadyAccepted => (
+                StatusCode::CONFLICT,
+                "invitation_already_accepted",
+                ["Invitation already accepted", "Uitnodiging al geaccepteerd"],
+                [
+                    "This user accepted an invitation already; they can reset their password.",
+                    "Deze gebruiker heeft een uitnodiging al geaccepteerd; die kan het wachtwoord herstellen.",
+                ],
+            ),
+            ResetTokenInvalid => (
+                StatusCode::NOT_FOUND,
+                "reset_token_invalid",
+                ["Reset link not valid", "Herstellink ongeldig"],
+                [
+                    "This password reset link is not valid. Request a new one.",
+                    "Deze link om uw wachtwoord te herstellen is niet geldig. Vraag een nieuwe aan.",
+                ],
+            ),
+            ResetTokenExpired => (
+                StatusCode::GONE,
+                "reset_token_expired",
+                ["Reset link expired", "Herstellink verlopen"],
+                [
+                    "This password reset link has expired. Request a new one.",
+                    "Deze herstellink is verlopen. Vraag een nieuwe aan.",
+                ],
+            ),
+            ResetTokenUsed => (
+                StatusCode::GONE,
+                "reset_token_used",
+                ["Reset link already used", "Herstellink al gebruikt"],
+                [
+                    "This password reset link was used already.",
+                    "Deze herstellink is al gebruikt.",
+                ],
+            ),
+            ResetTokenRevoked => (
+                StatusCode::GONE,
+                "reset_token_revoked",
+                ["Reset link replaced", "Herstellink vervangen"],
+                [
+                    "A newer reset link replaced this one; use the link in the latest email.",
+                    "Een nieuwere herstellink heeft deze vervangen; gebruik de link in de laatste e-mail.",
                 ],
             ),
         };
@@ -603,6 +693,15 @@ mod tests {
             LastMainUser,
             CannotDeleteSelf,
             CorporationExists,
+            InvitationInvalid,
+            InvitationExpired,
+            InvitationUsed,
+            InvitationRevoked,
+            InvitationAlreadyAccepted,
+            ResetTokenInvalid,
+            ResetTokenExpired,
+            ResetTokenUsed,
+            ResetTokenRevoked,
         ];
         let mut codes: Vec<_> = all.iter().map(|c| c.as_str()).collect();
         codes.sort();

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::auth::Caller;
 use super::problem::{ApiError, ErrorCode, Problem};
-use super::users::UserResponse;
+use super::users::{UserResponse, user_response};
 use crate::app::AppState;
 use crate::auth::password;
 use crate::db::{login_failures, users, write_transaction};
@@ -62,7 +62,7 @@ pub async fn login(
         .unwrap_or_else(|_| body.email.trim().to_lowercase());
     let client = request.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
     let throttle_keys = vec![format!("account:{email}"), format!("ip:{client}")];
-    let now = crate::db::now();
+    let now = state.now();
     let window_start = now - Duration::minutes(FAILURE_WINDOW_MINUTES);
 
     let keys = throttle_keys.clone();
@@ -153,6 +153,10 @@ pub async fn login(
     responses((status = 200, description = "The caller", body = UserResponse))
 )]
 #[get("/me")]
-pub async fn me(caller: Caller) -> web::Json<UserResponse> {
-    web::Json(UserResponse::from(caller.user))
+pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<UserResponse>, ApiError> {
+    let now = state.now();
+    let user = caller.user;
+    Ok(web::Json(
+        state.db(move |conn| Ok(user_response(conn, user, now)?)).await?,
+    ))
 }

@@ -12,6 +12,7 @@ use super::auth::Caller;
 use super::pagination::{invalid_parameter, page_size, split_page};
 use super::problem::{ApiError, ErrorCode, Problem};
 use crate::app::AppState;
+use crate::db::DbConn;
 use crate::db::rows::{UserRow, keys_from_json};
 use crate::db::users::{self as user_store, UserCursor, UserListQuery, UserSort};
 use crate::domain::corporation::CorporationCode;
@@ -19,6 +20,7 @@ use crate::domain::email::EmailAddress;
 use crate::domain::text::{MAX_NAME_LENGTH, MAX_REMARKS_LENGTH, optional_text, required_text};
 use crate::domain::user::{ManagementScope, Role, UserKindInput, UserType, resolve_kind};
 use crate::domain::violation::{ViolationKind, Violations};
+use crate::service::invitations::{InvitationView, invitation_views};
 use crate::service::management_scope;
 use crate::service::users::{self as use_cases, NewUser, Profile, UserEdit};
 
@@ -61,19 +63,38 @@ pub struct ContractorRef {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InvitationState {
     /// `not_sent`, `sent`, `accepted` or `expired`.
-    #[schema(example = "not_sent")]
+    #[schema(example = "sent")]
     pub status: String,
+    /// When the mail server accepted the invitation; `null` while it is queued.
     pub sent_at: Option<DateTime<Utc>>,
     pub accepted_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// Delivery of the latest invitation email: `queued`, `sent`, `failed` (see `last_error`).
+    #[schema(example = "sent")]
+    pub delivery: Option<String>,
+    /// Why the last delivery attempt failed, for support.
+    pub last_error: Option<String>,
+}
+
+impl From<InvitationView> for InvitationState {
+    fn from(view: InvitationView) -> Self {
+        InvitationState {
+            status: view.status.to_string(),
+            sent_at: view.sent_at.map(utc),
+            accepted_at: view.accepted_at.map(utc),
+            expires_at: view.expires_at.map(utc),
+            delivery: view.delivery.map(str::to_string),
+            last_error: view.last_error,
+        }
+    }
 }
 
 fn utc(time: NaiveDateTime) -> DateTime<Utc> {
     time.and_utc()
 }
 
-impl From<UserRow> for UserResponse {
-    fn from(row: UserRow) -> Self {
+impl UserResponse {
+    pub fn new(row: UserRow, invitation: InvitationView) -> Self {
         UserResponse {
             id: row.id,
             email: row.email,
@@ -90,13 +111,7 @@ impl From<UserRow> for UserResponse {
             email_notifications: keys_from_json(&row.email_notifications),
             excel_download: row.excel_download,
             last_login_at: row.last_login_at.map(utc),
-            // Invitations are sent by the invitations capability; none exists yet.
-            invitation: InvitationState {
-                status: "not_sent".into(),
-                sent_at: None,
-                accepted_at: None,
-                expires_at: None,
-            },
+            invitation: invitation.into(),
             created_at: utc(row.created_at),
             updated_at: utc(row.updated_at),
         }
@@ -299,6 +314,27 @@ impl UpdateUserRequest {
     }
 }
 
+/// The users as returned, with their invitation state (two queries for any number of users).
+pub fn user_responses(
+    conn: &mut DbConn,
+    rows: Vec<UserRow>,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<Vec<UserResponse>> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut views = invitation_views(conn, &ids, now)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let view = views.remove(&row.id).unwrap_or_else(InvitationView::not_sent);
+            UserResponse::new(row, view)
+        })
+        .collect())
+}
+
+pub fn user_response(conn: &mut DbConn, row: UserRow, now: NaiveDateTime) -> diesel::QueryResult<UserResponse> {
+    Ok(user_responses(conn, vec![row], now)?.remove(0))
+}
+
 fn etag(row: &UserRow) -> String {
     format!("\"{}\"", row.version)
 }
@@ -320,11 +356,9 @@ fn if_match(request: &HttpRequest) -> Result<Option<i32>, ApiError> {
         .map_err(|_| ApiError::new(ErrorCode::PreconditionFailed))
 }
 
-fn user_response(row: UserRow) -> HttpResponse {
-    let tag = etag(&row);
-    HttpResponse::Ok()
-        .insert_header((ETAG, tag))
-        .json(UserResponse::from(row))
+/// A user with the `ETag` of its version.
+fn with_etag(mut response: actix_web::HttpResponseBuilder, row: &UserRow, body: UserResponse) -> HttpResponse {
+    response.insert_header((ETAG, etag(row))).json(body)
 }
 
 /// Create a user.
@@ -349,13 +383,19 @@ pub async fn create_user(
     management_scope(&caller.actor)?;
     let new_user = body.into_inner().into_new_user(&caller)?;
     let actor = caller.actor;
-    let row = state
-        .db(move |conn| use_cases::create(conn, &actor, new_user, crate::db::now()))
+    let now = state.now();
+    let ttl = chrono::Duration::from_std(state.settings.invitation_ttl).map_err(ApiError::internal)?;
+    let (row, body) = state
+        .db(move |conn| {
+            let row = use_cases::create(conn, &actor, new_user, ttl, now)?;
+            let body = user_response(conn, row.clone(), now)?;
+            Ok((row, body))
+        })
         .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((LOCATION, format!("/users/{}", row.id)))
-        .insert_header((ETAG, etag(&row)))
-        .json(UserResponse::from(row)))
+    state.mail_wake.notify_one();
+    let mut created = HttpResponse::Created();
+    created.insert_header((LOCATION, format!("/users/{}", row.id)));
+    Ok(with_etag(created, &row, body))
 }
 
 /// One user, with its `ETag` for a later `If-Match`.
@@ -377,8 +417,15 @@ pub async fn get_user(
 ) -> Result<HttpResponse, ApiError> {
     let scope = management_scope(&caller.actor)?;
     let id = id.into_inner().to_string();
-    let row = state.db(move |conn| use_cases::find_visible(conn, &scope, &id)).await?;
-    Ok(user_response(row))
+    let now = state.now();
+    let (row, body) = state
+        .db(move |conn| {
+            let row = use_cases::find_visible(conn, &scope, &id)?;
+            let body = user_response(conn, row.clone(), now)?;
+            Ok((row, body))
+        })
+        .await?;
+    Ok(with_etag(HttpResponse::Ok(), &row, body))
 }
 
 /// Edit a user (partial). The email address never changes (422 `email_immutable`).
@@ -414,10 +461,15 @@ pub async fn update_user(
     let edit = body.into_inner().into_edit()?;
     let id = id.into_inner().to_string();
     let actor = caller.actor;
-    let row = state
-        .db(move |conn| use_cases::update(conn, &actor, &id, expected, edit, crate::db::now()))
+    let now = state.now();
+    let (row, body) = state
+        .db(move |conn| {
+            let row = use_cases::update(conn, &actor, &id, expected, edit, now)?;
+            let body = user_response(conn, row.clone(), now)?;
+            Ok((row, body))
+        })
         .await?;
-    Ok(user_response(row))
+    Ok(with_etag(HttpResponse::Ok(), &row, body))
 }
 
 /// Delete a user: their personal data leaves the system; the audit log keeps only the id.
@@ -447,8 +499,9 @@ pub async fn delete_user(
     let expected = if_match(&request)?;
     let id = id.into_inner().to_string();
     let actor = caller.actor;
+    let now = state.now();
     state
-        .db(move |conn| use_cases::delete(conn, &actor, &id, expected, crate::db::now()))
+        .db(move |conn| use_cases::delete(conn, &actor, &id, expected, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -597,10 +650,16 @@ pub async fn list_users(
         after,
         limit: limit + 1,
     };
-    let rows = state.db(move |conn| Ok(user_store::list(conn, &query)?)).await?;
-    let (rows, next_cursor) = split_page(rows, limit, |row| encode_cursor(sort, row));
-    Ok(web::Json(UserPage {
-        items: rows.into_iter().map(UserResponse::from).collect(),
-        next_cursor,
-    }))
+    let now = state.now();
+    let page = state
+        .db(move |conn| {
+            let rows = user_store::list(conn, &query)?;
+            let (rows, next_cursor) = split_page(rows, limit, |row| encode_cursor(sort, row));
+            Ok(UserPage {
+                items: user_responses(conn, rows, now)?,
+                next_cursor,
+            })
+        })
+        .await?;
+    Ok(web::Json(page))
 }

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod bootstrap;
 pub mod corporations;
 pub mod demo;
+pub mod invitations;
 pub mod users;
 
 use crate::domain::user::{Actor, ManagementScope};

@@ -58,7 +58,14 @@ pub fn find_visible(conn: &mut DbConn, scope: &ManagementScope, id: &str) -> Res
     }
 }
 
-pub fn create(conn: &mut DbConn, actor: &Actor, new: NewUser, now: NaiveDateTime) -> Result<UserRow, ApiError> {
+/// Creates a user; a contractor user is invited at once ("Voor Aannemers hoef je dit niet te doen").
+pub fn create(
+    conn: &mut DbConn,
+    actor: &Actor,
+    new: NewUser,
+    invitation_ttl: chrono::Duration,
+    now: NaiveDateTime,
+) -> Result<UserRow, ApiError> {
     let scope = super::management_scope(actor)?;
     if let ManagementScope::Corporation(own) = &scope {
         let mut violations = Violations::new();
@@ -102,6 +109,9 @@ pub fn create(conn: &mut DbConn, actor: &Actor, new: NewUser, now: NaiveDateTime
         );
         facts.insert("excel_download".into(), row.excel_download.into());
         record_user_event(conn, actor, "user.created", &row, facts, now)?;
+        if new.kind.user_type == UserType::Contractor {
+            super::invitations::queue_invitation(conn, &row, Some(&actor.user_id), "KWH", invitation_ttl, now)?;
+        }
         Ok(row)
     })
 }
@@ -304,6 +314,8 @@ pub fn delete(
         };
         rules::check_deletion(&actor.user_id, &row.id, role, others).map_err(lock_out_error)?;
         users::delete(conn, &row.id)?;
+        // Their queued and sent messages hold their address: personal data leaves with them.
+        crate::db::outbox::delete_for_user(conn, &row.id)?;
         let mut facts = Map::new();
         facts.insert("role".into(), row.role.clone().into());
         facts.insert("user_type".into(), row.user_type.clone().into());

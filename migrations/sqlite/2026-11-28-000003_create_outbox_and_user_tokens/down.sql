@@ -1,0 +1,2 @@
+DROP TABLE user_tokens;
+DROP TABLE outbox_messages;

@@ -1,0 +1,98 @@
+//! Storage of single-use links (invitations, password resets), by hash only.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::rows::UserTokenRow;
+use super::schema::user_tokens as tokens;
+
+pub const INVITATION: &str = "invitation";
+pub const PASSWORD_RESET: &str = "password_reset";
+
+pub fn insert(conn: &mut DbConn, row: &UserTokenRow) -> QueryResult<()> {
+    diesel::insert_into(tokens::table).values(row).execute(conn).map(drop)
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<UserTokenRow>> {
+    tokens::table.find(id).first(conn).optional()
+}
+
+pub fn find_by_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option<UserTokenRow>> {
+    tokens::table.filter(tokens::token_hash.eq(hash)).first(conn).optional()
+}
+
+/// Voids every open link of this purpose for the user (a new one replaces them).
+pub fn revoke_open(
+    conn: &mut DbConn,
+    user_id: &str,
+    purpose: &str,
+    at: NaiveDateTime,
+) -> QueryResult<Vec<UserTokenRow>> {
+    let open: Vec<UserTokenRow> = tokens::table
+        .filter(tokens::user_id.eq(user_id))
+        .filter(tokens::purpose.eq(purpose))
+        .filter(tokens::used_at.is_null())
+        .filter(tokens::revoked_at.is_null())
+        .load(conn)?;
+    let ids: Vec<&String> = open.iter().map(|t| &t.id).collect();
+    diesel::update(tokens::table.filter(tokens::id.eq_any(ids)))
+        .set(tokens::revoked_at.eq(Some(at)))
+        .execute(conn)?;
+    Ok(open)
+}
+
+/// Records the hash of the token a message is about to carry; false when the link was
+/// used or voided meanwhile (the message is then not sent).
+pub fn set_hash_if_open(conn: &mut DbConn, id: &str, hash: &str) -> QueryResult<bool> {
+    let updated = diesel::update(
+        tokens::table
+            .find(id)
+            .filter(tokens::used_at.is_null())
+            .filter(tokens::revoked_at.is_null()),
+    )
+    .set(tokens::token_hash.eq(Some(hash)))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Uses the link once: false when another request used or voided it first.
+pub fn use_once(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<bool> {
+    let updated = diesel::update(
+        tokens::table
+            .find(id)
+            .filter(tokens::used_at.is_null())
+            .filter(tokens::revoked_at.is_null()),
+    )
+    .set(tokens::used_at.eq(Some(at)))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+pub fn count_created_since(
+    conn: &mut DbConn,
+    user_id: &str,
+    purpose: &str,
+    since: NaiveDateTime,
+) -> QueryResult<(i64, Option<NaiveDateTime>)> {
+    let recent = tokens::table
+        .filter(tokens::user_id.eq(user_id))
+        .filter(tokens::purpose.eq(purpose))
+        .filter(tokens::created_at.gt(since));
+    let count = recent.count().get_result(conn)?;
+    let oldest = recent.select(diesel::dsl::min(tokens::created_at)).first(conn)?;
+    Ok((count, oldest))
+}
+
+/// The newest invitation of each of these users that was not voided.
+pub fn latest_invitations(conn: &mut DbConn, user_ids: &[String]) -> QueryResult<HashMap<String, UserTokenRow>> {
+    let rows: Vec<UserTokenRow> = tokens::table
+        .filter(tokens::user_id.eq_any(user_ids))
+        .filter(tokens::purpose.eq(INVITATION))
+        .filter(tokens::revoked_at.is_null())
+        .order(tokens::created_at.asc())
+        .load(conn)?;
+    Ok(rows.into_iter().map(|row| (row.user_id.clone(), row)).collect())
+}

@@ -1,0 +1,281 @@
+//! The transactional outbox: a message is a row written in the transaction of the change that
+//! causes it; a sender in every instance delivers due rows, retries with backoff, and marks
+//! them sent once the mail server accepted them.
+//!
+//! Links are minted at delivery: the token is generated, its hash stored on the link's row,
+//! and the plaintext exists only in the message itself. A link voided before its message goes
+//! out cancels the message.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use diesel::QueryResult;
+use lettre::Message;
+use lettre::message::{Mailbox, MultiPart};
+use tokio::sync::Notify;
+use url::Url;
+
+use super::templates::{self, DecisionMail, InvitationMail, PasswordResetMail, Rendered};
+use super::transport::Mailer;
+use crate::auth::token::{link_token_hash, random_token};
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db::rows::OutboxRow;
+use crate::db::{DbConn, DbPool, outbox, user_tokens};
+
+pub enum OutgoingMail {
+    Invitation(InvitationMail),
+    PasswordReset(PasswordResetMail),
+    Decision(DecisionMail),
+}
+
+impl OutgoingMail {
+    fn kind(&self) -> &'static str {
+        match self {
+            OutgoingMail::Invitation(_) => "invitation",
+            OutgoingMail::PasswordReset(_) => "password_reset",
+            OutgoingMail::Decision(_) => "decision",
+        }
+    }
+
+    fn payload(&self) -> String {
+        match self {
+            OutgoingMail::Invitation(mail) => serde_json::to_string(mail),
+            OutgoingMail::PasswordReset(mail) => serde_json::to_string(mail),
+            OutgoingMail::Decision(mail) => serde_json::to_string(mail),
+        }
+        .expect("mail payloads serialise")
+    }
+}
+
+/// Queues a message; call it inside the transaction of the change that causes it.
+pub fn enqueue(
+    conn: &mut DbConn,
+    recipient: &str,
+    user_id: Option<&str>,
+    mail: &OutgoingMail,
+    now: NaiveDateTime,
+) -> QueryResult<OutboxRow> {
+    let id = uuid::Uuid::now_v7();
+    let row = OutboxRow {
+        id: id.to_string(),
+        kind: mail.kind().to_string(),
+        user_id: user_id.map(str::to_string),
+        recipient: recipient.to_string(),
+        payload: mail.payload(),
+        message_id: format!("<{}@mijnkwh>", id.simple()),
+        created_at: now,
+        next_attempt_at: now,
+        attempts: 0,
+        last_error: None,
+        claimed_by: None,
+        claimed_until: None,
+        sent_at: None,
+        failed_at: None,
+        cancelled_at: None,
+    };
+    outbox::insert(conn, &row)?;
+    Ok(row)
+}
+
+/// Messages one instance takes at a time.
+const BATCH: i64 = 20;
+/// How long a claim holds; a crashed instance's messages are taken over after this.
+const LEASE: Duration = Duration::from_secs(60);
+
+pub struct Sender {
+    pool: DbPool,
+    mailer: Mailer,
+    clock: Arc<dyn Clock>,
+    from: Mailbox,
+    public_base_url: Url,
+    retry_base: Duration,
+    retry_max: Duration,
+    max_attempts: i32,
+    poll_interval: Duration,
+    instance: String,
+    wake: Arc<Notify>,
+}
+
+/// What delivering one message needs, prepared in the database.
+enum Prepared {
+    Send(Message),
+    /// The link was used or voided, or the user is gone: nothing to send.
+    Cancelled,
+    /// The message cannot be built (e.g. an address the mail library refuses): give up.
+    Broken(String),
+}
+
+impl Sender {
+    pub fn new(settings: &Settings, pool: DbPool, clock: Arc<dyn Clock>, wake: Arc<Notify>) -> anyhow::Result<Sender> {
+        Ok(Sender {
+            pool,
+            mailer: Mailer::from_settings(&settings.mail.transport)?,
+            clock,
+            from: settings.mail.from.clone(),
+            public_base_url: settings.public_base_url.clone(),
+            retry_base: settings.mail.retry_base,
+            retry_max: settings.mail.retry_max,
+            max_attempts: settings.mail.max_attempts,
+            poll_interval: settings.mail.poll_interval,
+            instance: uuid::Uuid::new_v4().to_string(),
+            wake,
+        })
+    }
+
+    /// Delivers forever: right away when woken, otherwise every poll interval.
+    pub async fn run(self) {
+        let this = Arc::new(self);
+        loop {
+            match this.clone().deliver_due().await {
+                Ok(count) if count as i64 == BATCH => continue,
+                Ok(_) => {}
+                Err(error) => tracing::warn!(error = %format!("{error:#}"), "outbox: delivering failed"),
+            }
+            tokio::select! {
+                _ = this.wake.notified() => {}
+                _ = tokio::time::sleep(this.poll_interval) => {}
+            }
+        }
+    }
+
+    async fn with_db<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut DbConn) -> anyhow::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || work(&mut *pool.get()?)).await?
+    }
+
+    /// Claims due messages and delivers them; returns how many it claimed.
+    pub async fn deliver_due(self: Arc<Self>) -> anyhow::Result<usize> {
+        let now = self.clock.now();
+        let lease_until = now + chrono::Duration::from_std(LEASE)?;
+        let instance = self.instance.clone();
+        let claimed = self
+            .with_db(move |conn| Ok(outbox::claim_due(conn, &instance, now, lease_until, BATCH)?))
+            .await?;
+        let count = claimed.len();
+        for row in claimed {
+            self.deliver(row).await?;
+        }
+        Ok(count)
+    }
+
+    async fn deliver(&self, row: OutboxRow) -> anyhow::Result<()> {
+        let this_row = row.clone();
+        let from = self.from.clone();
+        let base = self.public_base_url.clone();
+        let now = self.clock.now();
+        let prepared = self
+            .with_db(move |conn| prepare(conn, &this_row, from, &base, now))
+            .await?;
+        let instance = self.instance.clone();
+        let id = row.id.clone();
+        match prepared {
+            Prepared::Cancelled => self.with_db(move |conn| Ok(outbox::cancel(conn, &id, now)?)).await,
+            Prepared::Broken(error) => {
+                tracing::error!(message = %row.id, error = %error, "outbox: message cannot be built");
+                self.with_db(move |conn| Ok(outbox::mark_failed(conn, &id, &instance, &error, now, None)?))
+                    .await
+            }
+            Prepared::Send(message) => match self.mailer.send(message).await {
+                Ok(()) => {
+                    let sent_at = self.clock.now();
+                    tracing::info!(message = %row.id, kind = %row.kind, "outbox: sent");
+                    self.with_db(move |conn| Ok(outbox::mark_sent(conn, &id, &instance, sent_at)?))
+                        .await
+                }
+                Err(error) => {
+                    let failed_at = self.clock.now();
+                    let retry_at = self.retry_at(row.attempts, failed_at);
+                    tracing::warn!(message = %row.id, attempt = row.attempts + 1, error = %error, "outbox: delivery failed");
+                    self.with_db(move |conn| {
+                        Ok(outbox::mark_failed(conn, &id, &instance, &error, failed_at, retry_at)?)
+                    })
+                    .await
+                }
+            },
+        }
+    }
+
+    /// Exponential backoff with jitter: base × 2^attempts, capped, then 50–100% of that.
+    fn retry_at(&self, attempts_before: i32, now: NaiveDateTime) -> Option<NaiveDateTime> {
+        if attempts_before + 1 >= self.max_attempts {
+            return None;
+        }
+        let exponential = self
+            .retry_base
+            .saturating_mul(2u32.saturating_pow(attempts_before.clamp(0, 30) as u32));
+        let capped = exponential.min(self.retry_max);
+        let jittered = capped.mul_f64(0.5 + rand::random::<f64>() * 0.5);
+        Some(now + chrono::Duration::from_std(jittered).unwrap_or(chrono::Duration::hours(1)))
+    }
+}
+
+/// Mints the link (if the message carries one) and builds the message.
+fn prepare(
+    conn: &mut DbConn,
+    row: &OutboxRow,
+    from: Mailbox,
+    base: &Url,
+    now: NaiveDateTime,
+) -> anyhow::Result<Prepared> {
+    let rendered = match row.kind.as_str() {
+        "invitation" => {
+            let mail: InvitationMail = serde_json::from_str(&row.payload)?;
+            match mint_link(conn, &mail.token_id, base, "uitnodiging", now)? {
+                Some(link) => templates::invitation(&mail, &link),
+                None => return Ok(Prepared::Cancelled),
+            }
+        }
+        "password_reset" => {
+            let mail: PasswordResetMail = serde_json::from_str(&row.payload)?;
+            match mint_link(conn, &mail.token_id, base, "wachtwoord-herstellen", now)? {
+                Some(link) => templates::password_reset(&mail, &link),
+                None => return Ok(Prepared::Cancelled),
+            }
+        }
+        "decision" => templates::decision(&serde_json::from_str::<DecisionMail>(&row.payload)?),
+        other => return Ok(Prepared::Broken(format!("unknown message kind {other}"))),
+    };
+    Ok(match build_message(row, from, rendered) {
+        Ok(message) => Prepared::Send(message),
+        Err(error) => Prepared::Broken(error),
+    })
+}
+
+/// A fresh token for the link, or `None` when the link was used, voided or has expired.
+fn mint_link(
+    conn: &mut DbConn,
+    token_id: &str,
+    base: &Url,
+    page: &str,
+    now: NaiveDateTime,
+) -> anyhow::Result<Option<String>> {
+    let Some(link) = user_tokens::find(conn, token_id)? else {
+        return Ok(None);
+    };
+    if link.expires_at <= now {
+        return Ok(None);
+    }
+    let token = random_token();
+    if !user_tokens::set_hash_if_open(conn, token_id, &link_token_hash(&token))? {
+        return Ok(None);
+    }
+    let mut url = base.join(page)?;
+    url.query_pairs_mut().append_pair("token", &token);
+    Ok(Some(url.to_string()))
+}
+
+fn build_message(row: &OutboxRow, from: Mailbox, rendered: Rendered) -> Result<Message, String> {
+    let to: Mailbox = row.recipient.parse().map_err(|e| format!("recipient refused: {e}"))?;
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(rendered.subject)
+        .message_id(Some(row.message_id.clone()))
+        .multipart(MultiPart::alternative_plain_html(rendered.text, rendered.html))
+        .map_err(|e| format!("message cannot be built: {e}"))
+}

@@ -1,0 +1,224 @@
+//! The messages the product sends, in Dutch, as plain text and HTML alternatives.
+//!
+//! A template gets only what its reader needs: a first name, the organisation, who invited
+//! them, a link and its expiry. No other personal data.
+
+use chrono::{Datelike, NaiveDateTime, Timelike};
+use serde::{Deserialize, Serialize};
+
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// What an invitation says, stored in the outbox (the link is added when it is sent).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InvitationMail {
+    pub token_id: String,
+    pub first_name: String,
+    /// The corporation, or for a contractor user "{contractor} (aannemer van {corporation})".
+    pub organisation: String,
+    /// Who sent it: the main user's name, or "KWH" for staff and automatic invitations.
+    pub inviter: String,
+    pub expires_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PasswordResetMail {
+    pub token_id: String,
+    pub first_name: String,
+    pub expires_at: NaiveDateTime,
+}
+
+/// A decision about something a person asked for (the report-settings approval reuses this).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DecisionMail {
+    pub first_name: String,
+    pub subject: String,
+    pub approved: bool,
+    pub what: String,
+    pub reason: Option<String>,
+}
+
+const WEEKDAYS: [&str; 7] = [
+    "maandag",
+    "dinsdag",
+    "woensdag",
+    "donderdag",
+    "vrijdag",
+    "zaterdag",
+    "zondag",
+];
+const MONTHS: [&str; 12] = [
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+];
+
+/// "dinsdag 07 mei 2024, 14:19 (UTC)", as the Mijn KWH screens write dates.
+pub fn dutch_date_time(at: NaiveDateTime) -> String {
+    format!(
+        "{} {:02} {} {}, {:02}:{:02} (UTC)",
+        WEEKDAYS[at.weekday().num_days_from_monday() as usize],
+        at.day(),
+        MONTHS[at.month0() as usize],
+        at.year(),
+        at.hour(),
+        at.minute()
+    )
+}
+
+pub fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+fn html_page(paragraphs: &[String], link: Option<(&str, &str)>) -> String {
+    let mut html = String::from(
+        "<!DOCTYPE html><html lang=\"nl\"><head><meta charset=\"utf-8\"></head>\
+         <body style=\"font-family: Arial, sans-serif; line-height: 1.5\">",
+    );
+    for (index, paragraph) in paragraphs.iter().enumerate() {
+        html.push_str(&format!("<p>{}</p>", escape_html(paragraph)));
+        if index == 1
+            && let Some((label, href)) = link
+        {
+            html.push_str(&format!(
+                "<p><a href=\"{}\" style=\"background:#00508c;color:#fff;padding:10px 16px;text-decoration:none\">{}</a></p>\
+                 <p style=\"font-size:small\">Werkt de knop niet? Kopieer dan deze link: {}</p>",
+                escape_html(href),
+                escape_html(label),
+                escape_html(href)
+            ));
+        }
+    }
+    html.push_str("</body></html>");
+    html
+}
+
+const SIGNATURE: &str = "Met vriendelijke groet,\nKWH";
+
+pub fn invitation(mail: &InvitationMail, link: &str) -> Rendered {
+    let subject = format!("Uitnodiging voor Mijn KWH – {}", mail.organisation);
+    let paragraphs = vec![
+        format!("Beste {},", mail.first_name),
+        format!(
+            "{} heeft u uitgenodigd voor Mijn KWH namens {}. Via de link hieronder stelt u uw wachtwoord in.",
+            mail.inviter, mail.organisation
+        ),
+        format!(
+            "De link is geldig tot {} en werkt één keer.",
+            dutch_date_time(mail.expires_at)
+        ),
+        "Had u deze uitnodiging niet verwacht? Dan kunt u deze e-mail negeren.".to_string(),
+        SIGNATURE.to_string(),
+    ];
+    let text = format!(
+        "{}\n\n{}\n\n{link}\n\n{}\n\n{}\n\n{}\n",
+        paragraphs[0], paragraphs[1], paragraphs[2], paragraphs[3], paragraphs[4]
+    );
+    Rendered {
+        subject,
+        text,
+        html: html_page(&paragraphs, Some(("Wachtwoord instellen", link))),
+    }
+}
+
+pub fn password_reset(mail: &PasswordResetMail, link: &str) -> Rendered {
+    let subject = "Wachtwoord herstellen voor Mijn KWH".to_string();
+    let paragraphs = vec![
+        format!("Beste {},", mail.first_name),
+        "Er is gevraagd om uw wachtwoord voor Mijn KWH te herstellen. Via de link hieronder kiest u een nieuw wachtwoord.".to_string(),
+        format!("De link is geldig tot {} en werkt één keer.", dutch_date_time(mail.expires_at)),
+        "Heeft u dit niet zelf gevraagd? Dan kunt u deze e-mail negeren; uw wachtwoord blijft zoals het is.".to_string(),
+        SIGNATURE.to_string(),
+    ];
+    let text = format!(
+        "{}\n\n{}\n\n{link}\n\n{}\n\n{}\n\n{}\n",
+        paragraphs[0], paragraphs[1], paragraphs[2], paragraphs[3], paragraphs[4]
+    );
+    Rendered {
+        subject,
+        text,
+        html: html_page(&paragraphs, Some(("Nieuw wachtwoord kiezen", link))),
+    }
+}
+
+pub fn decision(mail: &DecisionMail) -> Rendered {
+    let verdict = if mail.approved { "goedgekeurd" } else { "afgewezen" };
+    let mut paragraphs = vec![
+        format!("Beste {},", mail.first_name),
+        format!("Uw aanvraag is {verdict} door KWH: {}.", mail.what),
+    ];
+    if let Some(reason) = &mail.reason {
+        paragraphs.push(format!("Reden: {reason}"));
+    }
+    paragraphs.push(SIGNATURE.to_string());
+    let text = paragraphs.join("\n\n") + "\n";
+    Rendered {
+        subject: mail.subject.clone(),
+        text,
+        html: html_page(&paragraphs, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at() -> NaiveDateTime {
+        chrono::NaiveDate::from_ymd_opt(2024, 5, 7)
+            .unwrap()
+            .and_hms_opt(14, 19, 0)
+            .unwrap()
+    }
+
+    #[test]
+    fn dates_read_as_on_the_dutch_screens() {
+        assert_eq!(dutch_date_time(at()), "dinsdag 07 mei 2024, 14:19 (UTC)");
+    }
+
+    #[test]
+    fn invitations_name_the_organisation_the_inviter_and_hold_the_link() {
+        let mail = InvitationMail {
+            token_id: "t".into(),
+            first_name: "Zoë".into(),
+            organisation: "Woonstichting <De Linie>".into(),
+            inviter: "Hanneke de Hoofdgebruiker".into(),
+            expires_at: at(),
+        };
+        let rendered = invitation(&mail, "https://mijn.kwh.nl/uitnodiging?token=abc");
+        assert!(rendered.subject.contains("Woonstichting <De Linie>"));
+        assert!(rendered.text.contains("Beste Zoë,"));
+        assert!(rendered.text.contains("Hanneke de Hoofdgebruiker heeft u uitgenodigd"));
+        assert!(rendered.text.contains("https://mijn.kwh.nl/uitnodiging?token=abc"));
+        assert!(rendered.html.contains("&lt;De Linie&gt;"), "HTML is escaped");
+        assert!(!rendered.html.contains("<De Linie>"));
+    }
+
+    #[test]
+    fn rejections_give_the_reason() {
+        let rendered = decision(&DecisionMail {
+            first_name: "Jan".into(),
+            subject: "Rapportage-instellingen afgewezen".into(),
+            approved: false,
+            what: "de rapportage-instellingen van Installatietechniek".into(),
+            reason: Some("Excel alleen voor één aannemer".into()),
+        });
+        assert!(rendered.text.contains("afgewezen"));
+        assert!(rendered.text.contains("Reden: Excel alleen voor één aannemer"));
+    }
+}

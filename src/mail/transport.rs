@@ -1,0 +1,42 @@
+//! Where messages go: `.eml` files (the embedded default) or an SMTP server.
+
+use std::time::Duration;
+
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::config::MailTransport;
+
+pub enum Mailer {
+    File(AsyncFileTransport<Tokio1Executor>),
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+/// An SMTP conversation that hangs is cut off after this long and retried later.
+const SMTP_TIMEOUT: Duration = Duration::from_secs(15);
+
+impl Mailer {
+    pub fn from_settings(transport: &MailTransport) -> anyhow::Result<Mailer> {
+        match transport {
+            MailTransport::File { dir } => {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| anyhow::anyhow!("cannot create MAIL_DIR {}: {e}", dir.display()))?;
+                Ok(Mailer::File(AsyncFileTransport::new(dir)))
+            }
+            MailTransport::Smtp { url } => {
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
+                    .map_err(|e| anyhow::anyhow!("SMTP_URL cannot be used: {e}"))?
+                    .timeout(Some(SMTP_TIMEOUT))
+                    .build();
+                Ok(Mailer::Smtp(transport))
+            }
+        }
+    }
+
+    /// Hands the message over; `Err` carries a description safe to store and show to support.
+    pub async fn send(&self, message: Message) -> Result<(), String> {
+        match self {
+            Mailer::File(transport) => transport.send(message).await.map(drop).map_err(|e| e.to_string()),
+            Mailer::Smtp(transport) => transport.send(message).await.map(drop).map_err(|e| e.to_string()),
+        }
+    }
+}

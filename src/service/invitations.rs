@@ -1,0 +1,325 @@
+//! Invitations and password resets (PRODUCT.md rule 6): single-use links that expire, sent
+//! through the outbox in the transaction that creates them.
+
+use std::collections::HashMap;
+
+use chrono::{Duration, NaiveDateTime};
+use serde_json::Map;
+
+use super::audit::{self as audit_log, AuditEntry};
+use crate::db::rows::{OutboxRow, UserRow, UserTokenRow};
+use crate::db::user_tokens::{INVITATION, PASSWORD_RESET};
+use crate::db::{DbConn, corporations, outbox, user_tokens, users, write_transaction};
+use crate::domain::user::{Actor, Role};
+use crate::http::problem::{ApiError, ErrorCode};
+use crate::mail::outbox::{OutgoingMail, enqueue};
+use crate::mail::templates::{InvitationMail, PasswordResetMail};
+
+/// Invitations one user may be sent per day; more looks like a mistake or abuse.
+pub const INVITATIONS_PER_DAY: i64 = 5;
+/// Reset emails one user may be sent per day; beyond that requests are quietly ignored.
+pub const RESETS_PER_DAY: i64 = 5;
+pub const RESET_LINK_TTL_MINUTES: i64 = 60;
+
+/// Sends (or re-sends) a user's invitation; the previous link stops working.
+pub fn invite(
+    conn: &mut DbConn,
+    actor: &Actor,
+    user_id: &str,
+    ttl: Duration,
+    now: NaiveDateTime,
+) -> Result<UserRow, ApiError> {
+    let scope = super::management_scope(actor)?;
+    write_transaction(conn, |conn| {
+        let user = super::users::find_visible(conn, &scope, user_id)?;
+        if user.password_hash.is_some() {
+            return Err(ApiError::new(ErrorCode::InvitationAlreadyAccepted));
+        }
+        let (recent, oldest) = user_tokens::count_created_since(conn, &user.id, INVITATION, now - Duration::hours(24))?;
+        if recent >= INVITATIONS_PER_DAY {
+            let retry = oldest
+                .map(|t| (t + Duration::hours(24) - now).num_seconds())
+                .unwrap_or(3600);
+            return Err(ApiError::too_many_requests(retry.max(1) as u64));
+        }
+        let inviter = inviter_name(conn, actor)?;
+        queue_invitation(conn, &user, Some(&actor.user_id), &inviter, ttl, now)?;
+        Ok(user)
+    })
+}
+
+fn inviter_name(conn: &mut DbConn, actor: &Actor) -> Result<String, ApiError> {
+    if actor.role == Role::KwhAdmin {
+        return Ok("KWH".into());
+    }
+    Ok(users::find(conn, &actor.user_id)?
+        .map(|u| format!("{} {}", u.first_name, u.last_name))
+        .unwrap_or_else(|| "KWH".into()))
+}
+
+/// Creates the link and queues its email; voids earlier links of the user. Inside the caller's
+/// transaction, so a user is never created without the invitation they were promised.
+pub fn queue_invitation(
+    conn: &mut DbConn,
+    user: &UserRow,
+    created_by: Option<&str>,
+    inviter: &str,
+    ttl: Duration,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    void_open_links(conn, &user.id, INVITATION, now)?;
+    let organisation = match &user.corporation_code {
+        Some(code) => corporations::find(conn, code)?
+            .map(|c| c.name)
+            .unwrap_or_else(|| code.clone()),
+        None => "KWH".to_string(),
+    };
+    let link = new_link(user, INVITATION, created_by, now, now + ttl);
+    user_tokens::insert(conn, &link)?;
+    let mail = OutgoingMail::Invitation(InvitationMail {
+        token_id: link.id.clone(),
+        first_name: user.first_name.clone(),
+        organisation,
+        inviter: inviter.to_string(),
+        expires_at: link.expires_at,
+    });
+    let message = enqueue(conn, &user.email, Some(&user.id), &mail, now)?;
+    attach_message(conn, &link, &message)?;
+    let mut facts = Map::new();
+    facts.insert("expires_at".into(), link.expires_at.and_utc().to_rfc3339().into());
+    record(conn, created_by, "invitation.sent", user, facts, now)?;
+    Ok(())
+}
+
+fn new_link(
+    user: &UserRow,
+    purpose: &str,
+    created_by: Option<&str>,
+    now: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> UserTokenRow {
+    UserTokenRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        user_id: user.id.clone(),
+        purpose: purpose.to_string(),
+        token_hash: None,
+        outbox_message_id: None,
+        created_by: created_by.map(str::to_string),
+        created_at: now,
+        expires_at,
+        used_at: None,
+        revoked_at: None,
+    }
+}
+
+fn attach_message(conn: &mut DbConn, link: &UserTokenRow, message: &OutboxRow) -> diesel::QueryResult<()> {
+    use crate::db::schema::user_tokens::dsl;
+    use diesel::prelude::*;
+    diesel::update(dsl::user_tokens.find(&link.id))
+        .set(dsl::outbox_message_id.eq(Some(&message.id)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Voids the user's open links of this purpose, and cancels their messages not yet sent.
+fn void_open_links(conn: &mut DbConn, user_id: &str, purpose: &str, now: NaiveDateTime) -> diesel::QueryResult<()> {
+    for voided in user_tokens::revoke_open(conn, user_id, purpose, now)? {
+        if let Some(message) = &voided.outbox_message_id {
+            outbox::cancel(conn, message, now)?;
+        }
+    }
+    Ok(())
+}
+
+fn record(
+    conn: &mut DbConn,
+    actor_id: Option<&str>,
+    action: &str,
+    user: &UserRow,
+    changes: Map<String, serde_json::Value>,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    audit_log::record(
+        conn,
+        AuditEntry {
+            actor_id,
+            action,
+            target_type: "user",
+            target_id: Some(&user.id),
+            corporation_code: user.corporation_code.as_deref(),
+            changes,
+        },
+        now,
+    )
+}
+
+/// Why a link cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkProblem {
+    Invalid,
+    Expired,
+    Used,
+    Revoked,
+}
+
+/// The link a token opens, and its user, when it can still be used.
+pub fn open_link(
+    conn: &mut DbConn,
+    purpose: &str,
+    token: &str,
+    now: NaiveDateTime,
+) -> Result<Result<(UserTokenRow, UserRow), LinkProblem>, ApiError> {
+    let hash = crate::auth::token::link_token_hash(token);
+    let Some(link) = user_tokens::find_by_hash(conn, &hash)?.filter(|l| l.purpose == purpose) else {
+        return Ok(Err(LinkProblem::Invalid));
+    };
+    if link.used_at.is_some() {
+        return Ok(Err(LinkProblem::Used));
+    }
+    if link.revoked_at.is_some() {
+        return Ok(Err(LinkProblem::Revoked));
+    }
+    if link.expires_at <= now {
+        return Ok(Err(LinkProblem::Expired));
+    }
+    match users::find(conn, &link.user_id)? {
+        Some(user) => Ok(Ok((link, user))),
+        None => Ok(Err(LinkProblem::Invalid)),
+    }
+}
+
+pub fn link_error(purpose: &str, problem: LinkProblem) -> ApiError {
+    let code = match (purpose == INVITATION, problem) {
+        (true, LinkProblem::Invalid) => ErrorCode::InvitationInvalid,
+        (true, LinkProblem::Expired) => ErrorCode::InvitationExpired,
+        (true, LinkProblem::Used) => ErrorCode::InvitationUsed,
+        (true, LinkProblem::Revoked) => ErrorCode::InvitationRevoked,
+        (false, LinkProblem::Invalid) => ErrorCode::ResetTokenInvalid,
+        (false, LinkProblem::Expired) => ErrorCode::ResetTokenExpired,
+        (false, LinkProblem::Used) => ErrorCode::ResetTokenUsed,
+        (false, LinkProblem::Revoked) => ErrorCode::ResetTokenRevoked,
+    };
+    ApiError::new(code)
+}
+
+/// Uses a link to set the user's password; every access token of the user stops working.
+/// Two requests with one link: the first wins, the second learns the link was used.
+pub fn use_link_to_set_password(
+    conn: &mut DbConn,
+    purpose: &str,
+    token: &str,
+    password_hash: &str,
+    now: NaiveDateTime,
+) -> Result<UserRow, ApiError> {
+    write_transaction(conn, |conn| {
+        let (link, user) = open_link(conn, purpose, token, now)?.map_err(|p| link_error(purpose, p))?;
+        if !user_tokens::use_once(conn, &link.id, now)? {
+            return Err(link_error(purpose, LinkProblem::Used));
+        }
+        users::set_password(conn, &user.id, password_hash, now)?;
+        let action = if purpose == INVITATION {
+            "invitation.accepted"
+        } else {
+            "password_reset.confirmed"
+        };
+        record(conn, Some(&user.id), action, &user, Map::new(), now)?;
+        Ok(users::find(conn, &user.id)?.ok_or_else(ApiError::not_found)?)
+    })
+}
+
+/// Queues a reset email when the address belongs to a user; says nothing either way.
+pub fn request_password_reset(conn: &mut DbConn, email: &str, now: NaiveDateTime) -> Result<(), ApiError> {
+    write_transaction(conn, |conn| {
+        let Some(user) = users::find_by_email(conn, email)? else {
+            return Ok(());
+        };
+        let (recent, _) = user_tokens::count_created_since(conn, &user.id, PASSWORD_RESET, now - Duration::hours(24))?;
+        if recent >= RESETS_PER_DAY {
+            return Ok(());
+        }
+        void_open_links(conn, &user.id, PASSWORD_RESET, now)?;
+        let link = new_link(
+            &user,
+            PASSWORD_RESET,
+            None,
+            now,
+            now + Duration::minutes(RESET_LINK_TTL_MINUTES),
+        );
+        user_tokens::insert(conn, &link)?;
+        let mail = OutgoingMail::PasswordReset(PasswordResetMail {
+            token_id: link.id.clone(),
+            first_name: user.first_name.clone(),
+            expires_at: link.expires_at,
+        });
+        let message = enqueue(conn, &user.email, Some(&user.id), &mail, now)?;
+        attach_message(conn, &link, &message)?;
+        record(conn, None, "password_reset.requested", &user, Map::new(), now)?;
+        Ok(())
+    })
+}
+
+/// What the user list shows of a user's invitation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvitationView {
+    /// `not_sent`, `sent`, `accepted` or `expired`.
+    pub status: &'static str,
+    pub sent_at: Option<NaiveDateTime>,
+    pub accepted_at: Option<NaiveDateTime>,
+    pub expires_at: Option<NaiveDateTime>,
+    /// `queued`, `sent`, `failed` or `cancelled`; `None` before any invitation.
+    pub delivery: Option<&'static str>,
+    pub last_error: Option<String>,
+}
+
+impl InvitationView {
+    pub fn not_sent() -> Self {
+        InvitationView {
+            status: "not_sent",
+            sent_at: None,
+            accepted_at: None,
+            expires_at: None,
+            delivery: None,
+            last_error: None,
+        }
+    }
+}
+
+/// The invitation state of each of these users, in two queries whatever their number.
+pub fn invitation_views(
+    conn: &mut DbConn,
+    user_ids: &[String],
+    now: NaiveDateTime,
+) -> diesel::QueryResult<HashMap<String, InvitationView>> {
+    let links = user_tokens::latest_invitations(conn, user_ids)?;
+    let message_ids: Vec<String> = links.values().filter_map(|l| l.outbox_message_id.clone()).collect();
+    let messages: HashMap<String, OutboxRow> = outbox::find_many(conn, &message_ids)?
+        .into_iter()
+        .map(|m| (m.id.clone(), m))
+        .collect();
+    Ok(links
+        .into_iter()
+        .map(|(user_id, link)| {
+            let message = link.outbox_message_id.as_ref().and_then(|id| messages.get(id));
+            let delivery = message.map(|m| match (m.sent_at, m.failed_at, m.cancelled_at) {
+                (Some(_), _, _) => "sent",
+                (None, Some(_), _) => "failed",
+                (None, None, Some(_)) => "cancelled",
+                (None, None, None) => "queued",
+            });
+            let status = match (link.used_at, link.expires_at <= now) {
+                (Some(_), _) => "accepted",
+                (None, true) => "expired",
+                (None, false) => "sent",
+            };
+            let view = InvitationView {
+                status,
+                sent_at: message.and_then(|m| m.sent_at),
+                accepted_at: link.used_at,
+                expires_at: Some(link.expires_at),
+                delivery,
+                last_error: message.and_then(|m| m.last_error.clone()),
+            };
+            (user_id, view)
+        })
+        .collect())
+}
