@@ -74,7 +74,7 @@ pub fn claim_due(
         return Ok(Vec::new());
     }
     let mut rows = find_many(conn, &ids)?;
-    rows.sort_by(|a, b| a.next_attempt_at.cmp(&b.next_attempt_at));
+    rows.sort_by_key(|row| row.next_attempt_at);
     Ok(rows)
 }
 

@@ -223,7 +223,7 @@ pub fn use_link_to_set_password(
             "password_reset.confirmed"
         };
         record(conn, Some(&user.id), action, &user, Map::new(), now)?;
-        Ok(users::find(conn, &user.id)?.ok_or_else(ApiError::not_found)?)
+        users::find(conn, &user.id)?.ok_or_else(ApiError::not_found)
     })
 }
 
