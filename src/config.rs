@@ -122,6 +122,8 @@ pub struct MailSettings {
     pub max_attempts: i32,
     /// How often an idle sender looks for due messages (other instances' messages included).
     pub poll_interval: Duration,
+    /// How long one SMTP conversation may take.
+    pub smtp_timeout: Duration,
 }
 
 /// The first `kwh_admin`, created on a first start when none exists.
@@ -264,6 +266,7 @@ impl Settings {
         let retry_max = Duration::from_millis(number("MAIL_RETRY_MAX_MS", 3_600_000, 10..=86_400_000)?);
         let max_attempts = number("MAIL_MAX_ATTEMPTS", 20, 1..=1000)? as i32;
         let poll_interval = Duration::from_millis(number("MAIL_POLL_MS", 1_000, 10..=60_000)?);
+        let smtp_timeout = Duration::from_secs(number("SMTP_TIMEOUT_SECONDS", 15, 1..=300)?);
 
         let transport = match var("MAIL_TRANSPORT").as_deref().unwrap_or("file") {
             "file" => MailTransport::File {
@@ -352,6 +355,7 @@ impl Settings {
                 retry_max,
                 max_attempts,
                 poll_interval,
+                smtp_timeout,
             },
             admin,
             cors_origins,

@@ -79,10 +79,10 @@ pub fn enqueue(
     Ok(row)
 }
 
-/// Messages one instance takes at a time.
-const BATCH: i64 = 20;
-/// How long a claim holds; a crashed instance's messages are taken over after this.
-const LEASE: Duration = Duration::from_secs(60);
+/// An instance claims one message at a time, for twice the SMTP timeout: the one attempt a
+/// claim covers always ends before the claim does, so no other instance can take the message
+/// while it is being sent, and a crashed instance holds up at most one message, briefly.
+const CLAIM: i64 = 1;
 
 pub struct Sender {
     pool: DbPool,
@@ -94,6 +94,7 @@ pub struct Sender {
     retry_max: Duration,
     max_attempts: i32,
     poll_interval: Duration,
+    smtp_timeout: Duration,
     instance: String,
     wake: Arc<Notify>,
 }
@@ -111,7 +112,7 @@ impl Sender {
     pub fn new(settings: &Settings, pool: DbPool, clock: Arc<dyn Clock>, wake: Arc<Notify>) -> anyhow::Result<Sender> {
         Ok(Sender {
             pool,
-            mailer: Mailer::from_settings(&settings.mail.transport)?,
+            mailer: Mailer::from_settings(&settings.mail.transport, settings.mail.smtp_timeout)?,
             clock,
             from: settings.mail.from.clone(),
             public_base_url: settings.public_base_url.clone(),
@@ -119,6 +120,7 @@ impl Sender {
             retry_max: settings.mail.retry_max,
             max_attempts: settings.mail.max_attempts,
             poll_interval: settings.mail.poll_interval,
+            smtp_timeout: settings.mail.smtp_timeout,
             instance: uuid::Uuid::new_v4().to_string(),
             wake,
         })
@@ -129,7 +131,7 @@ impl Sender {
         let this = Arc::new(self);
         loop {
             match this.clone().deliver_due().await {
-                Ok(count) if count as i64 == BATCH => continue,
+                Ok(count) if count > 0 => continue,
                 Ok(_) => {}
                 Err(error) => tracing::warn!(error = %format!("{error:#}"), "outbox: delivering failed"),
             }
@@ -151,10 +153,10 @@ impl Sender {
     /// Claims due messages and delivers them; returns how many it claimed.
     pub async fn deliver_due(self: Arc<Self>) -> anyhow::Result<usize> {
         let now = self.clock.now();
-        let lease_until = now + chrono::Duration::from_std(LEASE)?;
+        let lease_until = now + chrono::Duration::from_std(self.smtp_timeout * 2)?;
         let instance = self.instance.clone();
         let claimed = self
-            .with_db(move |conn| Ok(outbox::claim_due(conn, &instance, now, lease_until, BATCH)?))
+            .with_db(move |conn| Ok(outbox::claim_due(conn, &instance, now, lease_until, CLAIM)?))
             .await?;
         let count = claimed.len();
         for row in claimed {

@@ -11,11 +11,9 @@ pub enum Mailer {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
 }
 
-/// An SMTP conversation that hangs is cut off after this long and retried later.
-const SMTP_TIMEOUT: Duration = Duration::from_secs(15);
-
 impl Mailer {
-    pub fn from_settings(transport: &MailTransport) -> anyhow::Result<Mailer> {
+    /// `timeout` cuts off an SMTP conversation that hangs; the message is retried later.
+    pub fn from_settings(transport: &MailTransport, timeout: Duration) -> anyhow::Result<Mailer> {
         match transport {
             MailTransport::File { dir } => {
                 std::fs::create_dir_all(dir)
@@ -25,7 +23,7 @@ impl Mailer {
             MailTransport::Smtp { url } => {
                 let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
                     .map_err(|e| anyhow::anyhow!("SMTP_URL cannot be used: {e}"))?
-                    .timeout(Some(SMTP_TIMEOUT))
+                    .timeout(Some(timeout))
                     .build();
                 Ok(Mailer::Smtp(transport))
             }

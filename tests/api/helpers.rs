@@ -22,6 +22,8 @@ pub const USER_PASSWORD: &str = "user-password-for-tests";
 
 pub struct TestApp {
     pub address: String,
+    /// The app's clock: tests move it forward instead of sleeping.
+    pub clock: std::sync::Arc<mijnkwh::clock::ShiftedClock>,
     pub client: reqwest::Client,
     pub database: TestDatabase,
     server: ServerHandle,
@@ -39,7 +41,7 @@ pub enum TestDatabase {
 }
 
 impl TestDatabase {
-    fn create(backend: Backend) -> Option<TestDatabase> {
+    pub fn create(backend: Backend) -> Option<TestDatabase> {
         let dir = tempfile::tempdir().expect("temp dir");
         match backend {
             Backend::Sqlite => Some(TestDatabase::Sqlite { dir }),
@@ -141,7 +143,10 @@ impl TestApp {
     pub async fn spawn_with(backend: Backend, extra: &[(&str, &str)]) -> Option<TestApp> {
         let database = TestDatabase::create(backend)?;
         let settings = test_settings(&database, extra);
-        let application = Application::build(settings).await.expect("the application starts");
+        let clock = std::sync::Arc::new(mijnkwh::clock::ShiftedClock::default());
+        let application = Application::build_with_clock(settings, clock.clone())
+            .await
+            .expect("the application starts");
         let address = format!("http://127.0.0.1:{}", application.port());
         let server = application.handle();
         tokio::spawn(application.run_until_stopped());
@@ -151,6 +156,7 @@ impl TestApp {
             .unwrap();
         Some(TestApp {
             address,
+            clock,
             client,
             database,
             server,
@@ -292,6 +298,62 @@ pub async fn problem(response: reqwest::Response, status: u16) -> serde_json::Va
         format!("urn:mijnkwh:problem:{}", body["code"].as_str().unwrap())
     );
     body
+}
+
+/// Settings for sending through a real SMTP server, retrying fast.
+pub fn smtp_settings(smtp_url: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("MAIL_TRANSPORT", "smtp".into()),
+        ("SMTP_URL", smtp_url.into()),
+        ("MAIL_RETRY_BASE_MS", "50".into()),
+        ("MAIL_RETRY_MAX_MS", "500".into()),
+        ("MAIL_POLL_MS", "50".into()),
+        ("SMTP_TIMEOUT_SECONDS", "2".into()),
+    ]
+}
+
+impl TestApp {
+    pub async fn spawn_with_smtp(backend: Backend, smtp_url: &str) -> Option<TestApp> {
+        let settings = smtp_settings(smtp_url);
+        let extra: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        Self::spawn_with(backend, &extra).await
+    }
+
+    /// A user's JSON as the API shows it to `session`.
+    pub async fn user(&self, session: &Session, id: &str) -> serde_json::Value {
+        self.get(&format!("/users/{id}"))
+            .bearer_auth(&session.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+/// Runs the test body once per backend with `backend` bound, for tests that start the app
+/// themselves (with a mail server, two instances, …).
+#[macro_export]
+macro_rules! for_each_backend {
+    ($(async fn $name:ident($backend:ident) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let $backend = $crate::helpers::Backend::Sqlite;
+                $body
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let $backend = $crate::helpers::Backend::Postgres;
+                $body
+            }
+        }
+    )*};
 }
 
 /// Runs the test body once on SQLite and once on PostgreSQL (skipped locally without

@@ -1,8 +1,11 @@
 //! One integration-test binary: every capability in its own module, every test on both backends.
 
 mod helpers;
+mod smtp;
 
 mod foundation;
+mod invitations;
+mod outbox;
 mod roles;
 mod session;
 mod users;

@@ -1,0 +1,244 @@
+//! Invitations, password resets and the outbox (rule 6), against a real SMTP server process.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use crate::for_each_backend;
+use crate::helpers::{Session, TestApp, problem};
+use crate::smtp::{SmtpServer, free_port};
+
+async fn colleague(app: &TestApp, main: &Session, email: &str) -> Value {
+    app.create_user(
+        &main.token,
+        json!({"email": email, "first_name": "Jan", "last_name": "Jansen"}),
+    )
+    .await
+}
+
+async fn invite(app: &TestApp, session: &Session, id: &str) -> reqwest::Response {
+    app.post(&format!("/users/{id}/invite"))
+        .bearer_auth(&session.token)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn accept(app: &TestApp, token: &str, password: &str) -> reqwest::Response {
+    app.post("/invitations/accept")
+        .json(&json!({"token": token, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+for_each_backend! {
+    async fn an_invitation_arrives_with_a_link_that_works_once(backend) {
+        let smtp = SmtpServer::start();
+        let Some(app) = TestApp::spawn_with_smtp(backend, &smtp.url()).await else { return };
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let user = colleague(&app, &main, "jan@kwh001.example.nl").await;
+        let id = user["id"].as_str().unwrap();
+        assert_eq!(user["invitation"]["status"], "not_sent");
+
+        let response = invite(&app, &main, id).await;
+        assert_eq!(response.status(), 202);
+        let mail = smtp.wait_for(1).await.remove(0);
+        assert_eq!(mail.to, "jan@kwh001.example.nl");
+        assert!(mail.subject.contains("Woonstichting KWH001"), "{}", mail.subject);
+        assert!(mail.text.contains("Beste Jan,"));
+        assert!(mail.text.contains("Hanneke Hoofd heeft u uitgenodigd"), "{}", mail.text);
+        assert!(mail.html.contains("Wachtwoord instellen"));
+        let token = mail.link_token();
+        assert_eq!(token.len(), 43, "256 bits, URL-safe base64");
+
+        // Reading the link twice (a mail scanner, then the person) does not use it up.
+        for _ in 0..2 {
+            let info: Value = app.get(&format!("/invitations/{token}")).send().await.unwrap().json().await.unwrap();
+            assert_eq!(info["email"], "jan@kwh001.example.nl");
+            assert_eq!(info["first_name"], "Jan");
+        }
+        let shown = app.user(&main, id).await;
+        assert_eq!(shown["invitation"]["status"], "sent");
+        assert_eq!(shown["invitation"]["delivery"], "sent");
+        assert!(shown["invitation"]["sent_at"].is_string());
+
+        let accepted = accept(&app, &token, "een goed wachtwoord").await;
+        assert_eq!(accepted.status(), 200);
+        let signed_in: Value = accepted.json().await.unwrap();
+        let me = app.get("/me").bearer_auth(signed_in["access_token"].as_str().unwrap()).send().await.unwrap();
+        assert_eq!(me.status(), 200);
+
+        assert_eq!(problem(accept(&app, &token, "een ander wachtwoord").await, 410).await["code"], "invitation_used");
+        assert_eq!(problem(app.get(&format!("/invitations/{token}")).send().await.unwrap(), 410).await["code"], "invitation_used");
+        let shown = app.user(&main, id).await;
+        assert_eq!(shown["invitation"]["status"], "accepted");
+        assert!(shown["invitation"]["accepted_at"].is_string());
+        assert_eq!(problem(invite(&app, &main, id).await, 409).await["code"], "invitation_already_accepted");
+        assert_eq!(app.login("jan@kwh001.example.nl", "een goed wachtwoord").await.status(), 200);
+    }
+
+    async fn a_new_invitation_voids_the_previous_link(backend) {
+        let smtp = SmtpServer::start();
+        let Some(app) = TestApp::spawn_with_smtp(backend, &smtp.url()).await else { return };
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let user = colleague(&app, &main, "jan@kwh001.example.nl").await;
+        let id = user["id"].as_str().unwrap();
+        invite(&app, &main, id).await;
+        let first = smtp.wait_for(1).await.remove(0).link_token();
+        invite(&app, &main, id).await;
+        let second = smtp.wait_for(2).await.into_iter().map(|m| m.link_token()).find(|t| *t != first).unwrap();
+        assert_eq!(problem(accept(&app, &first, "een goed wachtwoord").await, 410).await["code"], "invitation_revoked");
+        assert_eq!(accept(&app, &second, "een goed wachtwoord").await.status(), 200);
+    }
+
+    async fn an_expired_link_says_so(backend) {
+        let smtp = SmtpServer::start();
+        let Some(app) = TestApp::spawn_with_smtp(backend, &smtp.url()).await else { return };
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let user = colleague(&app, &main, "jan@kwh001.example.nl").await;
+        let id = user["id"].as_str().unwrap();
+        invite(&app, &main, id).await;
+        let token = smtp.wait_for(1).await.remove(0).link_token();
+        app.clock.advance(chrono::Duration::days(7) + chrono::Duration::minutes(1));
+        assert_eq!(problem(app.get(&format!("/invitations/{token}")).send().await.unwrap(), 410).await["code"], "invitation_expired");
+        assert_eq!(problem(accept(&app, &token, "een goed wachtwoord").await, 410).await["code"], "invitation_expired");
+        // The main user's token was issued before the jump; sign in again in the new present.
+        let main = app.sign_in_as(&app.user(&admin, &main.id).await).await;
+        assert_eq!(app.user(&main, id).await["invitation"]["status"], "expired");
+        assert_eq!(invite(&app, &main, id).await.status(), 202, "a new invitation can be sent");
+    }
+
+    async fn accepting_checks_the_password_policy(backend) {
+        let smtp = SmtpServer::start();
+        let Some(app) = TestApp::spawn_with_smtp(backend, &smtp.url()).await else { return };
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let user = colleague(&app, &main, "jan@kwh001.example.nl").await;
+        invite(&app, &main, user["id"].as_str().unwrap()).await;
+        let token = smtp.wait_for(1).await.remove(0).link_token();
+        for bad in ["kort", "jan@kwh001.example.nl", &"x".repeat(129)] {
+            let refused = problem(accept(&app, &token, bad).await, 422).await;
+            assert_eq!(refused["errors"][0]["field"], "password");
+        }
+        assert_eq!(problem(accept(&app, "not-a-real-token", "een goed wachtwoord").await, 404).await["code"], "invitation_invalid");
+        assert_eq!(accept(&app, &token, "een goed wachtwoord").await.status(), 200, "a refused attempt does not use the link");
+    }
+
+    async fn invitations_are_limited_per_day(backend) {
+        let Some(app) = TestApp::spawn(backend).await else { return };
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let user = colleague(&app, &main, "jan@kwh001.example.nl").await;
+        let id = user["id"].as_str().unwrap();
+        for _ in 0..5 {
+            assert_eq!(invite(&app, &main, id).await.status(), 202);
+        }
+        let response = invite(&app, &main, id).await;
+        assert!(response.headers().contains_key("retry-after"));
+        assert_eq!(problem(response, 429).await["code"], "too_many_requests");
+    }
+
+    async fn a_password_reset_reveals_nothing_and_revokes_old_tokens(backend) {
+        let smtp = SmtpServer::start();
+        let Some(app) = TestApp::spawn_with_smtp(backend, &smtp.url()).await else { return };
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let unknown = app.post("/auth/password-reset").json(&json!({"email": "nobody@nowhere.example"})).send().await.unwrap();
+        assert_eq!(unknown.status(), 202);
+        let unknown_body: Value = unknown.json().await.unwrap();
+        let known = app.post("/auth/password-reset").json(&json!({"email": "HOOFD@kwh001.example.nl"})).send().await.unwrap();
+        assert_eq!(known.status(), 202);
+        assert_eq!(known.json::<Value>().await.unwrap(), unknown_body);
+        let mail = smtp.wait_for(1).await.remove(0);
+        assert_eq!(mail.to, "hoofd@kwh001.example.nl");
+        assert!(mail.subject.contains("Wachtwoord herstellen"));
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(smtp.messages().len(), 1, "nothing is sent for an unknown address");
+
+        let token = mail.link_token();
+        let confirm = |password: &'static str| app.post("/auth/password-reset/confirm").json(&json!({"token": token, "password": password})).send();
+        assert_eq!(confirm("een nieuw wachtwoord").await.unwrap().status(), 204);
+        assert_eq!(problem(app.get("/me").bearer_auth(&main.token).send().await.unwrap(), 401).await["code"], "unauthorized");
+        assert_eq!(app.login("hoofd@kwh001.example.nl", "een nieuw wachtwoord").await.status(), 200);
+        assert_eq!(problem(confirm("nog een wachtwoord").await.unwrap(), 410).await["code"], "reset_token_used");
+        app.clock.advance(chrono::Duration::hours(2));
+        let again = app.post("/auth/password-reset").json(&json!({"email": "hoofd@kwh001.example.nl"})).send().await.unwrap();
+        assert_eq!(again.status(), 202);
+        let later = smtp.wait_for(2).await.into_iter().map(|m| m.link_token()).find(|t| *t != token).unwrap();
+        app.clock.advance(chrono::Duration::minutes(61));
+        let expired = app.post("/auth/password-reset/confirm").json(&json!({"token": later, "password": "een nieuw wachtwoord"})).send().await.unwrap();
+        assert_eq!(problem(expired, 410).await["code"], "reset_token_expired");
+    }
+
+    async fn nothing_is_lost_while_the_mail_server_is_down(backend) {
+        let port = free_port();
+        let Some(app) = TestApp::spawn_with_smtp(backend, &format!("smtp://127.0.0.1:{port}")).await else { return };
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let mut ids = Vec::new();
+        for i in 0..50 {
+            let user = colleague(&app, &main, &format!("u{i}@kwh001.example.nl")).await;
+            let id = user["id"].as_str().unwrap().to_string();
+            assert_eq!(invite(&app, &main, &id).await.status(), 202);
+            ids.push(id);
+        }
+        // Delivery failed at least once and support can see why.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let shown = app.user(&main, &ids[0]).await;
+        assert_eq!(shown["invitation"]["delivery"], "queued");
+        assert!(shown["invitation"]["last_error"].is_string(), "{shown}");
+
+        let smtp = SmtpServer::start_on(port);
+        let delivered = smtp.wait_for(50).await;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let delivered = if smtp.messages().len() > delivered.len() { smtp.messages() } else { delivered };
+        let mut per_id: HashMap<String, usize> = HashMap::new();
+        for mail in &delivered {
+            *per_id.entry(mail.message_id.clone()).or_default() += 1;
+        }
+        assert_eq!(per_id.len(), 50);
+        assert!(per_id.values().all(|n| *n == 1), "a message was sent twice");
+        let shown = app.user(&main, &ids[0]).await;
+        assert_eq!(shown["invitation"]["delivery"], "sent");
+    }
+
+    async fn a_rolled_back_change_leaves_no_message(backend) {
+        let Some(app) = TestApp::spawn(backend).await else { return };
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let user = colleague(&app, &main, "jan@kwh001.example.nl").await;
+        let mut conn = app.db();
+        let row = mijnkwh::db::users::find(&mut conn, user["id"].as_str().unwrap()).unwrap().unwrap();
+        let outcome: Result<(), mijnkwh::http::problem::ApiError> = mijnkwh::db::write_transaction(&mut conn, |conn| {
+            mijnkwh::service::invitations::queue_invitation(conn, &row, None, "KWH", chrono::Duration::days(7), mijnkwh::db::now())?;
+            Err(mijnkwh::http::problem::ApiError::new(mijnkwh::http::problem::ErrorCode::Internal))
+        });
+        assert!(outcome.is_err());
+        use diesel::prelude::*;
+        use mijnkwh::db::schema::{outbox_messages, user_tokens};
+        let messages: i64 = outbox_messages::table.count().get_result(&mut conn).unwrap();
+        let links: i64 = user_tokens::table.count().get_result(&mut conn).unwrap();
+        assert_eq!((messages, links), (0, 0));
+    }
+
+    async fn a_deleted_users_messages_go_with_them(backend) {
+        let Some(app) = TestApp::spawn(backend).await else { return };
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let user = colleague(&app, &main, "jan@kwh001.example.nl").await;
+        let id = user["id"].as_str().unwrap();
+        invite(&app, &main, id).await;
+        let deleted = app.client.delete(app.url(&format!("/users/{id}"))).bearer_auth(&main.token).send().await.unwrap();
+        assert_eq!(deleted.status(), 204);
+        use diesel::prelude::*;
+        use mijnkwh::db::schema::{outbox_messages, user_tokens};
+        let mut conn = app.db();
+        let messages: i64 = outbox_messages::table.filter(outbox_messages::user_id.eq(id)).count().get_result(&mut conn).unwrap();
+        let links: i64 = user_tokens::table.filter(user_tokens::user_id.eq(id)).count().get_result(&mut conn).unwrap();
+        assert_eq!((messages, links), (0, 0));
+    }
+}
