@@ -5,6 +5,7 @@
 //! the real error behind "Invalid connection url for multiconnection".
 
 pub mod audit;
+pub mod contractors;
 pub mod corporations;
 pub mod login_failures;
 pub mod outbox;

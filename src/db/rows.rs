@@ -121,3 +121,55 @@ pub struct UserTokenRow {
     pub used_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
 }
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = super::schema::contractors)]
+pub struct ContractorRow {
+    pub id: String,
+    pub corporation_code: String,
+    pub name: String,
+    pub name_key: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = super::schema::contractor_names)]
+pub struct ContractorNameRow {
+    pub id: String,
+    pub corporation_code: String,
+    pub name: String,
+    pub first_seen_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub seen_count: i32,
+}
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = super::schema::report_settings)]
+pub struct ReportSettingsRow {
+    pub contractor_id: String,
+    pub parts: String,
+    pub own_names: String,
+    pub partner_names: String,
+    pub excel_download: bool,
+    pub version: i32,
+    pub approval_id: Option<String>,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = super::schema::approvals)]
+pub struct ApprovalRow {
+    pub id: String,
+    pub contractor_id: String,
+    pub corporation_code: String,
+    pub status: String,
+    /// The requested settings as JSON.
+    pub proposed: String,
+    pub based_on_version: i32,
+    pub requested_by: String,
+    pub requested_at: NaiveDateTime,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub reason: Option<String>,
+}

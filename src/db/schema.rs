@@ -96,3 +96,58 @@ diesel::table! {
 
 diesel::joinable!(user_tokens -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(users, user_tokens, outbox_messages);
+
+diesel::table! {
+    contractors (id) {
+        id -> Text,
+        corporation_code -> Text,
+        name -> Text,
+        name_key -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    contractor_names (id) {
+        id -> Text,
+        corporation_code -> Text,
+        name -> Text,
+        first_seen_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        seen_count -> Integer,
+    }
+}
+
+diesel::table! {
+    report_settings (contractor_id) {
+        contractor_id -> Text,
+        parts -> Text,
+        own_names -> Text,
+        partner_names -> Text,
+        excel_download -> Bool,
+        version -> Integer,
+        approval_id -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    approvals (id) {
+        id -> Text,
+        contractor_id -> Text,
+        corporation_code -> Text,
+        status -> Text,
+        proposed -> Text,
+        based_on_version -> Integer,
+        requested_by -> Text,
+        requested_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(report_settings -> contractors (contractor_id));
+diesel::joinable!(approvals -> contractors (contractor_id));
+diesel::allow_tables_to_appear_in_same_query!(contractors, contractor_names, report_settings, approvals, users);

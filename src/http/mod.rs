@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod context;
+pub mod contractors;
 pub mod corporations;
 pub mod fallback;
 pub mod health;
@@ -42,7 +43,12 @@ pub fn register_routes(config: &mut ServiceConfig) {
         .service(invitations::inspect_invitation)
         .service(invitations::accept_invitation)
         .service(invitations::request_password_reset)
-        .service(invitations::confirm_password_reset);
+        .service(invitations::confirm_password_reset)
+        .service(contractors::list_contractors)
+        .service(contractors::create_contractor)
+        .service(contractors::get_contractor)
+        .service(contractors::update_contractor)
+        .service(contractors::delete_contractor);
 }
 
 /// The whole OpenAPI document, as served at `/openapi.json` and printed by `mijnkwh openapi`.

@@ -51,6 +51,7 @@ pub enum ErrorCode {
     ResetTokenExpired,
     ResetTokenUsed,
     ResetTokenRevoked,
+    ContractorExists,
 }
 
 /// The fixed texts of one code.
@@ -321,6 +322,15 @@ impl ErrorCode {
                 [
                     "This password reset link was used already.",
                     "Deze herstellink is al gebruikt.",
+                ],
+            ),
+            ContractorExists => (
+                StatusCode::CONFLICT,
+                "contractor_exists",
+                ["Contractor already exists", "Aannemer bestaat al"],
+                [
+                    "This corporation has a contractor with this name already.",
+                    "Deze corporatie heeft al een aannemer met deze naam.",
                 ],
             ),
             ResetTokenRevoked => (
@@ -702,6 +712,7 @@ mod tests {
             ResetTokenExpired,
             ResetTokenUsed,
             ResetTokenRevoked,
+            ContractorExists,
         ];
         let mut codes: Vec<_> = all.iter().map(|c| c.as_str()).collect();
         codes.sort();

@@ -94,13 +94,13 @@ fn utc(time: NaiveDateTime) -> DateTime<Utc> {
 }
 
 impl UserResponse {
-    pub fn new(row: UserRow, invitation: InvitationView) -> Self {
+    pub fn new(row: UserRow, invitation: InvitationView, contractor: Option<ContractorRef>) -> Self {
         UserResponse {
             id: row.id,
             email: row.email,
             user_type: row.user_type,
             corporation_code: row.corporation_code,
-            contractor: None,
+            contractor,
             first_name: row.first_name,
             last_name: row.last_name,
             job_title: row.job_title,
@@ -322,11 +322,17 @@ pub fn user_responses(
 ) -> diesel::QueryResult<Vec<UserResponse>> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut views = invitation_views(conn, &ids, now)?;
+    let contractor_ids: Vec<String> = rows.iter().filter_map(|r| r.contractor_id.clone()).collect();
+    let contractor_names = crate::db::contractors::names(conn, &contractor_ids)?;
     Ok(rows
         .into_iter()
         .map(|row| {
             let view = views.remove(&row.id).unwrap_or_else(InvitationView::not_sent);
-            UserResponse::new(row, view)
+            let contractor = row.contractor_id.as_ref().map(|id| ContractorRef {
+                id: id.clone(),
+                name: contractor_names.get(id).cloned().unwrap_or_default(),
+            });
+            UserResponse::new(row, view, contractor)
         })
         .collect())
 }

@@ -68,11 +68,19 @@ pub fn queue_invitation(
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
     void_open_links(conn, &user.id, INVITATION, now)?;
-    let organisation = match &user.corporation_code {
+    let corporation = match &user.corporation_code {
         Some(code) => corporations::find(conn, code)?
             .map(|c| c.name)
             .unwrap_or_else(|| code.clone()),
         None => "KWH".to_string(),
+    };
+    let contractor = match &user.contractor_id {
+        Some(id) => crate::db::contractors::find(conn, id)?.map(|c| c.name),
+        None => None,
+    };
+    let organisation = match contractor {
+        Some(contractor) => format!("{contractor} (aannemer van {corporation})"),
+        None => corporation,
     };
     let link = new_link(user, INVITATION, created_by, now, now + ttl);
     user_tokens::insert(conn, &link)?;

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod bootstrap;
+pub mod contractors;
 pub mod corporations;
 pub mod demo;
 pub mod invitations;

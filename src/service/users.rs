@@ -86,10 +86,22 @@ pub fn create(
         {
             violations.add("corporation_code", ViolationKind::UnknownReference);
         }
-        if new.kind.contractor_id.is_some() {
-            // Contractors arrive with the report-settings capability; until a contractor
-            // exists, no contractor user can point at one.
-            violations.add("contractor_id", ViolationKind::UnknownReference);
+        let mut new = new;
+        if let Some(contractor_id) = &new.kind.contractor_id {
+            // A contractor user belongs to an existing contractor, and through it to the
+            // contractor's corporation; another corporation's contractor does not exist here.
+            let contractor = crate::db::contractors::find(conn, contractor_id)?.filter(|c| {
+                new.kind
+                    .corporation_code
+                    .as_ref()
+                    .is_none_or(|code| code.as_str() == c.corporation_code)
+            });
+            match contractor {
+                Some(contractor) => {
+                    new.kind.corporation_code = CorporationCode::parse(&contractor.corporation_code).ok()
+                }
+                None => violations.add("contractor_id", ViolationKind::UnknownReference),
+            }
         }
         if !violations.is_empty() {
             return Err(violations.into());
@@ -187,6 +199,9 @@ pub fn update(
         }
         if requested.corporation_code.is_some() && requested.corporation_code != stored.corporation_code {
             violations.add("corporation_code", ViolationKind::Immutable);
+        }
+        if requested.contractor_id.is_some() && requested.contractor_id != stored.contractor_id {
+            violations.add("contractor_id", ViolationKind::Immutable);
         }
         if requested.role == Some(Role::KwhAdmin) && actor.role != Role::KwhAdmin {
             violations.add("role", ViolationKind::NotAllowed);

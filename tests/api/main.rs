@@ -3,6 +3,7 @@
 mod helpers;
 mod smtp;
 
+mod contractors;
 mod foundation;
 mod invitations;
 mod outbox;

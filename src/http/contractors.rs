@@ -1,0 +1,211 @@
+//! `/contractors`: the maintenance partners (aannemers) of a corporation.
+
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::auth::Caller;
+use super::pagination::invalid_parameter;
+use super::problem::{ApiError, Problem};
+use crate::app::AppState;
+use crate::db::rows::ContractorRow;
+use crate::domain::corporation::CorporationCode;
+use crate::domain::text::{MAX_NAME_LENGTH, required_text};
+use crate::domain::violation::Violations;
+use crate::service::contractors as use_cases;
+use crate::service::management_scope;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContractorResponse {
+    pub id: String,
+    #[schema(example = "KWH042")]
+    pub corporation_code: String,
+    #[schema(example = "Installatietechniek")]
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<ContractorRow> for ContractorResponse {
+    fn from(row: ContractorRow) -> Self {
+        ContractorResponse {
+            id: row.id,
+            corporation_code: row.corporation_code,
+            name: row.name,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateContractorRequest {
+    #[schema(example = "Installatietechniek")]
+    pub name: String,
+    /// Required for KWH staff; a main user's own corporation otherwise.
+    pub corporation_code: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UpdateContractorRequest {
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ContractorListParams {
+    /// KWH staff: only this corporation's contractors.
+    pub corporation_code: Option<String>,
+}
+
+fn parse_name(name: &str) -> Result<String, ApiError> {
+    let mut violations = Violations::new();
+    let name = violations.check("name", required_text(name, MAX_NAME_LENGTH));
+    name.ok_or_else(|| violations.into())
+}
+
+/// The contractors the caller manages, by name.
+#[utoipa::path(
+    tag = "contractors",
+    security(("bearer_auth" = [])),
+    params(ContractorListParams),
+    responses(
+        (status = 200, description = "Contractors", body = [ContractorResponse]),
+        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/contractors")]
+pub async fn list_contractors(
+    state: web::Data<AppState>,
+    caller: Caller,
+    params: web::Query<ContractorListParams>,
+) -> Result<web::Json<Vec<ContractorResponse>>, ApiError> {
+    let requested = params
+        .corporation_code
+        .as_deref()
+        .map(CorporationCode::parse)
+        .transpose()
+        .map_err(|_| invalid_parameter("corporation_code"))?;
+    let actor = caller.actor;
+    let rows = state.db(move |conn| use_cases::list(conn, &actor, requested)).await?;
+    Ok(web::Json(rows.into_iter().map(Into::into).collect()))
+}
+
+/// Add a contractor to a corporation. Names are unique per corporation, whatever their case.
+#[utoipa::path(
+    tag = "contractors",
+    security(("bearer_auth" = [])),
+    request_body = CreateContractorRequest,
+    responses(
+        (status = 201, description = "Created", body = ContractorResponse),
+        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The name exists in this corporation (`contractor_exists`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/contractors")]
+pub async fn create_contractor(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<CreateContractorRequest>,
+) -> Result<HttpResponse, ApiError> {
+    management_scope(&caller.actor)?;
+    let body = body.into_inner();
+    let mut violations = Violations::new();
+    let name = violations.check("name", required_text(&body.name, MAX_NAME_LENGTH));
+    let code = body
+        .corporation_code
+        .as_deref()
+        .and_then(|c| violations.check("corporation_code", CorporationCode::parse(c)));
+    let Some(name) = name.filter(|_| violations.is_empty()) else {
+        return Err(violations.into());
+    };
+    let actor = caller.actor;
+    let now = state.now();
+    let row = state
+        .db(move |conn| use_cases::create(conn, &actor, code, name, now))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/contractors/{}", row.id)))
+        .json(ContractorResponse::from(row)))
+}
+
+/// One contractor.
+#[utoipa::path(
+    tag = "contractors",
+    security(("bearer_auth" = [])),
+    params(("id" = Uuid, Path, description = "The contractor's id")),
+    responses(
+        (status = 200, description = "The contractor", body = ContractorResponse),
+        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such contractor in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/contractors/{id}")]
+pub async fn get_contractor(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<ContractorResponse>, ApiError> {
+    let scope = management_scope(&caller.actor)?;
+    let id = id.into_inner().to_string();
+    let row = state.db(move |conn| use_cases::find_visible(conn, &scope, &id)).await?;
+    Ok(web::Json(row.into()))
+}
+
+/// Rename a contractor.
+#[utoipa::path(
+    tag = "contractors",
+    security(("bearer_auth" = [])),
+    params(("id" = Uuid, Path, description = "The contractor's id")),
+    request_body = UpdateContractorRequest,
+    responses(
+        (status = 200, description = "The renamed contractor", body = ContractorResponse),
+        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such contractor in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The name exists in this corporation (`contractor_exists`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/contractors/{id}")]
+pub async fn update_contractor(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: web::Json<UpdateContractorRequest>,
+) -> Result<web::Json<ContractorResponse>, ApiError> {
+    management_scope(&caller.actor)?;
+    let name = parse_name(&body.name)?;
+    let id = id.into_inner().to_string();
+    let actor = caller.actor;
+    let now = state.now();
+    let row = state
+        .db(move |conn| use_cases::rename(conn, &actor, &id, name, now))
+        .await?;
+    Ok(web::Json(row.into()))
+}
+
+/// Remove a contractor with its users, report settings and approvals, in one step.
+#[utoipa::path(
+    tag = "contractors",
+    security(("bearer_auth" = [])),
+    params(("id" = Uuid, Path, description = "The contractor's id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such contractor in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/contractors/{id}")]
+pub async fn delete_contractor(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner().to_string();
+    let actor = caller.actor;
+    let now = state.now();
+    state.db(move |conn| use_cases::delete(conn, &actor, &id, now)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

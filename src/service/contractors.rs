@@ -1,0 +1,143 @@
+//! Contractors (aannemers): maintenance partners of one corporation.
+
+use chrono::NaiveDateTime;
+use serde_json::Map;
+
+use super::audit::{self as audit_log, AuditEntry, change};
+use crate::db::contractors::{self as store, WriteContractorError, name_key};
+use crate::db::rows::ContractorRow;
+use crate::db::{DbConn, corporations, outbox, users, write_transaction};
+use crate::domain::corporation::CorporationCode;
+use crate::domain::user::{Actor, ManagementScope};
+use crate::domain::violation::{ViolationKind, Violations};
+use crate::http::problem::{ApiError, ErrorCode};
+
+fn name_error(error: WriteContractorError) -> ApiError {
+    match error {
+        WriteContractorError::NameTaken => ApiError::new(ErrorCode::ContractorExists),
+        WriteContractorError::Database(error) => error.into(),
+    }
+}
+
+/// Rule 4: another corporation's contractor answers as if it did not exist.
+pub fn find_visible(conn: &mut DbConn, scope: &ManagementScope, id: &str) -> Result<ContractorRow, ApiError> {
+    let row = store::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+    let code = CorporationCode::parse(&row.corporation_code).ok();
+    if scope.includes(code.as_ref()) {
+        Ok(row)
+    } else {
+        Err(ApiError::not_found())
+    }
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    actor: &Actor,
+    requested: Option<CorporationCode>,
+) -> Result<Vec<ContractorRow>, ApiError> {
+    let scope = super::management_scope(actor)?;
+    match scope.narrow(requested) {
+        None => Ok(Vec::new()),
+        Some(code) => Ok(store::list(conn, code.as_ref().map(CorporationCode::as_str))?),
+    }
+}
+
+fn record(
+    conn: &mut DbConn,
+    actor: &Actor,
+    action: &str,
+    row: &ContractorRow,
+    changes: Map<String, serde_json::Value>,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    audit_log::record(
+        conn,
+        AuditEntry {
+            actor_id: Some(&actor.user_id),
+            action,
+            target_type: "contractor",
+            target_id: Some(&row.id),
+            corporation_code: Some(&row.corporation_code),
+            changes,
+        },
+        now,
+    )
+}
+
+pub fn create(
+    conn: &mut DbConn,
+    actor: &Actor,
+    corporation: Option<CorporationCode>,
+    name: String,
+    now: NaiveDateTime,
+) -> Result<ContractorRow, ApiError> {
+    let scope = super::management_scope(actor)?;
+    let corporation = match (&scope, corporation) {
+        (ManagementScope::Corporation(own), None) => own.clone(),
+        (ManagementScope::Everything, Some(code)) => code,
+        (ManagementScope::Corporation(own), Some(code)) if &code == own => code,
+        (ManagementScope::Corporation(_), Some(_)) => {
+            return Err(Violations::single("corporation_code", ViolationKind::NotAllowed).into());
+        }
+        (ManagementScope::Everything, None) => {
+            return Err(Violations::single("corporation_code", ViolationKind::Required).into());
+        }
+    };
+    write_transaction(conn, |conn| {
+        if corporations::find(conn, corporation.as_str())?.is_none() {
+            return Err(Violations::single("corporation_code", ViolationKind::UnknownReference).into());
+        }
+        let row = ContractorRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            corporation_code: corporation.as_str().to_string(),
+            name_key: name_key(&name),
+            name,
+            created_at: now,
+            updated_at: now,
+        };
+        store::insert(conn, &row).map_err(name_error)?;
+        let mut facts = Map::new();
+        facts.insert("name".into(), row.name.clone().into());
+        record(conn, actor, "contractor.created", &row, facts, now)?;
+        Ok(row)
+    })
+}
+
+pub fn rename(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    name: String,
+    now: NaiveDateTime,
+) -> Result<ContractorRow, ApiError> {
+    let scope = super::management_scope(actor)?;
+    write_transaction(conn, |conn| {
+        let row = find_visible(conn, &scope, id)?;
+        if row.name == name {
+            return Ok(row);
+        }
+        store::rename(conn, id, &name, now).map_err(name_error)?;
+        let mut changes = Map::new();
+        changes.insert("name".into(), change(row.name.clone(), name.clone()));
+        record(conn, actor, "contractor.updated", &row, changes, now)?;
+        Ok(store::find(conn, id)?.ok_or_else(ApiError::not_found)?)
+    })
+}
+
+/// Removes the contractor with its users, report settings and approvals, in one transaction.
+pub fn delete(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -> Result<(), ApiError> {
+    let scope = super::management_scope(actor)?;
+    write_transaction(conn, |conn| {
+        let row = find_visible(conn, &scope, id)?;
+        let user_ids = store::user_ids(conn, id)?;
+        for user_id in &user_ids {
+            users::delete(conn, user_id)?;
+            outbox::delete_for_user(conn, user_id)?;
+        }
+        store::delete(conn, id)?;
+        let mut facts = Map::new();
+        facts.insert("deleted_users".into(), serde_json::Value::from(user_ids));
+        record(conn, actor, "contractor.deleted", &row, facts, now)?;
+        Ok(())
+    })
+}

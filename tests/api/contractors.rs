@@ -1,0 +1,124 @@
+//! Contractors (aannemers) and their users.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Session, TestApp, problem};
+use crate::smtp::SmtpServer;
+use crate::{for_each_backend, on_both_backends};
+
+pub async fn create_contractor(app: &TestApp, session: &Session, name: &str) -> Value {
+    let response = app
+        .post("/contractors")
+        .bearer_auth(&session.token)
+        .json(&json!({"name": name}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+    response.json().await.unwrap()
+}
+
+on_both_backends! {
+    async fn contractors_are_unique_per_corporation_and_private_to_it(app) {
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let other = app.corporation_with_main_user(&admin, "KWH002").await;
+        let contractor = create_contractor(&app, &main, "Installatietechniek").await;
+        assert_eq!(contractor["corporation_code"], "KWH001");
+        let again = app.post("/contractors").bearer_auth(&main.token).json(&json!({"name": " INSTALLATIETECHNIEK "})).send().await.unwrap();
+        assert_eq!(problem(again, 409).await["code"], "contractor_exists");
+        // Another corporation may have its own contractor of that name.
+        create_contractor(&app, &other, "Installatietechniek").await;
+        let id = contractor["id"].as_str().unwrap();
+        for response in [
+            app.get(&format!("/contractors/{id}")).bearer_auth(&other.token).send().await.unwrap(),
+            app.client.patch(app.url(&format!("/contractors/{id}"))).bearer_auth(&other.token).json(&json!({"name": "X"})).send().await.unwrap(),
+            app.client.delete(app.url(&format!("/contractors/{id}"))).bearer_auth(&other.token).send().await.unwrap(),
+        ] {
+            assert_eq!(problem(response, 404).await["code"], "not_found");
+        }
+        let listed: Value = app.get("/contractors").bearer_auth(&main.token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(listed.as_array().unwrap().len(), 1);
+        let all: Value = app.get("/contractors").bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(all.as_array().unwrap().len(), 2);
+        let renamed = app.client.patch(app.url(&format!("/contractors/{id}"))).bearer_auth(&main.token)
+            .json(&json!({"name": "Installatietechniek Noord"})).send().await.unwrap();
+        assert_eq!(renamed.json::<Value>().await.unwrap()["name"], "Installatietechniek Noord");
+    }
+
+    async fn contractor_users_need_a_contractor_of_their_own_corporation(app) {
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let other = app.corporation_with_main_user(&admin, "KWH002").await;
+        let theirs = create_contractor(&app, &other, "Bouwbedrijf Jansen").await;
+        let response = app.post("/users").bearer_auth(&main.token).json(&json!({
+            "email": "henk@jansen.example.nl", "first_name": "Henk", "last_name": "Monteur",
+            "user_type": "contractor", "contractor_id": theirs["id"]
+        })).send().await.unwrap();
+        assert_eq!(problem(response, 422).await["errors"][0]["code"], "unknown_reference");
+
+        let ours = create_contractor(&app, &main, "Installatietechniek").await;
+        let user = app.create_user(&main.token, json!({
+            "email": "henk@installatietechniek.example.nl", "first_name": "Henk", "last_name": "Monteur",
+            "user_type": "contractor", "contractor_id": ours["id"]
+        })).await;
+        assert_eq!(user["role"], "contractor");
+        assert_eq!(user["access"], json!(["klantvizier"]));
+        assert_eq!(user["email_notifications"], json!([]));
+        assert_eq!(user["corporation_code"], "KWH001");
+        assert_eq!(user["contractor"], json!({"id": ours["id"], "name": "Installatietechniek"}));
+        assert_eq!(user["invitation"]["status"], "sent", "contractor users are invited at once");
+
+        // A kwh_admin may leave the corporation out: it follows from the contractor.
+        let by_admin = app.create_user(&admin.token, json!({
+            "email": "piet@installatietechniek.example.nl", "first_name": "Piet", "last_name": "Monteur",
+            "user_type": "contractor", "contractor_id": ours["id"]
+        })).await;
+        assert_eq!(by_admin["corporation_code"], "KWH001");
+        let listed: Value = app.get(&format!("/users?contractor_id={}", ours["id"].as_str().unwrap()))
+            .bearer_auth(&main.token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(listed["items"].as_array().unwrap().len(), 2);
+        let moved = app.client.patch(app.url(&format!("/users/{}", user["id"].as_str().unwrap()))).bearer_auth(&main.token)
+            .json(&json!({"excel_download": true})).send().await.unwrap();
+        assert_eq!(problem(moved, 422).await["errors"][0]["field"], "excel_download");
+    }
+
+    async fn deleting_a_contractor_removes_its_users_in_one_step(app) {
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let contractor = create_contractor(&app, &main, "Installatietechniek").await;
+        let user = app.create_user(&main.token, json!({
+            "email": "henk@installatietechniek.example.nl", "first_name": "Henk", "last_name": "Monteur",
+            "user_type": "contractor", "contractor_id": contractor["id"]
+        })).await;
+        let henk = app.sign_in_as(&user).await;
+        assert_eq!(app.get("/me").bearer_auth(&henk.token).send().await.unwrap().status(), 200);
+        let id = contractor["id"].as_str().unwrap();
+        let deleted = app.client.delete(app.url(&format!("/contractors/{id}"))).bearer_auth(&main.token).send().await.unwrap();
+        assert_eq!(deleted.status(), 204);
+        assert_eq!(app.get("/me").bearer_auth(&henk.token).send().await.unwrap().status(), 401);
+        assert_eq!(app.get(&format!("/contractors/{id}")).bearer_auth(&main.token).send().await.unwrap().status(), 404);
+        let events: Value = app.get(&format!("/audit-events?target_id={id}")).bearer_auth(&main.token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(events["items"][0]["action"], "contractor.deleted");
+        assert_eq!(events["items"][0]["changes"]["deleted_users"], json!([user["id"]]));
+    }
+}
+
+for_each_backend! {
+    async fn contractor_users_get_their_invitation_on_creation(backend) {
+        let smtp = SmtpServer::start();
+        let Some(app) = TestApp::spawn_with_smtp(backend, &smtp.url()).await else { return };
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let contractor = create_contractor(&app, &main, "Installatietechniek").await;
+        app.create_user(&main.token, json!({
+            "email": "henk@installatietechniek.example.nl", "first_name": "Henk", "last_name": "Monteur",
+            "user_type": "contractor", "contractor_id": contractor["id"]
+        })).await;
+        let mail = smtp.wait_for(1).await.remove(0);
+        assert_eq!(mail.to, "henk@installatietechniek.example.nl");
+        assert!(mail.text.contains("Installatietechniek (aannemer van Woonstichting KWH001)"), "{}", mail.text);
+        let accepted = app.post("/invitations/accept").json(&json!({"token": mail.link_token(), "password": "een goed wachtwoord"})).send().await.unwrap();
+        assert_eq!(accepted.status(), 200);
+    }
+}
