@@ -120,7 +120,7 @@ pub fn rename(
         let mut changes = Map::new();
         changes.insert("name".into(), change(row.name.clone(), name.clone()));
         record(conn, actor, "contractor.updated", &row, changes, now)?;
-        Ok(store::find(conn, id)?.ok_or_else(ApiError::not_found)?)
+        store::find(conn, id)?.ok_or_else(ApiError::not_found)
     })
 }
 
