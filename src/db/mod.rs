@@ -5,10 +5,12 @@
 //! the real error behind "Invalid connection url for multiconnection".
 
 pub mod audit;
+pub mod catalog;
 pub mod contractors;
 pub mod corporations;
 pub mod login_failures;
 pub mod outbox;
+pub mod report_settings;
 pub mod rows;
 pub mod schema;
 pub mod user_tokens;

@@ -3,6 +3,8 @@
 
 pub mod corporation;
 pub mod email;
+pub mod names;
+pub mod report_settings;
 pub mod text;
 pub mod user;
 pub mod violation;

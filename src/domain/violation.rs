@@ -29,6 +29,10 @@ pub enum ViolationKind {
     NotAllowed,
     /// Refers to something that does not exist (or is not visible to the caller).
     UnknownReference,
+    /// A survey part the corporation does not run.
+    PartNotActive,
+    /// Rule 8: Excel only for a contractor that sees only its own results.
+    ExcelRequiresSingleContractor,
 }
 
 impl ViolationKind {
@@ -48,6 +52,8 @@ impl ViolationKind {
             ViolationKind::Immutable => "immutable",
             ViolationKind::NotAllowed => "not_allowed",
             ViolationKind::UnknownReference => "unknown_reference",
+            ViolationKind::PartNotActive => "part_not_active",
+            ViolationKind::ExcelRequiresSingleContractor => "excel_download_requires_single_contractor",
         }
     }
 }

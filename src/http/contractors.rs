@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::auth::Caller;
 use super::pagination::invalid_parameter;
 use super::problem::{ApiError, Problem};
+pub use super::users::ContractorRef;
 use crate::app::AppState;
 use crate::db::rows::ContractorRow;
 use crate::domain::corporation::CorporationCode;

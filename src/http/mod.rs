@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod catalog;
 pub mod context;
 pub mod contractors;
 pub mod corporations;
@@ -12,6 +13,7 @@ pub mod logging;
 pub mod openapi;
 pub mod pagination;
 pub mod problem;
+pub mod report_settings;
 pub mod session;
 pub mod users;
 
@@ -48,7 +50,16 @@ pub fn register_routes(config: &mut ServiceConfig) {
         .service(contractors::create_contractor)
         .service(contractors::get_contractor)
         .service(contractors::update_contractor)
-        .service(contractors::delete_contractor);
+        .service(contractors::delete_contractor)
+        .service(catalog::record_names)
+        .service(catalog::list_names)
+        .service(report_settings::get_report_settings)
+        .service(report_settings::request_report_settings)
+        .service(report_settings::list_approvals)
+        .service(report_settings::get_approval)
+        .service(report_settings::approve)
+        .service(report_settings::reject)
+        .service(report_settings::cancel);
 }
 
 /// The whole OpenAPI document, as served at `/openapi.json` and printed by `mijnkwh openapi`.

@@ -52,6 +52,10 @@ pub enum ErrorCode {
     ResetTokenUsed,
     ResetTokenRevoked,
     ContractorExists,
+    ExcelDownloadRequiresSingleContractor,
+    InvalidTransition,
+    ApprovalStale,
+    CannotReviewOwnRequest,
 }
 
 /// The fixed texts of one code.
@@ -324,6 +328,42 @@ impl ErrorCode {
                     "Deze herstellink is al gebruikt.",
                 ],
             ),
+            ExcelDownloadRequiresSingleContractor => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "excel_download_requires_single_contractor",
+                ["Excel only for a single contractor", "Excel alleen voor één aannemer"],
+                [
+                    "Excel download is allowed only when the contractor sees only its own results: no partner names, and at least one own name.",
+                    "Excel Download mag alleen als de aannemer alleen zijn eigen resultaten ziet: geen andere aannemers, en minstens één eigen notatie.",
+                ],
+            ),
+            InvalidTransition => (
+                StatusCode::CONFLICT,
+                "invalid_transition",
+                ["Request already decided", "Aanvraag al afgehandeld"],
+                [
+                    "Only a pending request can be approved, rejected or withdrawn.",
+                    "Alleen een openstaande aanvraag kan worden goedgekeurd, afgewezen of ingetrokken.",
+                ],
+            ),
+            ApprovalStale => (
+                StatusCode::CONFLICT,
+                "approval_stale",
+                ["Settings changed meanwhile", "Instellingen intussen gewijzigd"],
+                [
+                    "The settings in force changed since this request was made; it must be requested again.",
+                    "De geldende instellingen zijn gewijzigd sinds deze aanvraag; vraag de wijziging opnieuw aan.",
+                ],
+            ),
+            CannotReviewOwnRequest => (
+                StatusCode::FORBIDDEN,
+                "cannot_review_own_request",
+                ["Own request", "Eigen aanvraag"],
+                [
+                    "Another KWH employee must review a change you requested.",
+                    "Een andere KWH-medewerker moet een door u aangevraagde wijziging beoordelen.",
+                ],
+            ),
             ContractorExists => (
                 StatusCode::CONFLICT,
                 "contractor_exists",
@@ -586,6 +626,11 @@ impl From<Violations> for ApiError {
         let violations = violations.into_vec();
         let code = if violations.iter().any(|v| v.kind == ViolationKind::EmailImmutable) {
             ErrorCode::EmailImmutable
+        } else if violations
+            .iter()
+            .any(|v| v.kind == ViolationKind::ExcelRequiresSingleContractor)
+        {
+            ErrorCode::ExcelDownloadRequiresSingleContractor
         } else {
             ErrorCode::ValidationFailed
         };
@@ -637,6 +682,14 @@ fn violation_message(kind: ViolationKind) -> Localized {
         NotAllowed => Localized::new(
             "This value is not allowed here.",
             "Deze waarde is hier niet toegestaan.",
+        ),
+        PartNotActive => Localized::new(
+            "The corporation does not run this survey part.",
+            "De corporatie voert dit onderdeel niet uit.",
+        ),
+        ExcelRequiresSingleContractor => Localized::new(
+            "Only for a contractor that sees only its own results.",
+            "Alleen voor een aannemer die alleen zijn eigen resultaten ziet.",
         ),
         UnknownReference => Localized::new("No such item exists.", "Dit bestaat niet."),
     }
@@ -713,6 +766,10 @@ mod tests {
             ResetTokenUsed,
             ResetTokenRevoked,
             ContractorExists,
+            ExcelDownloadRequiresSingleContractor,
+            InvalidTransition,
+            ApprovalStale,
+            CannotReviewOwnRequest,
         ];
         let mut codes: Vec<_> = all.iter().map(|c| c.as_str()).collect();
         codes.sort();

@@ -47,7 +47,12 @@ pub struct UserResponse {
     pub access: Vec<String>,
     /// Subset of `delivery_reminder`, `validation_report`.
     pub email_notifications: Vec<String>,
+    /// For contractor users: from their contractor's approved report settings, never from
+    /// the user record (and `false` until settings are approved).
     pub excel_download: bool,
+    /// For contractor users: the report settings in force for their contractor (the parts
+    /// and names they may see); `null` for others, or before any approval.
+    pub report_settings: Option<super::report_settings::ReportSettingsBody>,
     pub last_login_at: Option<DateTime<Utc>>,
     pub invitation: InvitationState,
     pub created_at: DateTime<Utc>,
@@ -94,7 +99,16 @@ fn utc(time: NaiveDateTime) -> DateTime<Utc> {
 }
 
 impl UserResponse {
-    pub fn new(row: UserRow, invitation: InvitationView, contractor: Option<ContractorRef>) -> Self {
+    pub fn new(
+        row: UserRow,
+        invitation: InvitationView,
+        contractor: Option<ContractorRef>,
+        report_settings: Option<super::report_settings::ReportSettingsBody>,
+    ) -> Self {
+        let excel_download = match &report_settings {
+            Some(settings) => settings.excel_download,
+            None => row.excel_download,
+        };
         UserResponse {
             id: row.id,
             email: row.email,
@@ -109,7 +123,8 @@ impl UserResponse {
             role: row.role,
             access: keys_from_json(&row.access),
             email_notifications: keys_from_json(&row.email_notifications),
-            excel_download: row.excel_download,
+            excel_download,
+            report_settings,
             last_login_at: row.last_login_at.map(utc),
             invitation: invitation.into(),
             created_at: utc(row.created_at),
@@ -324,6 +339,7 @@ pub fn user_responses(
     let mut views = invitation_views(conn, &ids, now)?;
     let contractor_ids: Vec<String> = rows.iter().filter_map(|r| r.contractor_id.clone()).collect();
     let contractor_names = crate::db::contractors::names(conn, &contractor_ids)?;
+    let settings = crate::db::report_settings::active_for(conn, &contractor_ids)?;
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -332,7 +348,12 @@ pub fn user_responses(
                 id: id.clone(),
                 name: contractor_names.get(id).cloned().unwrap_or_default(),
             });
-            UserResponse::new(row, view, contractor)
+            let report_settings = row
+                .contractor_id
+                .as_ref()
+                .and_then(|id| settings.get(id))
+                .map(|active| (&crate::service::report_settings::settings_of(active)).into());
+            UserResponse::new(row, view, contractor, report_settings)
         })
         .collect())
 }

@@ -2,10 +2,12 @@
 
 pub mod audit;
 pub mod bootstrap;
+pub mod catalog;
 pub mod contractors;
 pub mod corporations;
 pub mod demo;
 pub mod invitations;
+pub mod report_settings;
 pub mod users;
 
 use crate::domain::user::{Actor, ManagementScope};

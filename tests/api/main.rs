@@ -3,6 +3,7 @@
 mod helpers;
 mod smtp;
 
+mod approvals;
 mod contractors;
 mod foundation;
 mod invitations;

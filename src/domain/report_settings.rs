@@ -1,0 +1,310 @@
+//! Report settings of a contractor (PRODUCT.md rules 7 and 8) and the approval of a change
+//! (rule 9): a state machine, and what a reviewer needs to see for the GDPR check.
+
+use std::collections::{BTreeSet, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::corporation::{SurveyPart, parse_key_set};
+use super::names::{LOW_SIMILARITY, similarity};
+use super::violation::{ViolationKind, Violations};
+
+/// Which survey parts a contractor sees, whose results, and whether it may download Excel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportSettings {
+    pub parts: BTreeSet<SurveyPart>,
+    /// Spellings in the catalog that are this contractor itself.
+    pub own_names: Vec<String>,
+    /// Catalog names of other contractors whose results it may also see.
+    pub partner_names: Vec<String>,
+    pub excel_download: bool,
+}
+
+/// A requested change, as sent.
+#[derive(Debug, Clone, Default)]
+pub struct ReportSettingsInput {
+    pub parts: Vec<String>,
+    pub own_names: Vec<String>,
+    pub partner_names: Vec<String>,
+    pub excel_download: bool,
+}
+
+/// Rules 7 and 8 against the corporation as it is now: parts among its active parts, every
+/// name in its catalog and listed once, no name in both lists, and Excel only for a single
+/// contractor (no partner names, at least one own name).
+pub fn validate(
+    input: &ReportSettingsInput,
+    active_parts: &BTreeSet<SurveyPart>,
+    catalog: &HashSet<String>,
+) -> Result<ReportSettings, Violations> {
+    let mut violations = Violations::new();
+    let parts = parse_key_set("parts", &input.parts, SurveyPart::from_key, &mut violations);
+    for (index, key) in input.parts.iter().enumerate() {
+        if SurveyPart::from_key(key.trim()).is_some_and(|part| !active_parts.contains(&part)) {
+            violations.add(format!("parts[{index}]"), ViolationKind::PartNotActive);
+        }
+    }
+    let mut seen: HashSet<&str> = HashSet::new();
+    for (field, names) in [("own_names", &input.own_names), ("partner_names", &input.partner_names)] {
+        for (index, name) in names.iter().enumerate() {
+            let at = format!("{field}[{index}]");
+            if !catalog.contains(name) {
+                violations.add(at, ViolationKind::UnknownReference);
+            } else if !seen.insert(name) {
+                violations.add(at, ViolationKind::Duplicate);
+            }
+        }
+    }
+    if input.excel_download && (!input.partner_names.is_empty() || input.own_names.is_empty()) {
+        violations.add("excel_download", ViolationKind::ExcelRequiresSingleContractor);
+    }
+    violations.finish(|| ReportSettings {
+        parts,
+        own_names: input.own_names.clone(),
+        partner_names: input.partner_names.clone(),
+        excel_download: input.excel_download,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApprovalStatus {
+    Pending,
+    Approved,
+    Rejected,
+    Superseded,
+    Cancelled,
+}
+
+impl ApprovalStatus {
+    pub fn key(self) -> &'static str {
+        match self {
+            ApprovalStatus::Pending => "pending",
+            ApprovalStatus::Approved => "approved",
+            ApprovalStatus::Rejected => "rejected",
+            ApprovalStatus::Superseded => "superseded",
+            ApprovalStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<ApprovalStatus> {
+        [
+            Self::Pending,
+            Self::Approved,
+            Self::Rejected,
+            Self::Superseded,
+            Self::Cancelled,
+        ]
+        .into_iter()
+        .find(|status| status.key() == key)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApprovalAction {
+    Approve,
+    Reject,
+    Supersede,
+    Cancel,
+}
+
+/// Only a pending request can be decided, superseded or withdrawn; every other move is refused.
+pub fn transition(from: ApprovalStatus, action: ApprovalAction) -> Result<ApprovalStatus, ApprovalStatus> {
+    match (from, action) {
+        (ApprovalStatus::Pending, ApprovalAction::Approve) => Ok(ApprovalStatus::Approved),
+        (ApprovalStatus::Pending, ApprovalAction::Reject) => Ok(ApprovalStatus::Rejected),
+        (ApprovalStatus::Pending, ApprovalAction::Supersede) => Ok(ApprovalStatus::Superseded),
+        (ApprovalStatus::Pending, ApprovalAction::Cancel) => Ok(ApprovalStatus::Cancelled),
+        (other, _) => Err(other),
+    }
+}
+
+/// What a reviewer is warned about before approving.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Warning {
+    /// The contractor may download Excel (personal data) where it could not before.
+    ExcelNewlyGranted,
+    /// It will see results of other contractors it did not see before.
+    PartnerNamesAdded(Vec<String>),
+    /// An own name that looks unlike the contractor's name: perhaps another company.
+    OwnNameUnlikeContractor { name: String, score: f64 },
+}
+
+/// Warnings for the GDPR check of a change from `current` (none yet: `None`) to `proposed`.
+pub fn warnings(current: Option<&ReportSettings>, proposed: &ReportSettings, contractor_name: &str) -> Vec<Warning> {
+    let mut warnings = Vec::new();
+    if proposed.excel_download && !current.is_some_and(|c| c.excel_download) {
+        warnings.push(Warning::ExcelNewlyGranted);
+    }
+    let added: Vec<String> = proposed
+        .partner_names
+        .iter()
+        .filter(|name| !current.is_some_and(|c| c.partner_names.contains(name)))
+        .cloned()
+        .collect();
+    if !added.is_empty() {
+        warnings.push(Warning::PartnerNamesAdded(added));
+    }
+    for name in &proposed.own_names {
+        let score = similarity(contractor_name, name);
+        if score < LOW_SIMILARITY {
+            warnings.push(Warning::OwnNameUnlikeContractor {
+                name: name.clone(),
+                score,
+            });
+        }
+    }
+    warnings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog() -> HashSet<String> {
+        [
+            "Installatietechniek",
+            "installatietechnik",
+            "Installatie-techniek",
+            "Loodgieter Bakker",
+            "Bouwbedrijf Jansen",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect()
+    }
+
+    fn active() -> BTreeSet<SurveyPart> {
+        BTreeSet::from([SurveyPart::Repairs, SurveyPart::Maintenance])
+    }
+
+    fn input(own: &[&str], partners: &[&str], excel: bool) -> ReportSettingsInput {
+        ReportSettingsInput {
+            parts: vec!["repairs".into()],
+            own_names: own.iter().map(|s| s.to_string()).collect(),
+            partner_names: partners.iter().map(|s| s.to_string()).collect(),
+            excel_download: excel,
+        }
+    }
+
+    fn codes(result: Result<ReportSettings, Violations>) -> Vec<(String, &'static str)> {
+        result
+            .unwrap_err()
+            .into_vec()
+            .into_iter()
+            .map(|v| (v.field, v.kind.code()))
+            .collect()
+    }
+
+    #[test]
+    fn the_seed_example_is_valid_without_excel() {
+        let settings = validate(
+            &input(
+                &["Installatietechniek", "installatietechnik", "Installatie-techniek"],
+                &["Loodgieter Bakker"],
+                false,
+            ),
+            &active(),
+            &catalog(),
+        )
+        .unwrap();
+        assert_eq!(settings.own_names.len(), 3);
+    }
+
+    #[test]
+    fn excel_only_for_a_single_contractor() {
+        assert_eq!(
+            codes(validate(
+                &input(&["Installatietechniek"], &["Loodgieter Bakker"], true),
+                &active(),
+                &catalog()
+            )),
+            vec![(
+                "excel_download".to_string(),
+                "excel_download_requires_single_contractor"
+            )]
+        );
+        assert_eq!(
+            codes(validate(&input(&[], &[], true), &active(), &catalog())),
+            vec![(
+                "excel_download".to_string(),
+                "excel_download_requires_single_contractor"
+            )]
+        );
+        assert!(validate(&input(&["Installatietechniek"], &[], true), &active(), &catalog()).is_ok());
+    }
+
+    #[test]
+    fn names_must_be_in_the_catalog_once_and_in_one_list() {
+        assert_eq!(
+            codes(validate(
+                &input(
+                    &["Onbekend BV", "Installatietechniek", "Installatietechniek"],
+                    &["Installatietechniek"],
+                    false
+                ),
+                &active(),
+                &catalog()
+            )),
+            vec![
+                ("own_names[0]".to_string(), "unknown_reference"),
+                ("own_names[2]".to_string(), "duplicate"),
+                ("partner_names[0]".to_string(), "duplicate"),
+            ]
+        );
+    }
+
+    #[test]
+    fn parts_must_be_active_for_the_corporation() {
+        let mut request = input(&["Installatietechniek"], &[], false);
+        request.parts = vec!["repairs".into(), "contact".into(), "nonsense".into()];
+        assert_eq!(
+            codes(validate(&request, &active(), &catalog())),
+            vec![
+                ("parts[2]".to_string(), "unknown_value"),
+                ("parts[1]".to_string(), "part_not_active")
+            ]
+        );
+    }
+
+    #[test]
+    fn only_pending_requests_move() {
+        use ApprovalAction::*;
+        use ApprovalStatus::*;
+        assert_eq!(transition(Pending, Approve), Ok(Approved));
+        assert_eq!(transition(Pending, Reject), Ok(Rejected));
+        assert_eq!(transition(Pending, Supersede), Ok(Superseded));
+        assert_eq!(transition(Pending, Cancel), Ok(Cancelled));
+        for from in [Approved, Rejected, Superseded, Cancelled] {
+            for action in [Approve, Reject, Supersede, Cancel] {
+                assert_eq!(transition(from, action), Err(from));
+            }
+        }
+    }
+
+    #[test]
+    fn reviewers_are_warned_about_excel_partners_and_unlike_names() {
+        let current = validate(&input(&["Installatietechniek"], &[], false), &active(), &catalog()).unwrap();
+        let proposed = validate(
+            &input(&["Installatietechniek", "Bouwbedrijf Jansen"], &[], true),
+            &active(),
+            &catalog(),
+        )
+        .unwrap();
+        let found = warnings(Some(&current), &proposed, "Installatietechniek");
+        assert_eq!(found[0], Warning::ExcelNewlyGranted);
+        assert!(
+            matches!(&found[1], Warning::OwnNameUnlikeContractor { name, score } if name == "Bouwbedrijf Jansen" && *score < LOW_SIMILARITY)
+        );
+        let with_partner = validate(
+            &input(&["Installatietechniek"], &["Loodgieter Bakker"], false),
+            &active(),
+            &catalog(),
+        )
+        .unwrap();
+        assert_eq!(
+            warnings(Some(&current), &with_partner, "Installatietechniek"),
+            vec![Warning::PartnerNamesAdded(vec!["Loodgieter Bakker".into()])]
+        );
+        assert!(warnings(Some(&current), &current, "Installatietechniek").is_empty());
+    }
+}

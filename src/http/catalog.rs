@@ -1,0 +1,143 @@
+//! `/corporations/{code}/contractor-names`: the catalog "Alle aannemers".
+
+use actix_web::{get, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::Caller;
+use super::problem::{ApiError, Problem};
+use crate::app::AppState;
+use crate::db::rows::ContractorNameRow;
+use crate::domain::corporation::CorporationCode;
+use crate::domain::violation::{ViolationKind, Violations};
+use crate::service::catalog as use_cases;
+
+/// Names one request may carry (one delivered file's worth).
+const MAX_NAMES_PER_REQUEST: usize = 5000;
+const MAX_NAME_LENGTH: usize = 200;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContractorNameResponse {
+    /// The spelling exactly as it appeared in a delivered file.
+    #[schema(example = "Installatie-techniek")]
+    pub name: String,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    /// How many deliveries contained this spelling.
+    pub seen_count: i32,
+    /// With `similar_to`: how alike this spelling is, 0 to 1 (1: the same after folding case,
+    /// accents, punctuation, spaces and legal forms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 0.947)]
+    pub score: Option<f64>,
+}
+
+fn response(row: ContractorNameRow, score: Option<f64>) -> ContractorNameResponse {
+    ContractorNameResponse {
+        name: row.name,
+        first_seen_at: row.first_seen_at.and_utc(),
+        last_seen_at: row.last_seen_at.and_utc(),
+        seen_count: row.seen_count,
+        score,
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RecordNamesRequest {
+    /// The contractor names of one delivered file; repeats are counted once.
+    #[schema(example = json!(["Installatietechniek", "installatietechnik", "Installatie-techniek", "Bouwbedrijf Jansen"]))]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CatalogParams {
+    /// Case-insensitive part of a name.
+    pub q: Option<String>,
+    /// Rank the catalog by likeness to this name, best first, with a `score`.
+    pub similar_to: Option<String>,
+}
+
+fn parse_code(code: &str) -> Result<CorporationCode, ApiError> {
+    CorporationCode::parse(code).map_err(|_| ApiError::not_found())
+}
+
+/// Record the contractor names seen in a delivered data file. Re-posting a file adds no
+/// spelling twice; it counts the delivery and updates `last_seen_at`.
+#[utoipa::path(
+    tag = "contractors",
+    security(("bearer_auth" = [])),
+    params(("code" = String, Path, description = "The corporation code")),
+    request_body = RecordNamesRequest,
+    responses(
+        (status = 200, description = "The posted names as the catalog now has them", body = [ContractorNameResponse]),
+        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such corporation in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/corporations/{code}/contractor-names")]
+pub async fn record_names(
+    state: web::Data<AppState>,
+    caller: Caller,
+    code: web::Path<String>,
+    body: web::Json<RecordNamesRequest>,
+) -> Result<web::Json<Vec<ContractorNameResponse>>, ApiError> {
+    let code = parse_code(&code)?;
+    let mut violations = Violations::new();
+    if body.names.len() > MAX_NAMES_PER_REQUEST {
+        violations.add(
+            "names",
+            ViolationKind::TooLong {
+                max: MAX_NAMES_PER_REQUEST,
+            },
+        );
+    }
+    let mut names: Vec<String> = Vec::new();
+    for (index, name) in body.names.iter().enumerate() {
+        match crate::domain::text::required_text(name, MAX_NAME_LENGTH) {
+            Ok(name) if !names.contains(&name) => names.push(name),
+            Ok(_) => {}
+            Err(kind) => violations.add(format!("names[{index}]"), kind),
+        }
+    }
+    if !violations.is_empty() {
+        return Err(violations.into());
+    }
+    let actor = caller.actor;
+    let now = state.now();
+    let rows = state
+        .db(move |conn| use_cases::record(conn, &actor, &code, &names, now))
+        .await?;
+    Ok(web::Json(rows.into_iter().map(|row| response(row, None)).collect()))
+}
+
+/// The catalog ("Alle aannemers"): every spelling of a contractor name in the corporation's
+/// delivered files. With `similar_to`, the likely spellings of one contractor come first.
+#[utoipa::path(
+    tag = "contractors",
+    security(("bearer_auth" = [])),
+    params(("code" = String, Path, description = "The corporation code"), CatalogParams),
+    responses(
+        (status = 200, description = "Catalog names", body = [ContractorNameResponse]),
+        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such corporation in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/corporations/{code}/contractor-names")]
+pub async fn list_names(
+    state: web::Data<AppState>,
+    caller: Caller,
+    code: web::Path<String>,
+    params: web::Query<CatalogParams>,
+) -> Result<web::Json<Vec<ContractorNameResponse>>, ApiError> {
+    let code = parse_code(&code)?;
+    let params = params.into_inner();
+    let actor = caller.actor;
+    let rows = state
+        .db(move |conn| use_cases::search(conn, &actor, &code, params.q.as_deref(), params.similar_to.as_deref()))
+        .await?;
+    Ok(web::Json(
+        rows.into_iter().map(|(row, score)| response(row, score)).collect(),
+    ))
+}

@@ -1,0 +1,461 @@
+//! `/contractors/{id}/report-settings` and `/approvals`: the "Instellen" dialog and KWH's
+//! GDPR check behind it.
+
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpResponse, get, post, put, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::auth::Caller;
+use super::contractors::ContractorRef;
+use super::pagination::{invalid_parameter, page_size, split_page};
+use super::problem::{ApiError, Problem};
+use crate::app::AppState;
+use crate::db::report_settings::ApprovalQuery;
+use crate::domain::report_settings::{ApprovalStatus, ReportSettings, ReportSettingsInput, Warning};
+use crate::service::report_settings::{self as use_cases, ApprovalDetail};
+
+/// Report settings: which survey parts a contractor sees and whose results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReportSettingsBody {
+    /// Survey parts, among the corporation's `active_parts`.
+    #[serde(default)]
+    #[schema(example = json!(["repairs", "maintenance"]))]
+    pub parts: Vec<String>,
+    /// Catalog spellings that are this contractor itself.
+    #[serde(default)]
+    #[schema(example = json!(["Installatietechniek", "installatietechnik", "Installatie-techniek"]))]
+    pub own_names: Vec<String>,
+    /// Catalog names of other contractors (e.g. subcontractors) whose results it also sees.
+    #[serde(default)]
+    #[schema(example = json!([]))]
+    pub partner_names: Vec<String>,
+    /// May receive the per-respondent Excel export (personal data). Only when
+    /// `partner_names` is empty and `own_names` is not.
+    #[serde(default)]
+    pub excel_download: bool,
+}
+
+impl From<&ReportSettings> for ReportSettingsBody {
+    fn from(settings: &ReportSettings) -> Self {
+        ReportSettingsBody {
+            parts: settings.parts.iter().map(|p| p.key().to_string()).collect(),
+            own_names: settings.own_names.clone(),
+            partner_names: settings.partner_names.clone(),
+            excel_download: settings.excel_download,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SettingsChange {
+    #[schema(example = "excel_download")]
+    pub field: &'static str,
+    #[schema(value_type = Object)]
+    pub old: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub new: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewWarning {
+    /// `excel_newly_granted`, `partner_names_added` or `own_name_unlike_contractor`.
+    #[schema(example = "own_name_unlike_contractor")]
+    pub code: &'static str,
+    pub message: String,
+    /// The names concerned.
+    pub names: Vec<String>,
+    /// For `own_name_unlike_contractor`: similarity to the contractor's name, 0 to 1.
+    pub score: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApprovalResponse {
+    pub id: String,
+    pub contractor: ContractorRef,
+    pub corporation_code: String,
+    /// `pending`, `approved`, `rejected`, `superseded` or `cancelled`.
+    #[schema(example = "pending")]
+    pub status: String,
+    pub requested_by: String,
+    pub requested_at: DateTime<Utc>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub reason: Option<String>,
+    /// The settings in force now (`null`: none yet).
+    pub current: Option<ReportSettingsBody>,
+    pub proposed: ReportSettingsBody,
+    /// The fields that differ between `current` and `proposed`.
+    pub changes: Vec<SettingsChange>,
+    /// What the GDPR check should look at.
+    pub warnings: Vec<ReviewWarning>,
+}
+
+fn warning(warning: &Warning) -> ReviewWarning {
+    match warning {
+        Warning::ExcelNewlyGranted => ReviewWarning {
+            code: "excel_newly_granted",
+            message: "Excel Download (persoonsgegevens) wordt nieuw toegekend.".into(),
+            names: vec![],
+            score: None,
+        },
+        Warning::PartnerNamesAdded(names) => ReviewWarning {
+            code: "partner_names_added",
+            message: "De aannemer gaat resultaten van andere aannemers zien.".into(),
+            names: names.clone(),
+            score: None,
+        },
+        Warning::OwnNameUnlikeContractor { name, score } => ReviewWarning {
+            code: "own_name_unlike_contractor",
+            message: format!("Eigen notatie '{name}' lijkt weinig op de naam van de aannemer."),
+            names: vec![name.clone()],
+            score: Some(*score),
+        },
+    }
+}
+
+fn changes(current: Option<&ReportSettingsBody>, proposed: &ReportSettingsBody) -> Vec<SettingsChange> {
+    use serde_json::json;
+    let fields = [
+        ("parts", current.map(|c| json!(c.parts)), json!(proposed.parts)),
+        (
+            "own_names",
+            current.map(|c| json!(c.own_names)),
+            json!(proposed.own_names),
+        ),
+        (
+            "partner_names",
+            current.map(|c| json!(c.partner_names)),
+            json!(proposed.partner_names),
+        ),
+        (
+            "excel_download",
+            current.map(|c| json!(c.excel_download)),
+            json!(proposed.excel_download),
+        ),
+    ];
+    fields
+        .into_iter()
+        .map(|(field, old, new)| SettingsChange {
+            field,
+            old: old.unwrap_or(serde_json::Value::Null),
+            new,
+        })
+        .filter(|change| change.old != change.new)
+        .collect()
+}
+
+impl From<ApprovalDetail> for ApprovalResponse {
+    fn from(detail: ApprovalDetail) -> Self {
+        let current = detail.current.as_ref().map(ReportSettingsBody::from);
+        let proposed = ReportSettingsBody::from(&detail.proposed);
+        let approval = detail.approval;
+        ApprovalResponse {
+            changes: changes(current.as_ref(), &proposed),
+            warnings: detail.warnings.iter().map(warning).collect(),
+            id: approval.id,
+            contractor: ContractorRef {
+                id: approval.contractor_id,
+                name: detail.contractor_name,
+            },
+            corporation_code: approval.corporation_code,
+            status: approval.status,
+            requested_by: approval.requested_by,
+            requested_at: approval.requested_at.and_utc(),
+            decided_by: approval.decided_by,
+            decided_at: approval.decided_at.map(|t| t.and_utc()),
+            reason: approval.reason,
+            current,
+            proposed,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportSettingsState {
+    /// The settings in force (`null`: none approved yet).
+    pub active: Option<ReportSettingsBody>,
+    /// The change waiting for KWH's approval, if any.
+    pub pending: Option<ApprovalResponse>,
+}
+
+/// A contractor's report settings: those in force, and the change waiting for approval.
+#[utoipa::path(
+    tag = "approvals",
+    security(("bearer_auth" = [])),
+    params(("id" = Uuid, Path, description = "The contractor's id")),
+    responses(
+        (status = 200, description = "Settings in force and pending change", body = ReportSettingsState),
+        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such contractor in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/contractors/{id}/report-settings")]
+pub async fn get_report_settings(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<ReportSettingsState>, ApiError> {
+    let id = id.into_inner().to_string();
+    let actor = caller.actor;
+    let response = state
+        .db(move |conn| {
+            let current = use_cases::current(conn, &actor, &id)?;
+            let pending = current.pending.map(|p| use_cases::detail(conn, p)).transpose()?;
+            Ok(ReportSettingsState {
+                active: current.active.as_ref().map(ReportSettingsBody::from),
+                pending: pending.map(Into::into),
+            })
+        })
+        .await?;
+    Ok(web::Json(response))
+}
+
+/// Request a change of a contractor's report settings. It never takes effect directly: it
+/// waits for a KWH employee's approval; a newer request replaces an older pending one.
+#[utoipa::path(
+    tag = "approvals",
+    security(("bearer_auth" = [])),
+    params(("id" = Uuid, Path, description = "The contractor's id")),
+    request_body = ReportSettingsBody,
+    responses(
+        (status = 202, description = "Pending approval; `Location` names it", body = ApprovalResponse),
+        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such contractor in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/contractors/{id}/report-settings")]
+pub async fn request_report_settings(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: web::Json<ReportSettingsBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let input = ReportSettingsInput {
+        parts: body.parts,
+        own_names: body.own_names,
+        partner_names: body.partner_names,
+        excel_download: body.excel_download,
+    };
+    let id = id.into_inner().to_string();
+    let actor = caller.actor;
+    let now = state.now();
+    let detail = state
+        .db(move |conn| {
+            let approval = use_cases::request(conn, &actor, &id, input, now)?;
+            use_cases::detail(conn, approval)
+        })
+        .await?;
+    Ok(HttpResponse::Accepted()
+        .insert_header((LOCATION, format!("/approvals/{}", detail.approval.id)))
+        .json(ApprovalResponse::from(detail)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ApprovalListParams {
+    /// `pending`, `approved`, `rejected`, `superseded` or `cancelled`.
+    pub status: Option<String>,
+    pub contractor_id: Option<String>,
+    /// KWH staff: only this corporation's requests.
+    pub corporation_code: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApprovalPage {
+    pub items: Vec<ApprovalResponse>,
+    pub next_cursor: Option<String>,
+}
+
+/// Report-settings requests, newest first: all for KWH staff, its own corporation's for a main user.
+#[utoipa::path(
+    tag = "approvals",
+    security(("bearer_auth" = [])),
+    params(ApprovalListParams),
+    responses(
+        (status = 200, description = "A page of requests", body = ApprovalPage),
+        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/approvals")]
+pub async fn list_approvals(
+    state: web::Data<AppState>,
+    caller: Caller,
+    params: web::Query<ApprovalListParams>,
+) -> Result<web::Json<ApprovalPage>, ApiError> {
+    let params = params.into_inner();
+    let limit = page_size(params.limit)?;
+    if params
+        .status
+        .as_deref()
+        .is_some_and(|s| ApprovalStatus::from_key(s).is_none())
+    {
+        return Err(invalid_parameter("status"));
+    }
+    if params.cursor.as_deref().is_some_and(|c| Uuid::parse_str(c).is_err()) {
+        return Err(invalid_parameter("cursor"));
+    }
+    let query = ApprovalQuery {
+        corporation_code: params.corporation_code.map(|c| c.trim().to_ascii_uppercase()),
+        status: params.status,
+        contractor_id: params.contractor_id,
+        before_id: params.cursor,
+        limit: limit + 1,
+    };
+    let actor = caller.actor;
+    let page = state
+        .db(move |conn| {
+            let rows = use_cases::list(conn, &actor, query)?;
+            let (rows, next_cursor) = split_page(rows, limit, |row| row.id.clone());
+            let items = rows
+                .into_iter()
+                .map(|row| use_cases::detail(conn, row).map(Into::into))
+                .collect::<Result<_, _>>()?;
+            Ok(ApprovalPage { items, next_cursor })
+        })
+        .await?;
+    Ok(web::Json(page))
+}
+
+/// One request, with the settings in force beside it, what changes and the warnings.
+#[utoipa::path(
+    tag = "approvals",
+    security(("bearer_auth" = [])),
+    params(("id" = Uuid, Path, description = "The approval's id")),
+    responses(
+        (status = 200, description = "The request", body = ApprovalResponse),
+        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such request in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/approvals/{id}")]
+pub async fn get_approval(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<ApprovalResponse>, ApiError> {
+    let id = id.into_inner().to_string();
+    let actor = caller.actor;
+    let detail = state
+        .db(move |conn| {
+            let approval = use_cases::find_visible(conn, &actor, &id)?;
+            use_cases::detail(conn, approval)
+        })
+        .await?;
+    Ok(web::Json(detail.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RejectRequest {
+    /// Why, for the requester (sent by email).
+    #[schema(example = "Excel alleen voor één aannemer; haal de onderaannemer weg.")]
+    pub reason: String,
+}
+
+async fn decided(state: &web::Data<AppState>, result: ApprovalDetail) -> web::Json<ApprovalResponse> {
+    state.mail_wake.notify_one();
+    web::Json(result.into())
+}
+
+/// Approve a request (KWH staff, not the requester). Checks rules 7 and 8 again against the
+/// catalog and active parts as they are now; 409 `approval_stale` when the settings in force
+/// changed since the request. The requester is emailed.
+#[utoipa::path(
+    tag = "approvals",
+    security(("bearer_auth" = [])),
+    params(("id" = Uuid, Path, description = "The approval's id")),
+    responses(
+        (status = 200, description = "Approved; the settings are in force", body = ApprovalResponse),
+        (status = 403, description = "Not KWH staff, or the requester (`forbidden`, `cannot_review_own_request`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such request (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not pending, or stale (`invalid_transition`, `approval_stale`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No longer valid (`validation_failed`, `excel_download_requires_single_contractor`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/approvals/{id}/approve")]
+pub async fn approve(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<ApprovalResponse>, ApiError> {
+    let id = id.into_inner().to_string();
+    let actor = caller.actor;
+    let now = state.now();
+    let detail = state
+        .db(move |conn| {
+            let approval = use_cases::approve(conn, &actor, &id, now)?;
+            use_cases::detail(conn, approval)
+        })
+        .await?;
+    Ok(decided(&state, detail).await)
+}
+
+/// Reject a request with a reason (KWH staff, not the requester). The requester is emailed.
+#[utoipa::path(
+    tag = "approvals",
+    security(("bearer_auth" = [])),
+    params(("id" = Uuid, Path, description = "The approval's id")),
+    request_body = RejectRequest,
+    responses(
+        (status = 200, description = "Rejected", body = ApprovalResponse),
+        (status = 403, description = "Not KWH staff, or the requester (`forbidden`, `cannot_review_own_request`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such request (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not pending (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/approvals/{id}/reject")]
+pub async fn reject(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: web::Json<RejectRequest>,
+) -> Result<web::Json<ApprovalResponse>, ApiError> {
+    let id = id.into_inner().to_string();
+    let actor = caller.actor;
+    let now = state.now();
+    let reason = body.into_inner().reason;
+    let detail = state
+        .db(move |conn| {
+            let approval = use_cases::reject(conn, &actor, &id, &reason, now)?;
+            use_cases::detail(conn, approval)
+        })
+        .await?;
+    Ok(decided(&state, detail).await)
+}
+
+/// Withdraw a pending request (the corporation's main users).
+#[utoipa::path(
+    tag = "approvals",
+    security(("bearer_auth" = [])),
+    params(("id" = Uuid, Path, description = "The approval's id")),
+    responses(
+        (status = 200, description = "Withdrawn", body = ApprovalResponse),
+        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such request in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not pending (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/approvals/{id}/cancel")]
+pub async fn cancel(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<ApprovalResponse>, ApiError> {
+    let id = id.into_inner().to_string();
+    let actor = caller.actor;
+    let now = state.now();
+    let detail = state
+        .db(move |conn| {
+            let approval = use_cases::cancel(conn, &actor, &id, now)?;
+            use_cases::detail(conn, approval)
+        })
+        .await?;
+    Ok(web::Json(detail.into()))
+}

@@ -1,0 +1,86 @@
+//! The contractor name catalog of a corporation: every spelling seen in delivered files.
+
+use chrono::NaiveDateTime;
+use serde_json::Map;
+
+use super::audit::{self as audit_log, AuditEntry};
+use crate::db::rows::ContractorNameRow;
+use crate::db::{DbConn, catalog, corporations, write_transaction};
+use crate::domain::corporation::CorporationCode;
+use crate::domain::names::similarity;
+use crate::domain::user::Actor;
+use crate::http::problem::ApiError;
+
+/// The corporation, when the actor may see its catalog (rule 4: otherwise it does not exist).
+fn visible_corporation(conn: &mut DbConn, actor: &Actor, code: &CorporationCode) -> Result<(), ApiError> {
+    let scope = super::management_scope(actor)?;
+    if !scope.includes(Some(code)) || corporations::find(conn, code.as_str())?.is_none() {
+        return Err(ApiError::not_found());
+    }
+    Ok(())
+}
+
+/// Records the names of one delivered file. Posting the same file again adds no spelling.
+pub fn record(
+    conn: &mut DbConn,
+    actor: &Actor,
+    code: &CorporationCode,
+    names: &[String],
+    now: NaiveDateTime,
+) -> Result<Vec<ContractorNameRow>, ApiError> {
+    write_transaction(conn, |conn| {
+        visible_corporation(conn, actor, code)?;
+        let known = catalog::existing(conn, code.as_str(), names)?;
+        for name in names {
+            catalog::record_seen(conn, code.as_str(), name, now)?;
+        }
+        let added: Vec<&String> = names.iter().filter(|n| !known.contains(n)).collect();
+        if !added.is_empty() {
+            let mut facts = Map::new();
+            facts.insert("added".into(), serde_json::json!(added));
+            audit_log::record(
+                conn,
+                AuditEntry {
+                    actor_id: Some(&actor.user_id),
+                    action: "contractor_names.added",
+                    target_type: "corporation",
+                    target_id: Some(code.as_str()),
+                    corporation_code: Some(code.as_str()),
+                    changes: facts,
+                },
+                now,
+            )?;
+        }
+        let rows = catalog::list(conn, code.as_str())?;
+        Ok(rows.into_iter().filter(|row| names.contains(&row.name)).collect())
+    })
+}
+
+/// The catalog, optionally filtered by `q` (case-insensitive part) and ranked by likeness to
+/// `similar_to` (best first, with the score).
+pub fn search(
+    conn: &mut DbConn,
+    actor: &Actor,
+    code: &CorporationCode,
+    q: Option<&str>,
+    similar_to: Option<&str>,
+) -> Result<Vec<(ContractorNameRow, Option<f64>)>, ApiError> {
+    visible_corporation(conn, actor, code)?;
+    let q = q.map(str::to_lowercase);
+    let mut rows: Vec<(ContractorNameRow, Option<f64>)> = catalog::list(conn, code.as_str())?
+        .into_iter()
+        .filter(|row| q.as_ref().is_none_or(|q| row.name.to_lowercase().contains(q)))
+        .map(|row| {
+            let score = similar_to.map(|target| similarity(target, &row.name));
+            (row, score)
+        })
+        .collect();
+    if similar_to.is_some() {
+        rows.sort_by(|a, b| {
+            b.1.unwrap_or(0.0)
+                .total_cmp(&a.1.unwrap_or(0.0))
+                .then_with(|| a.0.name.cmp(&b.0.name))
+        });
+    }
+    Ok(rows)
+}

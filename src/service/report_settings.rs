@@ -1,0 +1,374 @@
+//! Report settings and their approval (PRODUCT.md rules 7–10): a change never takes effect
+//! directly; it waits as a pending approval until a kwh_admin who did not request it approves.
+
+use std::collections::{BTreeSet, HashSet};
+
+use chrono::NaiveDateTime;
+use serde_json::{Map, Value};
+
+use super::audit::{self as audit_log, AuditEntry, change};
+use crate::db::report_settings::{self as store, ApprovalQuery};
+use crate::db::rows::{ApprovalRow, ContractorRow, ReportSettingsRow, keys_from_json};
+use crate::db::{DbConn, catalog, corporations, users, write_transaction};
+use crate::domain::corporation::SurveyPart;
+use crate::domain::report_settings::{
+    ApprovalAction, ApprovalStatus, ReportSettings, ReportSettingsInput, Warning, transition, validate, warnings,
+};
+use crate::domain::user::{Actor, ManagementScope, Role};
+use crate::domain::violation::Violations;
+use crate::http::problem::{ApiError, ErrorCode};
+use crate::mail::outbox::{OutgoingMail, enqueue};
+use crate::mail::templates::DecisionMail;
+
+/// The settings in force and the pending request of one contractor.
+pub struct SettingsState {
+    pub contractor: ContractorRow,
+    pub active: Option<ReportSettings>,
+    pub pending: Option<ApprovalRow>,
+}
+
+/// A request with what the reviewer needs beside it.
+pub struct ApprovalDetail {
+    pub approval: ApprovalRow,
+    pub contractor_name: String,
+    pub current: Option<ReportSettings>,
+    pub proposed: ReportSettings,
+    pub warnings: Vec<Warning>,
+}
+
+pub fn settings_of(row: &ReportSettingsRow) -> ReportSettings {
+    ReportSettings {
+        parts: keys_from_json(&row.parts)
+            .iter()
+            .filter_map(|k| SurveyPart::from_key(k))
+            .collect(),
+        own_names: keys_from_json(&row.own_names),
+        partner_names: keys_from_json(&row.partner_names),
+        excel_download: row.excel_download,
+    }
+}
+
+fn proposed_of(approval: &ApprovalRow) -> Result<ReportSettings, ApiError> {
+    serde_json::from_str(&approval.proposed).map_err(ApiError::internal)
+}
+
+fn as_input(settings: &ReportSettings) -> ReportSettingsInput {
+    ReportSettingsInput {
+        parts: settings.parts.iter().map(|p| p.key().to_string()).collect(),
+        own_names: settings.own_names.clone(),
+        partner_names: settings.partner_names.clone(),
+        excel_download: settings.excel_download,
+    }
+}
+
+/// Rules 7 and 8 against the corporation's active parts and catalog as they are now.
+fn check_against_corporation(
+    conn: &mut DbConn,
+    corporation_code: &str,
+    input: &ReportSettingsInput,
+) -> Result<ReportSettings, ApiError> {
+    let corporation = corporations::find(conn, corporation_code)?.ok_or_else(ApiError::not_found)?;
+    let active_parts: BTreeSet<SurveyPart> = keys_from_json(&corporation.active_parts)
+        .iter()
+        .filter_map(|k| SurveyPart::from_key(k))
+        .collect();
+    let names: Vec<String> = input.own_names.iter().chain(&input.partner_names).cloned().collect();
+    let catalog: HashSet<String> = catalog::existing(conn, corporation_code, &names)?.into_iter().collect();
+    Ok(validate(input, &active_parts, &catalog)?)
+}
+
+pub fn current(conn: &mut DbConn, actor: &Actor, contractor_id: &str) -> Result<SettingsState, ApiError> {
+    let scope = super::management_scope(actor)?;
+    let contractor = super::contractors::find_visible(conn, &scope, contractor_id)?;
+    let active = store::find_active(conn, contractor_id)?.map(|row| settings_of(&row));
+    let pending = store::pending_for(conn, contractor_id)?;
+    Ok(SettingsState {
+        contractor,
+        active,
+        pending,
+    })
+}
+
+fn record(
+    conn: &mut DbConn,
+    actor: &Actor,
+    action: &str,
+    approval: &ApprovalRow,
+    changes: Map<String, Value>,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    audit_log::record(
+        conn,
+        AuditEntry {
+            actor_id: Some(&actor.user_id),
+            action,
+            target_type: "contractor",
+            target_id: Some(&approval.contractor_id),
+            corporation_code: Some(&approval.corporation_code),
+            changes,
+        },
+        now,
+    )
+}
+
+/// What a change does, field by field, for the audit log (Excel always shows).
+fn settings_changes(
+    current: Option<&ReportSettings>,
+    proposed: &ReportSettings,
+    approval_id: &str,
+) -> Map<String, Value> {
+    let mut changes = Map::new();
+    changes.insert("approval_id".into(), approval_id.into());
+    let parts = |s: Option<&ReportSettings>| -> Value {
+        s.map(|s| s.parts.iter().map(|p| p.key()).collect::<Vec<_>>().into())
+            .unwrap_or(Value::Null)
+    };
+    changes.insert("parts".into(), change(parts(current), parts(Some(proposed))));
+    changes.insert(
+        "own_names".into(),
+        change(
+            current.map(|c| Value::from(c.own_names.clone())).unwrap_or(Value::Null),
+            proposed.own_names.clone(),
+        ),
+    );
+    changes.insert(
+        "partner_names".into(),
+        change(
+            current
+                .map(|c| Value::from(c.partner_names.clone()))
+                .unwrap_or(Value::Null),
+            proposed.partner_names.clone(),
+        ),
+    );
+    changes.insert(
+        "excel_download".into(),
+        change(current.is_some_and(|c| c.excel_download), proposed.excel_download),
+    );
+    changes
+}
+
+/// Requests a change: checked now (rules 7, 8), then pending; an older pending request for the
+/// contractor is superseded. The settings in force stay as they are.
+pub fn request(
+    conn: &mut DbConn,
+    actor: &Actor,
+    contractor_id: &str,
+    input: ReportSettingsInput,
+    now: NaiveDateTime,
+) -> Result<ApprovalRow, ApiError> {
+    let scope = super::management_scope(actor)?;
+    write_transaction(conn, |conn| {
+        let contractor = super::contractors::find_visible(conn, &scope, contractor_id)?;
+        store::lock_contractor(conn, contractor_id)?;
+        let proposed = check_against_corporation(conn, &contractor.corporation_code, &input)?;
+        let active = store::find_active(conn, contractor_id)?;
+        if let Some(older) = store::pending_for(conn, contractor_id)? {
+            store::decide(conn, &older.id, ApprovalStatus::Superseded.key(), None, now, None)?;
+            record(conn, actor, "report_settings.superseded", &older, Map::new(), now)?;
+        }
+        let approval = ApprovalRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            contractor_id: contractor_id.to_string(),
+            corporation_code: contractor.corporation_code.clone(),
+            status: ApprovalStatus::Pending.key().to_string(),
+            proposed: serde_json::to_string(&proposed).map_err(ApiError::internal)?,
+            based_on_version: active.as_ref().map_or(0, |a| a.version),
+            requested_by: actor.user_id.clone(),
+            requested_at: now,
+            decided_by: None,
+            decided_at: None,
+            reason: None,
+        };
+        store::insert_approval(conn, &approval)?;
+        let current = active.as_ref().map(settings_of);
+        record(
+            conn,
+            actor,
+            "report_settings.requested",
+            &approval,
+            settings_changes(current.as_ref(), &proposed, &approval.id),
+            now,
+        )?;
+        Ok(approval)
+    })
+}
+
+/// Rule 4 for approvals: KWH staff see all, a main user its own corporation's.
+pub fn find_visible(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<ApprovalRow, ApiError> {
+    let scope = super::management_scope(actor)?;
+    let approval = store::find_approval(conn, id)?.ok_or_else(ApiError::not_found)?;
+    let visible = match &scope {
+        ManagementScope::Everything => true,
+        ManagementScope::Corporation(own) => own.as_str() == approval.corporation_code,
+    };
+    if visible {
+        Ok(approval)
+    } else {
+        Err(ApiError::not_found())
+    }
+}
+
+pub fn detail(conn: &mut DbConn, approval: ApprovalRow) -> Result<ApprovalDetail, ApiError> {
+    let contractor_name = crate::db::contractors::find(conn, &approval.contractor_id)?
+        .map(|c| c.name)
+        .unwrap_or_default();
+    let current = store::find_active(conn, &approval.contractor_id)?.map(|row| settings_of(&row));
+    let proposed = proposed_of(&approval)?;
+    let warnings = warnings(current.as_ref(), &proposed, &contractor_name);
+    Ok(ApprovalDetail {
+        approval,
+        contractor_name,
+        current,
+        proposed,
+        warnings,
+    })
+}
+
+pub fn list(conn: &mut DbConn, actor: &Actor, mut query: ApprovalQuery) -> Result<Vec<ApprovalRow>, ApiError> {
+    match super::management_scope(actor)? {
+        ManagementScope::Everything => {}
+        ManagementScope::Corporation(own) => match &query.corporation_code {
+            Some(code) if code != own.as_str() => return Ok(Vec::new()),
+            _ => query.corporation_code = Some(own.as_str().to_string()),
+        },
+    }
+    Ok(store::list_approvals(conn, &query)?)
+}
+
+/// Loads the request under its contractor's lock and checks the move is allowed.
+fn decidable(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    action: ApprovalAction,
+) -> Result<(ApprovalRow, ApprovalStatus), ApiError> {
+    let approval = find_visible(conn, actor, id)?;
+    store::lock_contractor(conn, &approval.contractor_id)?;
+    let approval = store::find_approval(conn, id)?.ok_or_else(ApiError::not_found)?;
+    let status =
+        ApprovalStatus::from_key(&approval.status).ok_or_else(|| ApiError::internal(anyhow::anyhow!("bad status")))?;
+    let next = transition(status, action).map_err(|_| ApiError::new(ErrorCode::InvalidTransition))?;
+    Ok((approval, next))
+}
+
+fn require_reviewer(actor: &Actor, approval: &ApprovalRow) -> Result<(), ApiError> {
+    if actor.role != Role::KwhAdmin {
+        return Err(ApiError::new(ErrorCode::Forbidden));
+    }
+    if actor.user_id == approval.requested_by {
+        return Err(ApiError::new(ErrorCode::CannotReviewOwnRequest));
+    }
+    Ok(())
+}
+
+/// Approves: the request must still be pending, based on the settings in force, and valid
+/// against the corporation's catalog and active parts as they are now (rule 8 again).
+pub fn approve(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -> Result<ApprovalRow, ApiError> {
+    if actor.role != Role::KwhAdmin {
+        return Err(ApiError::new(ErrorCode::Forbidden));
+    }
+    write_transaction(conn, |conn| {
+        let (approval, next) = decidable(conn, actor, id, ApprovalAction::Approve)?;
+        require_reviewer(actor, &approval)?;
+        let active = store::find_active(conn, &approval.contractor_id)?;
+        if active.as_ref().map_or(0, |a| a.version) != approval.based_on_version {
+            return Err(ApiError::new(ErrorCode::ApprovalStale));
+        }
+        let proposed =
+            check_against_corporation(conn, &approval.corporation_code, &as_input(&proposed_of(&approval)?))?;
+        if !store::decide(conn, id, next.key(), Some(&actor.user_id), now, None)? {
+            return Err(ApiError::new(ErrorCode::InvalidTransition));
+        }
+        store::put_active(
+            conn,
+            &ReportSettingsRow {
+                contractor_id: approval.contractor_id.clone(),
+                parts: crate::db::rows::keys_to_json(proposed.parts.iter().map(|p| p.key())),
+                own_names: serde_json::to_string(&proposed.own_names).map_err(ApiError::internal)?,
+                partner_names: serde_json::to_string(&proposed.partner_names).map_err(ApiError::internal)?,
+                excel_download: proposed.excel_download,
+                version: approval.based_on_version + 1,
+                approval_id: Some(approval.id.clone()),
+                updated_at: now,
+            },
+        )?;
+        let current = active.as_ref().map(settings_of);
+        record(
+            conn,
+            actor,
+            "report_settings.approved",
+            &approval,
+            settings_changes(current.as_ref(), &proposed, id),
+            now,
+        )?;
+        notify_requester(conn, &approval, true, None, now)?;
+        Ok(store::find_approval(conn, id)?.ok_or_else(ApiError::not_found)?)
+    })
+}
+
+pub fn reject(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    reason: &str,
+    now: NaiveDateTime,
+) -> Result<ApprovalRow, ApiError> {
+    let reason = crate::domain::text::required_text(reason, crate::domain::text::MAX_REMARKS_LENGTH)
+        .map_err(|kind| Violations::single("reason", kind))?;
+    if actor.role != Role::KwhAdmin {
+        return Err(ApiError::new(ErrorCode::Forbidden));
+    }
+    write_transaction(conn, |conn| {
+        let (approval, next) = decidable(conn, actor, id, ApprovalAction::Reject)?;
+        require_reviewer(actor, &approval)?;
+        if !store::decide(conn, id, next.key(), Some(&actor.user_id), now, Some(&reason))? {
+            return Err(ApiError::new(ErrorCode::InvalidTransition));
+        }
+        let mut facts = Map::new();
+        facts.insert("approval_id".into(), id.into());
+        facts.insert("reason".into(), reason.clone().into());
+        record(conn, actor, "report_settings.rejected", &approval, facts, now)?;
+        notify_requester(conn, &approval, false, Some(reason.clone()), now)?;
+        Ok(store::find_approval(conn, id)?.ok_or_else(ApiError::not_found)?)
+    })
+}
+
+/// Withdraws a pending request: its corporation's main users (and KWH staff).
+pub fn cancel(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -> Result<ApprovalRow, ApiError> {
+    write_transaction(conn, |conn| {
+        let (approval, next) = decidable(conn, actor, id, ApprovalAction::Cancel)?;
+        if !store::decide(conn, id, next.key(), Some(&actor.user_id), now, None)? {
+            return Err(ApiError::new(ErrorCode::InvalidTransition));
+        }
+        let mut facts = Map::new();
+        facts.insert("approval_id".into(), id.into());
+        record(conn, actor, "report_settings.cancelled", &approval, facts, now)?;
+        Ok(store::find_approval(conn, id)?.ok_or_else(ApiError::not_found)?)
+    })
+}
+
+/// The decision by email to whoever asked, through the outbox (same transaction).
+fn notify_requester(
+    conn: &mut DbConn,
+    approval: &ApprovalRow,
+    approved: bool,
+    reason: Option<String>,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let Some(requester) = users::find(conn, &approval.requested_by)? else {
+        return Ok(());
+    };
+    let contractor = crate::db::contractors::find(conn, &approval.contractor_id)?
+        .map(|c| c.name)
+        .unwrap_or_default();
+    let verdict = if approved { "goedgekeurd" } else { "afgewezen" };
+    let mail = OutgoingMail::Decision(DecisionMail {
+        first_name: requester.first_name.clone(),
+        subject: format!("Rapportage-instellingen {contractor} {verdict}"),
+        approved,
+        what: format!("de wijziging van de rapportage-instellingen van {contractor}"),
+        reason,
+    });
+    enqueue(conn, &requester.email, Some(&requester.id), &mail, now)?;
+    Ok(())
+}
