@@ -302,7 +302,7 @@ pub fn approve(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -
             now,
         )?;
         notify_requester(conn, &approval, true, None, now)?;
-        Ok(store::find_approval(conn, id)?.ok_or_else(ApiError::not_found)?)
+        store::find_approval(conn, id)?.ok_or_else(ApiError::not_found)
     })
 }
 
@@ -329,7 +329,7 @@ pub fn reject(
         facts.insert("reason".into(), reason.clone().into());
         record(conn, actor, "report_settings.rejected", &approval, facts, now)?;
         notify_requester(conn, &approval, false, Some(reason.clone()), now)?;
-        Ok(store::find_approval(conn, id)?.ok_or_else(ApiError::not_found)?)
+        store::find_approval(conn, id)?.ok_or_else(ApiError::not_found)
     })
 }
 
@@ -343,7 +343,7 @@ pub fn cancel(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) ->
         let mut facts = Map::new();
         facts.insert("approval_id".into(), id.into());
         record(conn, actor, "report_settings.cancelled", &approval, facts, now)?;
-        Ok(store::find_approval(conn, id)?.ok_or_else(ApiError::not_found)?)
+        store::find_approval(conn, id)?.ok_or_else(ApiError::not_found)
     })
 }
 
