@@ -10,7 +10,8 @@ use crate::db::rows::CorporationRow;
 use crate::db::{DbConn, corporations as corporation_store, users as user_store, write_transaction};
 use crate::domain::corporation::{CorporationCode, SurveyPart};
 use crate::domain::email::EmailAddress;
-use crate::domain::user::{UserKindInput, resolve_kind};
+use crate::domain::report_settings::ReportSettingsInput;
+use crate::domain::user::{Actor, Role, UserKindInput, UserType, resolve_kind};
 use crate::service::users::{NewUser, Profile, new_row};
 
 pub const DEMO_CORPORATION: &str = "DEMO01";
@@ -76,6 +77,59 @@ const DEMO_USERS: &[DemoUser] = &[
     },
 ];
 
+/// The seed's own example: contractor Installatietechniek with a user, the catalog with its
+/// spellings, a subcontractor and an unrelated company, and a change waiting for KWH.
+fn seed_contractor(conn: &mut DbConn, code: &CorporationCode, now: NaiveDateTime) -> anyhow::Result<()> {
+    let api = |e: crate::http::problem::ApiError| anyhow::anyhow!("seeding the demo contractor failed: {e}");
+    let main = user_store::find_by_email(conn, DEMO_MAIN_USER)?.ok_or_else(|| anyhow::anyhow!("demo main user"))?;
+    let actor = Actor {
+        user_id: main.id.clone(),
+        role: Role::MainUser,
+        corporation_code: Some(code.clone()),
+    };
+    let contractor = super::contractors::create(conn, &actor, None, "Installatietechniek".into(), now).map_err(api)?;
+    let kind = resolve_kind(&UserKindInput {
+        user_type: Some(UserType::Contractor),
+        corporation_code: Some(code.clone()),
+        contractor_id: Some(contractor.id.clone()),
+        ..Default::default()
+    })
+    .map_err(|v| anyhow::anyhow!("demo contractor user is invalid: {v:?}"))?;
+    let henk = NewUser {
+        email: EmailAddress::parse("henk@installatietechniek.example.nl").map_err(|_| anyhow::anyhow!("demo email"))?,
+        profile: Profile {
+            first_name: "Henk".into(),
+            last_name: "Monteur".into(),
+            job_title: None,
+            phone: None,
+            remarks: None,
+        },
+        kind,
+    };
+    super::users::create(conn, &actor, henk, chrono::Duration::days(7), now).map_err(api)?;
+    let names: Vec<String> = [
+        "Installatietechniek",
+        "installatietechnik",
+        "Installatie-techniek",
+        "Installatietechniek B.V.",
+        "Loodgieter Bakker",
+        "Bouwbedrijf Jansen",
+        "Fa. Jansen BV",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    super::catalog::record(conn, &actor, code, &names, now).map_err(api)?;
+    let change = ReportSettingsInput {
+        parts: vec!["repairs".into(), "maintenance".into()],
+        own_names: names[..4].to_vec(),
+        partner_names: vec![],
+        excel_download: true,
+    };
+    super::report_settings::request(conn, &actor, &contractor.id, change, now).map_err(api)?;
+    Ok(())
+}
+
 pub fn seed(conn: &mut DbConn, now: NaiveDateTime) -> anyhow::Result<Option<DemoLogin>> {
     if corporation_store::find(conn, DEMO_CORPORATION)?.is_some() {
         return Ok(None);
@@ -128,6 +182,7 @@ pub fn seed(conn: &mut DbConn, now: NaiveDateTime) -> anyhow::Result<Option<Demo
         }
         anyhow::Ok(())
     })?;
+    seed_contractor(conn, &code, now)?;
     Ok(Some(DemoLogin {
         email: DEMO_MAIN_USER,
         password,
