@@ -67,6 +67,45 @@ struct ProblemText {
 }
 
 impl ErrorCode {
+    /// Every code, for tests and documentation.
+    pub const ALL: [ErrorCode; 35] = [
+        ErrorCode::MalformedJson,
+        ErrorCode::InvalidBody,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::InvalidPathParameter,
+        ErrorCode::InvalidQuery,
+        ErrorCode::ValidationFailed,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
+        ErrorCode::PreconditionFailed,
+        ErrorCode::TooManyRequests,
+        ErrorCode::ServiceUnavailable,
+        ErrorCode::Internal,
+        ErrorCode::InvalidCredentials,
+        ErrorCode::EmailTaken,
+        ErrorCode::EmailImmutable,
+        ErrorCode::LastMainUser,
+        ErrorCode::CannotDeleteSelf,
+        ErrorCode::CorporationExists,
+        ErrorCode::InvitationInvalid,
+        ErrorCode::InvitationExpired,
+        ErrorCode::InvitationUsed,
+        ErrorCode::InvitationRevoked,
+        ErrorCode::InvitationAlreadyAccepted,
+        ErrorCode::ResetTokenInvalid,
+        ErrorCode::ResetTokenExpired,
+        ErrorCode::ResetTokenUsed,
+        ErrorCode::ResetTokenRevoked,
+        ErrorCode::ContractorExists,
+        ErrorCode::ExcelDownloadRequiresSingleContractor,
+        ErrorCode::InvalidTransition,
+        ErrorCode::ApprovalStale,
+        ErrorCode::CannotReviewOwnRequest,
+    ];
+
     fn text(self) -> ProblemText {
         use ErrorCode::*;
         let (status, code, title, detail) = match self {
@@ -733,44 +772,7 @@ mod tests {
 
     #[test]
     fn every_code_has_distinct_text_in_both_languages() {
-        use ErrorCode::*;
-        let all = [
-            MalformedJson,
-            InvalidBody,
-            UnsupportedMediaType,
-            PayloadTooLarge,
-            InvalidPathParameter,
-            InvalidQuery,
-            ValidationFailed,
-            NotFound,
-            MethodNotAllowed,
-            Unauthorized,
-            Forbidden,
-            PreconditionFailed,
-            TooManyRequests,
-            ServiceUnavailable,
-            Internal,
-            InvalidCredentials,
-            EmailTaken,
-            EmailImmutable,
-            LastMainUser,
-            CannotDeleteSelf,
-            CorporationExists,
-            InvitationInvalid,
-            InvitationExpired,
-            InvitationUsed,
-            InvitationRevoked,
-            InvitationAlreadyAccepted,
-            ResetTokenInvalid,
-            ResetTokenExpired,
-            ResetTokenUsed,
-            ResetTokenRevoked,
-            ContractorExists,
-            ExcelDownloadRequiresSingleContractor,
-            InvalidTransition,
-            ApprovalStale,
-            CannotReviewOwnRequest,
-        ];
+        let all = ErrorCode::ALL;
         let mut codes: Vec<_> = all.iter().map(|c| c.as_str()).collect();
         codes.sort();
         codes.dedup();

@@ -111,6 +111,24 @@ fn html_page(paragraphs: &[String], link: Option<(&str, &str)>) -> String {
 
 const SIGNATURE: &str = "Met vriendelijke groet,\nKWH";
 
+/// A message whose link follows its second paragraph, in text and as a button in HTML.
+fn with_link(subject: String, paragraphs: &[String], label: &str, link: &str) -> Rendered {
+    let mut text = String::new();
+    for (index, paragraph) in paragraphs.iter().enumerate() {
+        text.push_str(paragraph);
+        text.push_str("\n\n");
+        if index == 1 {
+            text.push_str(link);
+            text.push_str("\n\n");
+        }
+    }
+    Rendered {
+        subject,
+        text: text.trim_end().to_string() + "\n",
+        html: html_page(paragraphs, Some((label, link))),
+    }
+}
+
 pub fn invitation(mail: &InvitationMail, link: &str) -> Rendered {
     let subject = format!("Uitnodiging voor Mijn KWH – {}", mail.organisation);
     let paragraphs = vec![
@@ -126,15 +144,7 @@ pub fn invitation(mail: &InvitationMail, link: &str) -> Rendered {
         "Had u deze uitnodiging niet verwacht? Dan kunt u deze e-mail negeren.".to_string(),
         SIGNATURE.to_string(),
     ];
-    let text = format!(
-        "{}\n\n{}\n\n{link}\n\n{}\n\n{}\n\n{}\n",
-        paragraphs[0], paragraphs[1], paragraphs[2], paragraphs[3], paragraphs[4]
-    );
-    Rendered {
-        subject,
-        text,
-        html: html_page(&paragraphs, Some(("Wachtwoord instellen", link))),
-    }
+    with_link(subject, &paragraphs, "Wachtwoord instellen", link)
 }
 
 pub fn password_reset(mail: &PasswordResetMail, link: &str) -> Rendered {
@@ -146,15 +156,7 @@ pub fn password_reset(mail: &PasswordResetMail, link: &str) -> Rendered {
         "Heeft u dit niet zelf gevraagd? Dan kunt u deze e-mail negeren; uw wachtwoord blijft zoals het is.".to_string(),
         SIGNATURE.to_string(),
     ];
-    let text = format!(
-        "{}\n\n{}\n\n{link}\n\n{}\n\n{}\n\n{}\n",
-        paragraphs[0], paragraphs[1], paragraphs[2], paragraphs[3], paragraphs[4]
-    );
-    Rendered {
-        subject,
-        text,
-        html: html_page(&paragraphs, Some(("Nieuw wachtwoord kiezen", link))),
-    }
+    with_link(subject, &paragraphs, "Nieuw wachtwoord kiezen", link)
 }
 
 pub fn decision(mail: &DecisionMail) -> Rendered {
