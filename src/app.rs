@@ -153,6 +153,7 @@ fn serve(
     let server = HttpServer::new(move || {
         let document = document.clone();
         App::new()
+            .wrap(actix_web::middleware::from_fn(http::idempotency::middleware))
             .wrap_fn(context::with_request_context)
             .wrap(cors(&cors_origins))
             .wrap(TracingLogger::<RedactingRootSpan>::new())

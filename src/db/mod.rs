@@ -8,6 +8,7 @@ pub mod audit;
 pub mod catalog;
 pub mod contractors;
 pub mod corporations;
+pub mod idempotency;
 pub mod login_failures;
 pub mod outbox;
 pub mod report_settings;

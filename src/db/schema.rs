@@ -151,3 +151,16 @@ diesel::table! {
 diesel::joinable!(report_settings -> contractors (contractor_id));
 diesel::joinable!(approvals -> contractors (contractor_id));
 diesel::allow_tables_to_appear_in_same_query!(contractors, contractor_names, report_settings, approvals, users);
+
+diesel::table! {
+    idempotency_keys (actor, idempotency_key) {
+        actor -> Text,
+        idempotency_key -> Text,
+        fingerprint -> Text,
+        status_code -> Nullable<Integer>,
+        response_headers -> Nullable<Text>,
+        response_body -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}

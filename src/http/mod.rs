@@ -8,6 +8,7 @@ pub mod contractors;
 pub mod corporations;
 pub mod fallback;
 pub mod health;
+pub mod idempotency;
 pub mod invitations;
 pub mod logging;
 pub mod openapi;
@@ -82,7 +83,8 @@ pub fn configure_extractors(config: &mut web::ServiceConfig, max_body_bytes: usi
                 .error_handler(problem::json_error),
         )
         .app_data(web::PathConfig::default().error_handler(problem::path_error))
-        .app_data(web::QueryConfig::default().error_handler(problem::query_error));
+        .app_data(web::QueryConfig::default().error_handler(problem::query_error))
+        .app_data(web::PayloadConfig::default().limit(max_body_bytes));
 }
 
 /// `/swagger-ui` without the slash would be a 404 from the Swagger UI service.

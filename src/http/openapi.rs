@@ -2,8 +2,10 @@
 //! module adds what every operation shares (the bearer scheme and the infrastructure errors).
 
 use utoipa::openapi::RefOr;
-use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDocument, Ref};
 use utoipa::{Modify, OpenApi};
@@ -67,8 +69,64 @@ impl Modify for SharedResponses {
             {
                 add_shared_responses(operation);
             }
+            if let Some(post) = &mut path.post {
+                accept_idempotency_key(post);
+            }
         }
     }
+}
+
+/// Every POST takes an `Idempotency-Key`; a retry with it gets the first answer again.
+fn accept_idempotency_key(operation: &mut Operation) {
+    let parameter = ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "A key of your choice (1 to 255 characters, e.g. a UUID). A retry with the same key and body \
+             gets the first answer again (with `Idempotent-Replayed: true`) instead of acting twice; \
+             kept 24 hours per caller.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new().schema_type(Type::String).max_length(Some(255)),
+        ))
+        .build();
+    operation
+        .parameters
+        .get_or_insert_with(Vec::new)
+        .push(RefOr::T(parameter));
+    for (status, description) in [
+        ("400", "Malformed Idempotency-Key (`invalid_idempotency_key`)"),
+        (
+            "409",
+            "A request with this Idempotency-Key is still being handled (`request_in_progress`)",
+        ),
+        (
+            "422",
+            "This Idempotency-Key was used for another request (`idempotency_key_reused`)",
+        ),
+    ] {
+        add_problem_response(operation, status, description);
+    }
+}
+
+fn add_problem_response(operation: &mut Operation, status: &str, description: &str) {
+    operation
+        .responses
+        .responses
+        .entry(status.to_string())
+        .or_insert_with(|| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    PROBLEM_CONTENT_TYPE,
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build()
+                .into()
+        });
 }
 
 fn add_shared_responses(operation: &mut Operation) {
@@ -98,21 +156,6 @@ fn add_shared_responses(operation: &mut Operation) {
         shared.push(("401", "Missing, expired or revoked token (`unauthorized`)"));
     }
     for (status, description) in shared {
-        operation
-            .responses
-            .responses
-            .entry(status.to_string())
-            .or_insert_with(|| {
-                ResponseBuilder::new()
-                    .description(description)
-                    .content(
-                        PROBLEM_CONTENT_TYPE,
-                        ContentBuilder::new()
-                            .schema(Some(Ref::from_schema_name("Problem")))
-                            .build(),
-                    )
-                    .build()
-                    .into()
-            });
+        add_problem_response(operation, status, description);
     }
 }

@@ -56,6 +56,9 @@ pub enum ErrorCode {
     InvalidTransition,
     ApprovalStale,
     CannotReviewOwnRequest,
+    InvalidIdempotencyKey,
+    IdempotencyKeyReused,
+    RequestInProgress,
 }
 
 /// The fixed texts of one code.
@@ -68,7 +71,7 @@ struct ProblemText {
 
 impl ErrorCode {
     /// Every code, for tests and documentation.
-    pub const ALL: [ErrorCode; 35] = [
+    pub const ALL: [ErrorCode; 38] = [
         ErrorCode::MalformedJson,
         ErrorCode::InvalidBody,
         ErrorCode::UnsupportedMediaType,
@@ -104,6 +107,9 @@ impl ErrorCode {
         ErrorCode::InvalidTransition,
         ErrorCode::ApprovalStale,
         ErrorCode::CannotReviewOwnRequest,
+        ErrorCode::InvalidIdempotencyKey,
+        ErrorCode::IdempotencyKeyReused,
+        ErrorCode::RequestInProgress,
     ];
 
     fn text(self) -> ProblemText {
@@ -401,6 +407,33 @@ impl ErrorCode {
                 [
                     "Another KWH employee must review a change you requested.",
                     "Een andere KWH-medewerker moet een door u aangevraagde wijziging beoordelen.",
+                ],
+            ),
+            InvalidIdempotencyKey => (
+                StatusCode::BAD_REQUEST,
+                "invalid_idempotency_key",
+                ["Invalid Idempotency-Key", "Ongeldige Idempotency-Key"],
+                [
+                    "The Idempotency-Key header must be 1 to 255 visible characters.",
+                    "De Idempotency-Key-header moet 1 tot 255 zichtbare tekens bevatten.",
+                ],
+            ),
+            IdempotencyKeyReused => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                ["Idempotency-Key reused", "Idempotency-Key hergebruikt"],
+                [
+                    "This Idempotency-Key was used for a different request; use a new key.",
+                    "Deze Idempotency-Key is gebruikt voor een ander verzoek; gebruik een nieuwe sleutel.",
+                ],
+            ),
+            RequestInProgress => (
+                StatusCode::CONFLICT,
+                "request_in_progress",
+                ["Request in progress", "Verzoek wordt verwerkt"],
+                [
+                    "A request with this Idempotency-Key is still being handled; retry shortly.",
+                    "Een verzoek met deze Idempotency-Key wordt nog verwerkt; probeer het zo opnieuw.",
                 ],
             ),
             ContractorExists => (

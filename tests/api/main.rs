@@ -6,6 +6,7 @@ mod smtp;
 mod approvals;
 mod contractors;
 mod foundation;
+mod idempotency;
 mod invitations;
 mod outbox;
 mod roles;

@@ -1,0 +1,54 @@
+//! Storage of idempotency keys and the answers they replay.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::idempotency_keys as keys;
+use super::users::is_unique_violation_of;
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = keys)]
+pub struct IdempotencyRow {
+    pub actor: String,
+    pub idempotency_key: String,
+    pub fingerprint: String,
+    pub status_code: Option<i32>,
+    /// JSON object of the headers to replay (content type, location, ETag).
+    pub response_headers: Option<String>,
+    pub response_body: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+/// Claims the key for a first request; `Some(existing)` when another request has it.
+pub fn claim(conn: &mut DbConn, row: &IdempotencyRow) -> QueryResult<Option<IdempotencyRow>> {
+    match diesel::insert_into(keys::table).values(row).execute(conn) {
+        Ok(_) => Ok(None),
+        Err(error) if is_unique_violation_of(&error, "idempotency_keys_pkey", "idempotency_keys.") => keys::table
+            .find((&row.actor, &row.idempotency_key))
+            .first(conn)
+            .optional(),
+        Err(error) => Err(error),
+    }
+}
+
+pub fn complete(conn: &mut DbConn, actor: &str, key: &str, status: i32, headers: &str, body: &str) -> QueryResult<()> {
+    diesel::update(keys::table.find((actor, key)))
+        .set((
+            keys::status_code.eq(Some(status)),
+            keys::response_headers.eq(Some(headers)),
+            keys::response_body.eq(Some(body)),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Frees a key: the first request failed on our side (a retry should act), or it expired.
+pub fn release(conn: &mut DbConn, actor: &str, key: &str) -> QueryResult<()> {
+    diesel::delete(keys::table.find((actor, key))).execute(conn).map(drop)
+}
+
+pub fn prune(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(keys::table.filter(keys::expires_at.lt(now))).execute(conn)
+}
