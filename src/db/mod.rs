@@ -4,6 +4,7 @@
 //! instead of through the derived `establish`, which tries every backend in turn and then hides
 //! the real error behind "Invalid connection url for multiconnection".
 
+pub mod api_tokens;
 pub mod audit;
 pub mod catalog;
 pub mod contractors;

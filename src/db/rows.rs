@@ -41,6 +41,8 @@ pub struct UserRow {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// An id the integrator's HR system owns, unique within the corporation.
+    pub external_id: Option<String>,
 }
 
 /// The fields an edit may change; `None` leaves a column as it is.
@@ -172,4 +174,20 @@ pub struct ApprovalRow {
     pub decided_by: Option<String>,
     pub decided_at: Option<NaiveDateTime>,
     pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = super::schema::api_tokens)]
+pub struct ApiTokenRow {
+    pub id: String,
+    pub name: String,
+    pub token_hash: String,
+    /// `read` or `provision`.
+    pub scope: String,
+    pub created_by: String,
+    pub corporation_code: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
 }

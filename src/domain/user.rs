@@ -190,6 +190,19 @@ pub struct Actor {
     pub user_id: String,
     pub role: Role,
     pub corporation_code: Option<CorporationCode>,
+    /// Set when the request came with a service token of this user: the token is the actor
+    /// the audit log names.
+    pub via_token: Option<String>,
+}
+
+impl Actor {
+    /// Who the audit log says acted: the user, or their service token.
+    pub fn audit_id(&self) -> String {
+        match &self.via_token {
+            Some(token) => format!("api_token:{token}"),
+            None => self.user_id.clone(),
+        }
+    }
 }
 
 /// Whose users (and corporation data) an actor may manage (rule 4).
@@ -404,6 +417,7 @@ mod tests {
             user_id: "u".into(),
             role: Role::MainUser,
             corporation_code: code(),
+            via_token: None,
         };
         let scope = main.management_scope().unwrap();
         assert!(scope.includes(code().as_ref()));

@@ -143,16 +143,26 @@ pub async fn middleware(
     ))
 }
 
-/// Keys are per actor: the signed-in user, or one shared space for requests without a token.
+/// Keys are per actor: the signed-in user, the service token (by its hash), or one shared
+/// space for requests without a token.
 fn actor_of(request: &ServiceRequest, state: &AppState) -> String {
-    request
+    let token = request
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .and_then(|token| state.tokens.verify(token.trim()))
-        .map(|claims| format!("user:{}", claims.sub))
-        .unwrap_or_else(|| "anonymous".into())
+        .map(str::trim);
+    match token {
+        Some(token) if token.starts_with(super::auth::SERVICE_TOKEN_PREFIX) => {
+            format!("token:{}", crate::auth::token::link_token_hash(token))
+        }
+        Some(token) => state
+            .tokens
+            .verify(token)
+            .map(|claims| format!("user:{}", claims.sub))
+            .unwrap_or_else(|| "anonymous".into()),
+        None => "anonymous".into(),
+    }
 }
 
 fn fingerprint(path: &str, query: &str, body: &[u8]) -> String {

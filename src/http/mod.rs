@@ -1,5 +1,6 @@
 //! The HTTP layer: routes, extractor configuration, middleware and the OpenAPI document.
 
+pub mod api_tokens;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
@@ -60,7 +61,10 @@ pub fn register_routes(config: &mut ServiceConfig) {
         .service(report_settings::get_approval)
         .service(report_settings::approve)
         .service(report_settings::reject)
-        .service(report_settings::cancel);
+        .service(report_settings::cancel)
+        .service(api_tokens::create_token)
+        .service(api_tokens::list_tokens)
+        .service(api_tokens::revoke_token);
 }
 
 /// The whole OpenAPI document, as served at `/openapi.json` and printed by `mijnkwh openapi`.

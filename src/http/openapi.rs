@@ -33,6 +33,7 @@ for Dutch texts.",
         (name = "contractors", description = "Maintenance partners (aannemers) of a corporation"),
         (name = "approvals", description = "Report settings (Rapportage-instellingen) and KWH's approval of changes"),
         (name = "corporations", description = "Housing associations and the survey parts they run"),
+        (name = "integrations", description = "Service tokens and bulk provisioning for HR systems"),
         (name = "audit", description = "The append-only audit log"),
         (name = "health", description = "Liveness and readiness for orchestrators"),
     )

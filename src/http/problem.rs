@@ -59,6 +59,7 @@ pub enum ErrorCode {
     InvalidIdempotencyKey,
     IdempotencyKeyReused,
     RequestInProgress,
+    InsufficientScope,
 }
 
 /// The fixed texts of one code.
@@ -71,7 +72,7 @@ struct ProblemText {
 
 impl ErrorCode {
     /// Every code, for tests and documentation.
-    pub const ALL: [ErrorCode; 38] = [
+    pub const ALL: [ErrorCode; 39] = [
         ErrorCode::MalformedJson,
         ErrorCode::InvalidBody,
         ErrorCode::UnsupportedMediaType,
@@ -110,6 +111,7 @@ impl ErrorCode {
         ErrorCode::InvalidIdempotencyKey,
         ErrorCode::IdempotencyKeyReused,
         ErrorCode::RequestInProgress,
+        ErrorCode::InsufficientScope,
     ];
 
     fn text(self) -> ProblemText {
@@ -434,6 +436,15 @@ impl ErrorCode {
                 [
                     "A request with this Idempotency-Key is still being handled; retry shortly.",
                     "Een verzoek met deze Idempotency-Key wordt nog verwerkt; probeer het zo opnieuw.",
+                ],
+            ),
+            InsufficientScope => (
+                StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                ["Token scope too narrow", "Token heeft te weinig rechten"],
+                [
+                    "This service token may only read; create a provision token to make changes.",
+                    "Dit servicetoken mag alleen lezen; maak een provision-token aan om te wijzigen.",
                 ],
             ),
             ContractorExists => (

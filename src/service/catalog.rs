@@ -41,7 +41,7 @@ pub fn record(
             audit_log::record(
                 conn,
                 AuditEntry {
-                    actor_id: Some(&actor.user_id),
+                    actor_id: Some(&actor.audit_id()),
                     action: "contractor_names.added",
                     target_type: "corporation",
                     target_id: Some(code.as_str()),

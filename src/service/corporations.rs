@@ -68,7 +68,7 @@ pub fn create(
         audit_log::record(
             conn,
             AuditEntry {
-                actor_id: Some(&actor.user_id),
+                actor_id: Some(&actor.audit_id()),
                 action: "corporation.created",
                 target_type: "corporation",
                 target_id: Some(&row.code),
@@ -112,7 +112,7 @@ pub fn update(
         audit_log::record(
             conn,
             AuditEntry {
-                actor_id: Some(&actor.user_id),
+                actor_id: Some(&actor.audit_id()),
                 action: "corporation.updated",
                 target_type: "corporation",
                 target_id: Some(&row.code),

@@ -86,6 +86,7 @@ fn seed_contractor(conn: &mut DbConn, code: &CorporationCode, now: NaiveDateTime
         user_id: main.id.clone(),
         role: Role::MainUser,
         corporation_code: Some(code.clone()),
+        via_token: None,
     };
     let contractor = super::contractors::create(conn, &actor, None, "Installatietechniek".into(), now).map_err(api)?;
     let kind = resolve_kind(&UserKindInput {

@@ -1,5 +1,6 @@
 //! Use cases: each runs its rules and storage in one transaction, with its audit event.
 
+pub mod api_tokens;
 pub mod audit;
 pub mod bootstrap;
 pub mod catalog;

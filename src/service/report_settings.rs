@@ -100,7 +100,7 @@ fn record(
     audit_log::record(
         conn,
         AuditEntry {
-            actor_id: Some(&actor.user_id),
+            actor_id: Some(&actor.audit_id()),
             action,
             target_type: "contractor",
             target_id: Some(&approval.contractor_id),

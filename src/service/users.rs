@@ -150,6 +150,7 @@ pub fn new_row(new: &NewUser, now: NaiveDateTime) -> UserRow {
         version: 1,
         created_at: now,
         updated_at: now,
+        external_id: None,
     }
 }
 
@@ -351,7 +352,7 @@ fn record_user_event(
     audit_log::record(
         conn,
         AuditEntry {
-            actor_id: Some(&actor.user_id),
+            actor_id: Some(&actor.audit_id()),
             action,
             target_type: "user",
             target_id: Some(&row.id),

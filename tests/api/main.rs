@@ -3,6 +3,7 @@
 mod helpers;
 mod smtp;
 
+mod api_tokens;
 mod approvals;
 mod contractors;
 mod foundation;

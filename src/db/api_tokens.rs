@@ -1,0 +1,49 @@
+//! Storage of service tokens (by hash only).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::rows::ApiTokenRow;
+use super::schema::api_tokens as tokens;
+
+pub fn insert(conn: &mut DbConn, row: &ApiTokenRow) -> QueryResult<()> {
+    diesel::insert_into(tokens::table).values(row).execute(conn).map(drop)
+}
+
+pub fn find_by_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option<ApiTokenRow>> {
+    tokens::table.filter(tokens::token_hash.eq(hash)).first(conn).optional()
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<ApiTokenRow>> {
+    tokens::table.find(id).first(conn).optional()
+}
+
+/// Tokens of one creator, or of everyone (`None`), newest first.
+pub fn list(conn: &mut DbConn, created_by: Option<&str>) -> QueryResult<Vec<ApiTokenRow>> {
+    let mut query = tokens::table.into_boxed::<super::MultiBackend>();
+    if let Some(user) = created_by {
+        query = query.filter(tokens::created_by.eq(user.to_string()));
+    }
+    query.order(tokens::created_at.desc()).load(conn)
+}
+
+pub fn revoke(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(tokens::table.find(id).filter(tokens::revoked_at.is_null()))
+        .set(tokens::revoked_at.eq(Some(at)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Notes use at most once a minute, so reading with a token costs no write each time.
+pub fn touch(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<()> {
+    let a_minute_ago = at - chrono::Duration::minutes(1);
+    diesel::update(
+        tokens::table
+            .find(id)
+            .filter(tokens::last_used_at.is_null().or(tokens::last_used_at.lt(a_minute_ago))),
+    )
+    .set(tokens::last_used_at.eq(Some(at)))
+    .execute(conn)
+    .map(drop)
+}

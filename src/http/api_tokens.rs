@@ -1,0 +1,143 @@
+//! `/api-tokens`: named service tokens for integrators' scripts.
+
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpResponse, delete, get, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::auth::Caller;
+use super::problem::{ApiError, Problem};
+use crate::app::AppState;
+use crate::db::rows::ApiTokenRow;
+use crate::domain::text::{MAX_NAME_LENGTH, required_text};
+use crate::domain::violation::{ViolationKind, Violations};
+use crate::service::api_tokens as use_cases;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiTokenResponse {
+    pub id: String,
+    #[schema(example = "AFAS-koppeling")]
+    pub name: String,
+    /// `read` (GET only) or `provision` (may also create, edit and delete users).
+    #[schema(example = "provision")]
+    pub scope: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// The secret, only in the answer that creates it. Send it as `Authorization: Bearer …`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+fn response(row: ApiTokenRow, token: Option<String>) -> ApiTokenResponse {
+    ApiTokenResponse {
+        id: row.id,
+        name: row.name,
+        scope: row.scope,
+        created_by: row.created_by,
+        created_at: row.created_at.and_utc(),
+        expires_at: row.expires_at.and_utc(),
+        last_used_at: row.last_used_at.map(|t| t.and_utc()),
+        revoked_at: row.revoked_at.map(|t| t.and_utc()),
+        token,
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateApiTokenRequest {
+    #[schema(example = "AFAS-koppeling")]
+    pub name: String,
+    /// `read` or `provision`.
+    #[schema(example = "provision")]
+    pub scope: String,
+    /// 1 to 365 (default 90).
+    pub expires_in_days: Option<i64>,
+}
+
+/// Create a service token that acts as you, limited by its scope. The secret is in this
+/// answer only; it is stored hashed.
+#[utoipa::path(
+    tag = "integrations",
+    security(("bearer_auth" = [])),
+    request_body = CreateApiTokenRequest,
+    responses(
+        (status = 201, description = "Created; `token` holds the secret", body = ApiTokenResponse),
+        (status = 403, description = "Only main users and KWH staff, signed in themselves (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/api-tokens")]
+pub async fn create_token(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<CreateApiTokenRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let mut violations = Violations::new();
+    let name = violations.check("name", required_text(&body.name, MAX_NAME_LENGTH));
+    if !matches!(body.scope.as_str(), "read" | "provision") {
+        violations.add("scope", ViolationKind::UnknownValue);
+    }
+    let days = body.expires_in_days.unwrap_or(90);
+    if !(1..=365).contains(&days) {
+        violations.add("expires_in_days", ViolationKind::NotAllowed);
+    }
+    let Some(name) = name.filter(|_| violations.is_empty()) else {
+        return Err(violations.into());
+    };
+    let actor = caller.actor;
+    let now = state.now();
+    let scope = body.scope;
+    let (row, secret) = state
+        .db(move |conn| use_cases::create(conn, &actor, name, &scope, chrono::Duration::days(days), now))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/api-tokens/{}", row.id)))
+        .json(response(row, Some(secret))))
+}
+
+/// Your service tokens (KWH staff: everyone's), without their secrets.
+#[utoipa::path(
+    tag = "integrations",
+    security(("bearer_auth" = [])),
+    responses(
+        (status = 200, description = "Tokens", body = [ApiTokenResponse]),
+        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/api-tokens")]
+pub async fn list_tokens(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<web::Json<Vec<ApiTokenResponse>>, ApiError> {
+    let actor = caller.actor;
+    let rows = state.db(move |conn| use_cases::list(conn, &actor)).await?;
+    Ok(web::Json(rows.into_iter().map(|row| response(row, None)).collect()))
+}
+
+/// Revoke a service token; its next request is refused.
+#[utoipa::path(
+    tag = "integrations",
+    security(("bearer_auth" = [])),
+    params(("id" = Uuid, Path, description = "The token's id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such token of yours (`not_found`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/api-tokens/{id}")]
+pub async fn revoke_token(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner().to_string();
+    let actor = caller.actor;
+    let now = state.now();
+    state.db(move |conn| use_cases::revoke(conn, &actor, &id, now)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,97 @@
+//! Named service tokens for integrators: shown once, stored hashed, revocable at once.
+
+use chrono::{Duration, NaiveDateTime};
+use serde_json::Map;
+
+use super::audit::{self as audit_log, AuditEntry};
+use crate::auth::token::{link_token_hash, random_token};
+use crate::db::rows::ApiTokenRow;
+use crate::db::{DbConn, api_tokens, write_transaction};
+use crate::domain::user::{Actor, Role};
+use crate::http::auth::SERVICE_TOKEN_PREFIX;
+use crate::http::problem::{ApiError, ErrorCode};
+
+/// Only people with a session make tokens: a token cannot mint another.
+fn require_person(actor: &Actor) -> Result<(), ApiError> {
+    super::management_scope(actor)?;
+    if actor.via_token.is_some() {
+        Err(ApiError::new(ErrorCode::Forbidden))
+    } else {
+        Ok(())
+    }
+}
+
+fn record(
+    conn: &mut DbConn,
+    actor: &Actor,
+    action: &str,
+    token: &ApiTokenRow,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    let mut facts = Map::new();
+    facts.insert("name".into(), token.name.clone().into());
+    facts.insert("scope".into(), token.scope.clone().into());
+    audit_log::record(
+        conn,
+        AuditEntry {
+            actor_id: Some(&actor.audit_id()),
+            action,
+            target_type: "api_token",
+            target_id: Some(&token.id),
+            corporation_code: token.corporation_code.as_deref(),
+            changes: facts,
+        },
+        now,
+    )
+}
+
+/// Creates a token acting as `actor`; returns it with its secret, which is never shown again.
+pub fn create(
+    conn: &mut DbConn,
+    actor: &Actor,
+    name: String,
+    scope: &str,
+    valid_for: Duration,
+    now: NaiveDateTime,
+) -> Result<(ApiTokenRow, String), ApiError> {
+    require_person(actor)?;
+    let secret = format!("{SERVICE_TOKEN_PREFIX}{}", random_token());
+    let row = ApiTokenRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        name,
+        token_hash: link_token_hash(&secret),
+        scope: scope.to_string(),
+        created_by: actor.user_id.clone(),
+        corporation_code: actor.corporation_code.as_ref().map(|c| c.as_str().to_string()),
+        created_at: now,
+        expires_at: now + valid_for,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    write_transaction(conn, |conn| {
+        api_tokens::insert(conn, &row)?;
+        record(conn, actor, "api_token.created", &row, now)?;
+        Ok::<_, ApiError>(())
+    })?;
+    Ok((row, secret))
+}
+
+/// A person's own tokens; KWH staff see everyone's.
+pub fn list(conn: &mut DbConn, actor: &Actor) -> Result<Vec<ApiTokenRow>, ApiError> {
+    super::management_scope(actor)?;
+    let owner = (actor.role != Role::KwhAdmin).then_some(actor.user_id.as_str());
+    Ok(api_tokens::list(conn, owner)?)
+}
+
+/// Revokes a token at once: its next request is refused.
+pub fn revoke(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -> Result<(), ApiError> {
+    super::management_scope(actor)?;
+    write_transaction(conn, |conn| {
+        let token = api_tokens::find(conn, id)?
+            .filter(|t| actor.role == Role::KwhAdmin || t.created_by == actor.user_id)
+            .ok_or_else(ApiError::not_found)?;
+        api_tokens::revoke(conn, id, now)?;
+        record(conn, actor, "api_token.revoked", &token, now)?;
+        Ok(())
+    })
+}
