@@ -167,14 +167,23 @@ pub fn now() -> chrono::NaiveDateTime {
 ///
 /// On SQLite a plain `BEGIN` takes the write lock only at the first write; two such
 /// transactions that both read first then deadlock and one fails with SQLITE_BUSY at once,
-/// ignoring the busy timeout. `BEGIN IMMEDIATE` makes writers queue instead.
+/// ignoring the busy timeout. `BEGIN IMMEDIATE` makes writers queue instead. Called inside
+/// another transaction, it nests as a savepoint.
 pub fn write_transaction<T, E>(conn: &mut DbConn, work: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
 where
     E: From<diesel::result::Error>,
 {
-    match conn {
-        DbConn::Sqlite(sqlite) => AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?,
-        DbConn::Pg(pg) => AnsiTransactionManager::begin_transaction(pg)?,
+    let begun = match conn {
+        DbConn::Sqlite(sqlite) => AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE"),
+        DbConn::Pg(pg) => AnsiTransactionManager::begin_transaction_sql(pg, "BEGIN"),
+    };
+    match begun {
+        Ok(()) => {}
+        // Inside another transaction (a dry run wraps whole use cases): a savepoint.
+        Err(diesel::result::Error::AlreadyInTransaction) => {
+            <DbConn as Connection>::TransactionManager::begin_transaction(conn)?
+        }
+        Err(error) => return Err(error.into()),
     }
     match work(conn) {
         Ok(value) => {

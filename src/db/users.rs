@@ -14,6 +14,7 @@ diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql
 #[derive(Debug)]
 pub enum InsertUserError {
     EmailTaken,
+    ExternalIdTaken,
     Database(DieselError),
 }
 
@@ -21,6 +22,8 @@ impl From<DieselError> for InsertUserError {
     fn from(error: DieselError) -> Self {
         if is_unique_violation_of(&error, "users_email_key", "users.email") {
             InsertUserError::EmailTaken
+        } else if is_unique_violation_of(&error, "users_corporation_external_id_key", "users.external_id") {
+            InsertUserError::ExternalIdTaken
         } else {
             InsertUserError::Database(error)
         }
@@ -44,6 +47,18 @@ pub fn insert(conn: &mut DbConn, row: &UserRow) -> Result<(), InsertUserError> {
 
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<UserRow>> {
     users::table.find(id).first(conn).optional()
+}
+
+pub fn find_by_external_id(
+    conn: &mut DbConn,
+    corporation_code: &str,
+    external_id: &str,
+) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::corporation_code.eq(corporation_code))
+        .filter(users::external_id.eq(external_id))
+        .first(conn)
+        .optional()
 }
 
 pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<UserRow>> {

@@ -3,6 +3,7 @@
 pub mod api_tokens;
 pub mod audit;
 pub mod auth;
+pub mod batch;
 pub mod catalog;
 pub mod context;
 pub mod contractors;
@@ -33,6 +34,7 @@ pub fn register_routes(config: &mut ServiceConfig) {
         .service(session::login)
         .service(session::me)
         .service(users::list_users)
+        .service(batch::provision_users)
         .service(users::create_user)
         .service(users::get_user)
         .service(users::update_user)

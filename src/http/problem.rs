@@ -586,6 +586,11 @@ impl ApiError {
         self.code
     }
 
+    /// The problem as the client would receive it for this request (language, request id).
+    pub fn to_problem(&self) -> Problem {
+        self.problem(&RequestContext::current())
+    }
+
     fn problem(&self, context: &RequestContext) -> Problem {
         let text = self.code.text();
         let language = context.language;

@@ -50,6 +50,8 @@ pub struct UserResponse {
     /// For contractor users: from their contractor's approved report settings, never from
     /// the user record (and `false` until settings are approved).
     pub excel_download: bool,
+    /// The id the integrator's HR system knows this person by.
+    pub external_id: Option<String>,
     /// For contractor users: the report settings in force for their contractor (the parts
     /// and names they may see); `null` for others, or before any approval.
     pub report_settings: Option<super::report_settings::ReportSettingsBody>,
@@ -124,6 +126,7 @@ impl UserResponse {
             access: keys_from_json(&row.access),
             email_notifications: keys_from_json(&row.email_notifications),
             excel_download,
+            external_id: row.external_id,
             report_settings,
             last_login_at: row.last_login_at.map(utc),
             invitation: invitation.into(),
@@ -157,6 +160,10 @@ pub struct CreateUserRequest {
     #[schema(example = json!(["delivery_reminder"]))]
     pub email_notifications: Option<Vec<String>>,
     pub excel_download: Option<bool>,
+    /// An id your HR system knows this person by; unique within the corporation. Bulk
+    /// provisioning matches on it before the email address.
+    #[schema(example = "HR-004512")]
+    pub external_id: Option<String>,
 }
 
 /// A partial edit: absent fields stay as they are; `null` clears job_title, phone or remarks.
@@ -206,7 +213,37 @@ fn parse_corporation(violations: &mut Violations, value: Option<&str>) -> Option
 }
 
 impl CreateUserRequest {
-    fn into_new_user(self, caller: &Caller) -> Result<NewUser, Violations> {
+    /// The same fields as an edit of an existing user: what is given, and nothing else.
+    pub fn to_edit(&self) -> Result<UserEdit, Violations> {
+        UpdateUserRequest {
+            email: Some(self.email.clone()),
+            user_type: self.user_type.clone(),
+            corporation_code: self.corporation_code.clone(),
+            contractor_id: self.contractor_id.clone(),
+            first_name: Some(self.first_name.clone()),
+            last_name: Some(self.last_name.clone()),
+            job_title: self.job_title.clone().map(Some),
+            phone: self.phone.clone().map(Some),
+            remarks: self.remarks.clone().map(Some),
+            role: self.role.clone(),
+            access: self.access.clone(),
+            email_notifications: self.email_notifications.clone(),
+            excel_download: self.excel_download,
+        }
+        .into_edit()
+    }
+
+    /// The trimmed external id, when one is given.
+    pub fn parsed_external_id(&self) -> Result<Option<String>, Violations> {
+        let mut violations = Violations::new();
+        let id = violations.check(
+            "external_id",
+            optional_text(self.external_id.as_deref(), MAX_NAME_LENGTH),
+        );
+        violations.finish(|| id.flatten())
+    }
+
+    pub fn into_new_user(self, caller: &Caller) -> Result<NewUser, Violations> {
         let mut violations = Violations::new();
         let email = violations.check("email", EmailAddress::parse(&self.email));
         let first_name = violations.check("first_name", required_text(&self.first_name, MAX_NAME_LENGTH));
@@ -408,13 +445,15 @@ pub async fn create_user(
     body: web::Json<CreateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     management_scope(&caller.actor)?;
-    let new_user = body.into_inner().into_new_user(&caller)?;
+    let body = body.into_inner();
+    let external_id = body.parsed_external_id()?;
+    let new_user = body.into_new_user(&caller)?;
     let actor = caller.actor;
     let now = state.now();
     let ttl = chrono::Duration::from_std(state.settings.invitation_ttl).map_err(ApiError::internal)?;
     let (row, body) = state
         .db(move |conn| {
-            let row = use_cases::create(conn, &actor, new_user, ttl, now)?;
+            let row = use_cases::create_with_external_id(conn, &actor, new_user, external_id, ttl, now)?;
             let body = user_response(conn, row.clone(), now)?;
             Ok((row, body))
         })

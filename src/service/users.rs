@@ -66,6 +66,18 @@ pub fn create(
     invitation_ttl: chrono::Duration,
     now: NaiveDateTime,
 ) -> Result<UserRow, ApiError> {
+    create_with_external_id(conn, actor, new, None, invitation_ttl, now)
+}
+
+/// As [`create`], with the id the integrator's HR system knows the user by.
+pub fn create_with_external_id(
+    conn: &mut DbConn,
+    actor: &Actor,
+    new: NewUser,
+    external_id: Option<String>,
+    invitation_ttl: chrono::Duration,
+    now: NaiveDateTime,
+) -> Result<UserRow, ApiError> {
     let scope = super::management_scope(actor)?;
     if let ManagementScope::Corporation(own) = &scope {
         let mut violations = Violations::new();
@@ -106,9 +118,11 @@ pub fn create(
         if !violations.is_empty() {
             return Err(violations.into());
         }
-        let row = new_row(&new, now);
+        let mut row = new_row(&new, now);
+        row.external_id = external_id;
         users::insert(conn, &row).map_err(|error| match error {
             InsertUserError::EmailTaken => ApiError::new(ErrorCode::EmailTaken),
+            InsertUserError::ExternalIdTaken => Violations::single("external_id", ViolationKind::Duplicate).into(),
             InsertUserError::Database(error) => error.into(),
         })?;
         let mut facts = Map::new();

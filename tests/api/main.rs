@@ -5,6 +5,7 @@ mod smtp;
 
 mod api_tokens;
 mod approvals;
+mod batch;
 mod contractors;
 mod foundation;
 mod idempotency;

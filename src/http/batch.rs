@@ -1,0 +1,148 @@
+//! `POST /users/batch`: provisioning from an HR system in one call.
+
+use actix_web::{post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::Caller;
+use super::problem::{ApiError, ErrorCode, Problem};
+use super::users::CreateUserRequest;
+use crate::app::AppState;
+use crate::domain::violation::{ViolationKind, Violations};
+use crate::service::batch::{self as use_cases, BatchOptions, BatchUser, ItemOutcome};
+use crate::service::management_scope;
+
+pub const MAX_ITEMS: usize = 500;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BatchRequest {
+    /// Up to 500 users, each as in `POST /users` (with an optional `external_id`). An item of
+    /// the wrong shape fails on its own (`invalid_body`), not the whole request.
+    #[schema(value_type = Vec<CreateUserRequest>)]
+    pub items: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BatchParams {
+    /// Report what would happen, change nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Queue invitations for newly created corporation users (contractor users always get one).
+    #[serde(default)]
+    pub invite: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResult {
+    /// Position of the item in the request.
+    pub index: usize,
+    /// `created`, `updated`, `unchanged` or `failed`.
+    #[schema(example = "created")]
+    pub status: &'static str,
+    pub id: Option<String>,
+    /// Why the item failed, as the single call would have answered.
+    pub problem: Option<Problem>,
+}
+
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct BatchSummary {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub failed: usize,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResponse {
+    pub dry_run: bool,
+    pub summary: BatchSummary,
+    pub results: Vec<BatchResult>,
+}
+
+/// Create or update many users at once, each matched to an existing user by `external_id`
+/// (within the corporation) or else by email.
+///
+/// Items are independent, not all-or-nothing: each runs in its own transaction under the same
+/// rules as the single calls (unique email, immutable email, tenancy, contractor rules), so
+/// one bad row of an HR export does not stop the others; the answer says per item what
+/// happened. With `dry_run=true` every item is run and then rolled back: the answer is what
+/// would happen, and nothing changes (no rows, no audit events, no email).
+#[utoipa::path(
+    tag = "integrations",
+    security(("bearer_auth" = [])),
+    params(BatchParams),
+    request_body = BatchRequest,
+    responses(
+        (status = 200, description = "One result per item", body = BatchResponse),
+        (status = 403, description = "Only main users, KWH staff and provision tokens (`forbidden`, `insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/users/batch")]
+pub async fn provision_users(
+    state: web::Data<AppState>,
+    caller: Caller,
+    params: web::Query<BatchParams>,
+    body: web::Json<BatchRequest>,
+) -> Result<web::Json<BatchResponse>, ApiError> {
+    management_scope(&caller.actor)?;
+    let items = body.into_inner().items;
+    if items.len() > MAX_ITEMS {
+        return Err(Violations::single("items", ViolationKind::TooLong { max: MAX_ITEMS }).into());
+    }
+    let parsed: Vec<Result<BatchUser, ApiError>> = items
+        .into_iter()
+        .map(|item| {
+            let item: CreateUserRequest = serde_json::from_value(item)
+                .map_err(|e| ApiError::new(ErrorCode::InvalidBody).with_reason(e.to_string()))?;
+            let edit = item.to_edit()?;
+            let external_id = item.parsed_external_id()?;
+            let new = item.into_new_user(&caller)?;
+            Ok(BatchUser { new, edit, external_id })
+        })
+        .collect();
+    let options = BatchOptions {
+        dry_run: params.dry_run,
+        invite: params.invite,
+        invitation_ttl: chrono::Duration::from_std(state.settings.invitation_ttl).map_err(ApiError::internal)?,
+    };
+    let actor = caller.actor;
+    let now = state.now();
+    let dry_run = options.dry_run;
+    let outcomes = state
+        .db(move |conn| use_cases::provision(conn, &actor, parsed, &options, now))
+        .await?;
+    if !dry_run {
+        state.mail_wake.notify_one();
+    }
+    let mut summary = BatchSummary::default();
+    let results = outcomes
+        .into_iter()
+        .enumerate()
+        .map(|(index, outcome)| {
+            let (status, id, problem) = match outcome {
+                ItemOutcome::Created(row) => ("created", Some(row.id), None),
+                ItemOutcome::Updated(row) => ("updated", Some(row.id), None),
+                ItemOutcome::Unchanged(row) => ("unchanged", Some(row.id), None),
+                ItemOutcome::Failed(error) => ("failed", None, Some(error.to_problem())),
+            };
+            match status {
+                "created" => summary.created += 1,
+                "updated" => summary.updated += 1,
+                "unchanged" => summary.unchanged += 1,
+                _ => summary.failed += 1,
+            }
+            BatchResult {
+                index,
+                status,
+                id,
+                problem,
+            }
+        })
+        .collect();
+    Ok(web::Json(BatchResponse {
+        dry_run,
+        summary,
+        results,
+    }))
+}

@@ -1,0 +1,139 @@
+//! Bulk provisioning: many users created or updated in one call, each item on its own.
+//!
+//! Items are independent on purpose: an HR export with one bad row should still provision the
+//! other 499, and the caller learns per item what happened. Each item runs in its own
+//! transaction with the same rules as the single calls. A dry run runs every item the same
+//! way inside one transaction that is rolled back, so its answers are the real ones.
+
+use chrono::{Duration, NaiveDateTime};
+
+use super::invitations::queue_invitation;
+use super::users::{NewUser, UserEdit, create_with_external_id, update};
+use crate::db::rows::UserRow;
+use crate::db::{DbConn, users, write_transaction};
+use crate::domain::user::{Actor, UserType};
+use crate::domain::violation::{ViolationKind, Violations};
+use crate::http::problem::{ApiError, ErrorCode};
+
+/// One row of the provisioning request, parsed: what to create, and the same as an edit.
+pub struct BatchUser {
+    pub new: NewUser,
+    pub edit: UserEdit,
+    pub external_id: Option<String>,
+}
+
+pub enum ItemOutcome {
+    Created(UserRow),
+    Updated(UserRow),
+    Unchanged(UserRow),
+    Failed(ApiError),
+}
+
+pub struct BatchOptions {
+    pub dry_run: bool,
+    pub invite: bool,
+    pub invitation_ttl: Duration,
+}
+
+/// Errors that mean the service, not the item, is in trouble: they end the whole batch.
+fn is_service_failure(error: &ApiError) -> bool {
+    matches!(error.code(), ErrorCode::Internal | ErrorCode::ServiceUnavailable)
+}
+
+/// Runs every item; `Err` only when the service itself fails.
+pub fn provision(
+    conn: &mut DbConn,
+    actor: &Actor,
+    items: Vec<Result<BatchUser, ApiError>>,
+    options: &BatchOptions,
+    now: NaiveDateTime,
+) -> Result<Vec<ItemOutcome>, ApiError> {
+    super::management_scope(actor)?;
+    let run = |conn: &mut DbConn| -> Result<Vec<ItemOutcome>, ApiError> {
+        let mut outcomes = Vec::with_capacity(items.len());
+        for item in items {
+            let outcome = match item {
+                Err(error) => ItemOutcome::Failed(error),
+                Ok(item) => match upsert(conn, actor, item, options, now) {
+                    Ok(outcome) => outcome,
+                    Err(error) if is_service_failure(&error) => return Err(error),
+                    Err(error) => ItemOutcome::Failed(error),
+                },
+            };
+            outcomes.push(outcome);
+        }
+        Ok(outcomes)
+    };
+    if !options.dry_run {
+        return run(conn);
+    }
+    // The outer transaction is always rolled back; each item nests as a savepoint.
+    enum DryRun {
+        Done(Vec<ItemOutcome>),
+        Failed(ApiError),
+    }
+    impl From<diesel::result::Error> for DryRun {
+        fn from(error: diesel::result::Error) -> Self {
+            DryRun::Failed(error.into())
+        }
+    }
+    let rolled_back: Result<(), DryRun> = write_transaction(conn, |conn| match run(conn) {
+        Ok(outcomes) => Err(DryRun::Done(outcomes)),
+        Err(error) => Err(DryRun::Failed(error)),
+    });
+    match rolled_back {
+        Err(DryRun::Done(outcomes)) => Ok(outcomes),
+        Err(DryRun::Failed(error)) => Err(error),
+        Ok(()) => unreachable!("a dry run never commits"),
+    }
+}
+
+fn upsert(
+    conn: &mut DbConn,
+    actor: &Actor,
+    item: BatchUser,
+    options: &BatchOptions,
+    now: NaiveDateTime,
+) -> Result<ItemOutcome, ApiError> {
+    let corporation = item.new.kind.corporation_code.as_ref().map(|c| c.as_str().to_string());
+    let by_external_id = match (&item.external_id, &corporation) {
+        (Some(external_id), Some(code)) => users::find_by_external_id(conn, code, external_id)?,
+        _ => None,
+    };
+    let existing = match by_external_id {
+        Some(row) => {
+            if row.email != item.new.email.as_str() {
+                return Err(Violations::single("email", ViolationKind::EmailImmutable).into());
+            }
+            Some(row)
+        }
+        None => users::find_by_email(conn, item.new.email.as_str())?,
+    };
+    match existing {
+        None => {
+            let user_type = item.new.kind.user_type;
+            write_transaction(conn, |conn| {
+                let row =
+                    create_with_external_id(conn, actor, item.new, item.external_id, options.invitation_ttl, now)?;
+                // Contractor users were invited on creation already.
+                if options.invite && user_type == UserType::Corporation {
+                    queue_invitation(conn, &row, Some(&actor.user_id), "KWH", options.invitation_ttl, now)?;
+                }
+                Ok(ItemOutcome::Created(row))
+            })
+        }
+        Some(row) => {
+            // Another corporation's user is invisible; for this address it is simply taken.
+            let scope = super::management_scope(actor)?;
+            if super::users::find_visible(conn, &scope, &row.id).is_err() {
+                return Err(ApiError::new(ErrorCode::EmailTaken));
+            }
+            let updated = update(conn, actor, &row.id, None, item.edit, now)?;
+            Ok(if updated.version == row.version {
+                ItemOutcome::Unchanged(updated)
+            } else {
+                ItemOutcome::Updated(updated)
+            })
+        }
+    }
+}

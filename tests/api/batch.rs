@@ -1,0 +1,123 @@
+//! `POST /users/batch`: provisioning many users, item by item, with a dry run.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Session, TestApp, problem};
+use crate::on_both_backends;
+
+fn person(i: usize) -> Value {
+    json!({"email": format!("p{i}@kwh001.example.nl"), "external_id": format!("HR-{i:04}"), "first_name": format!("Persoon{i}"), "last_name": "Batch"})
+}
+
+async fn batch(app: &TestApp, session: &Session, query: &str, items: Vec<Value>) -> Value {
+    let response = app
+        .post(&format!("/users/batch{query}"))
+        .bearer_auth(&session.token)
+        .json(&json!({"items": items}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    response.json().await.unwrap()
+}
+
+fn statuses(answer: &Value) -> Vec<String> {
+    answer["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn counts(app: &TestApp) -> (i64, i64, i64) {
+    use diesel::prelude::*;
+    use mijnkwh::db::schema::{audit_events, outbox_messages, users};
+    let mut conn = app.db();
+    (
+        users::table.count().get_result(&mut conn).unwrap(),
+        audit_events::table.count().get_result(&mut conn).unwrap(),
+        outbox_messages::table.count().get_result(&mut conn).unwrap(),
+    )
+}
+
+on_both_backends! {
+    async fn mixed_items_each_get_their_own_answer_and_a_rerun_changes_nothing(app) {
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let other = app.corporation_with_main_user(&admin, "KWH002").await;
+        app.create_user(&other.token, json!({"email": "bezet@kwh002.example.nl", "first_name": "B", "last_name": "Z"})).await;
+        let items = vec![
+            person(1),
+            person(2),
+            json!({"email": "geen-adres", "first_name": "X", "last_name": "Y"}),
+            json!({"email": "bezet@kwh002.example.nl", "first_name": "B", "last_name": "Z"}),
+            json!({"email": "hoofd@kwh001.example.nl", "first_name": "Hanneke", "last_name": "Hoofd", "job_title": "Teamleider"}),
+            person(3),
+        ];
+        let answer = batch(&app, &main, "", items.clone()).await;
+        assert_eq!(statuses(&answer), ["created", "created", "failed", "failed", "updated", "created"]);
+        assert_eq!(answer["results"][2]["problem"]["code"], "validation_failed");
+        assert_eq!(answer["results"][3]["problem"]["code"], "email_taken");
+        assert!(!answer["results"][3]["problem"].to_string().contains("KWH002"));
+        assert_eq!(answer["summary"], json!({"created": 3, "updated": 1, "unchanged": 0, "failed": 2}));
+        let created = app.user(&main, answer["results"][0]["id"].as_str().unwrap()).await;
+        assert_eq!(created["external_id"], "HR-0001");
+        assert_eq!(created["corporation_code"], "KWH001");
+
+        let again = batch(&app, &main, "", items).await;
+        assert_eq!(statuses(&again), ["unchanged", "unchanged", "failed", "failed", "unchanged", "unchanged"]);
+    }
+
+    async fn external_ids_match_before_emails_and_emails_stay_immutable(app) {
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        batch(&app, &main, "", vec![person(7)]).await;
+        let mut renamed = person(7);
+        renamed["last_name"] = json!("Getrouwd");
+        let answer = batch(&app, &main, "", vec![renamed]).await;
+        assert_eq!(statuses(&answer), ["updated"]);
+        let mut moved = person(7);
+        moved["email"] = json!("nieuw.adres@kwh001.example.nl");
+        let answer = batch(&app, &main, "", vec![moved]).await;
+        assert_eq!(answer["results"][0]["problem"]["code"], "email_immutable");
+    }
+
+    async fn a_dry_run_reports_and_changes_nothing(app) {
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        batch(&app, &main, "", vec![person(1)]).await;
+        let before = counts(&app).await;
+        let mut changed = person(1);
+        changed["job_title"] = json!("Nieuw");
+        let answer = batch(&app, &main, "?dry_run=true&invite=true", vec![changed, person(2), person(2), json!({"email": "x"})]).await;
+        assert_eq!(answer["dry_run"], true);
+        assert_eq!(statuses(&answer), ["updated", "created", "unchanged", "failed"]);
+        assert_eq!(answer["results"][3]["problem"]["code"], "invalid_body");
+        assert_eq!(counts(&app).await, before, "no rows, audit events or messages");
+        let still: Value = app.get("/users?q=p1@").bearer_auth(&main.token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(still["items"][0]["job_title"], Value::Null);
+    }
+
+    async fn invitations_can_be_queued_for_new_users(app) {
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let answer = batch(&app, &main, "?invite=true", vec![person(1), person(2)]).await;
+        for result in answer["results"].as_array().unwrap() {
+            let user = app.user(&main, result["id"].as_str().unwrap()).await;
+            assert_eq!(user["invitation"]["status"], "sent");
+        }
+    }
+
+    async fn at_most_500_items_and_only_for_managers(app) {
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let many: Vec<Value> = (0..501).map(person).collect();
+        let response = app.post("/users/batch").bearer_auth(&main.token).json(&json!({"items": many})).send().await.unwrap();
+        assert_eq!(problem(response, 422).await["errors"][0]["field"], "items");
+        let user = app.create_user(&main.token, json!({"email": "gewoon@kwh001.example.nl", "first_name": "G", "last_name": "W"})).await;
+        let user = app.sign_in_as(&user).await;
+        let response = app.post("/users/batch").bearer_auth(&user.token).json(&json!({"items": []})).send().await.unwrap();
+        assert_eq!(problem(response, 403).await["code"], "forbidden");
+    }
+}
