@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod context;
 pub mod contractors;
 pub mod corporations;
+pub mod export;
 pub mod fallback;
 pub mod health;
 pub mod idempotency;

@@ -662,16 +662,18 @@ fn decode_cursor(sort: UserSort, cursor: &str) -> Result<UserCursor, ApiError> {
     security(("bearer_auth" = [])),
     params(UserListParams),
     responses(
-        (status = 200, description = "A page of users", body = UserPage),
+        (status = 200, description = "A page of users; with `Accept: text/csv`, every matching user as a spreadsheet (semicolon-separated, UTF-8, Dutch column names of the Gebruikersbeheer screens)",
+            content((UserPage = "application/json"), (String = "text/csv"))),
         (status = 403, description = "The caller's role may not manage users (`forbidden`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/users")]
 pub async fn list_users(
+    request: HttpRequest,
     state: web::Data<AppState>,
     caller: Caller,
     params: web::Query<UserListParams>,
-) -> Result<web::Json<UserPage>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let scope = management_scope(&caller.actor)?;
     let params = params.into_inner();
     let limit = page_size(params.limit)?;
@@ -691,7 +693,7 @@ pub async fn list_users(
         .map_err(|_| invalid_parameter("corporation_code"))?;
     // Another corporation's users do not exist for a main user: an empty page.
     let Some(corporation_code) = scope.narrow(requested) else {
-        return Ok(web::Json(UserPage {
+        return Ok(HttpResponse::Ok().json(UserPage {
             items: vec![],
             next_cursor: None,
         }));
@@ -717,6 +719,18 @@ pub async fn list_users(
         limit: limit + 1,
     };
     let now = state.now();
+    if wants_csv(&request) {
+        let csv = state
+            .db(move |conn| Ok(super::export::users_csv(conn, query, now)?))
+            .await?;
+        return Ok(HttpResponse::Ok()
+            .insert_header((actix_web::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+            .insert_header((
+                actix_web::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"gebruikers.csv\"",
+            ))
+            .body(csv));
+    }
     let page = state
         .db(move |conn| {
             let rows = user_store::list(conn, &query)?;
@@ -727,5 +741,19 @@ pub async fn list_users(
             })
         })
         .await?;
-    Ok(web::Json(page))
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// The spreadsheet when asked for it: `Accept: text/csv` (and not JSON first).
+fn wants_csv(request: &HttpRequest) -> bool {
+    request
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| {
+            accept
+                .split(',')
+                .next()
+                .is_some_and(|first| first.trim().starts_with("text/csv"))
+        })
 }

@@ -121,3 +121,29 @@ on_both_backends! {
         assert_eq!(problem(response, 403).await["code"], "forbidden");
     }
 }
+
+on_both_backends! {
+    async fn a_main_user_gets_the_list_as_a_spreadsheet(app) {
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let other = app.corporation_with_main_user(&admin, "KWH002").await;
+        app.create_user(&other.token, json!({"email": "ander@kwh002.example.nl", "first_name": "Ander", "last_name": "Corp"})).await;
+        app.create_user(&main.token, json!({
+            "email": "zoe@kwh001.example.nl", "first_name": "Zoë", "last_name": "Müller; de \"Jong\"",
+            "phone": "+31 10 123", "access": ["mijn_kwh", "klantvizier"], "email_notifications": ["delivery_reminder"]
+        })).await;
+        let response = app.get("/users").bearer_auth(&main.token).header("Accept", "text/csv").send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+        let csv = response.text().await.unwrap();
+        let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+        assert!(lines[0].starts_with("E-mail;Type gebruiker;CorporatieCode;Aannemer;Voornaam;Achternaam"), "{}", lines[0]);
+        assert_eq!(lines.len(), 3, "header, the main user and Zoë; nobody of KWH002: {csv}");
+        let zoe = lines.iter().find(|l| l.starts_with("zoe@")).unwrap();
+        assert!(zoe.contains("Zoë;\"Müller; de \"\"Jong\"\"\""), "{zoe}");
+        assert!(zoe.contains(";'+31 10 123;"), "{zoe}");
+        assert!(zoe.contains("Mijn KWH, Klantvizier;Herinnering voor aanleveren;Nee"), "{zoe}");
+        let json = app.get("/users").bearer_auth(&main.token).send().await.unwrap();
+        assert!(json.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    }
+}
