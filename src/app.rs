@@ -154,6 +154,7 @@ fn serve(
         let document = document.clone();
         App::new()
             .wrap(actix_web::middleware::from_fn(http::idempotency::middleware))
+            .wrap(actix_web::middleware::from_fn(http::rate_limit::middleware))
             .wrap_fn(context::with_request_context)
             .wrap(cors(&cors_origins))
             .wrap(TracingLogger::<RedactingRootSpan>::new())
@@ -188,6 +189,15 @@ fn cors(origins: &[String]) -> Cors {
             "If-Match",
             "Idempotency-Key",
         ])
-        .expose_headers(["ETag", "Location", "Retry-After", "X-Request-Id"])
+        .expose_headers([
+            "ETag",
+            "Location",
+            "Retry-After",
+            "X-Request-Id",
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+            "Idempotent-Replayed",
+        ])
         .max_age(3600)
 }

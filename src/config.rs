@@ -149,6 +149,8 @@ pub struct Settings {
     pub log_filter: String,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// Requests per minute per user or service token; 0 turns the limit off.
+    pub rate_limit_per_minute: u32,
 }
 
 /// A configuration value that cannot be used; the message names the variable.
@@ -340,7 +342,10 @@ impl Settings {
                 })?,
         };
 
+        let rate_limit_per_minute = number("RATE_LIMIT_PER_MINUTE", 600, 0..=1_000_000)? as u32;
+
         Ok(Settings {
+            rate_limit_per_minute,
             database,
             database_pool_size,
             bind_addr,

@@ -12,6 +12,7 @@ pub mod corporations;
 pub mod idempotency;
 pub mod login_failures;
 pub mod outbox;
+pub mod rate_limits;
 pub mod report_settings;
 pub mod rows;
 pub mod schema;

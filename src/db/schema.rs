@@ -180,3 +180,11 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    rate_limit_windows (subject, window_start) {
+        subject -> Text,
+        window_start -> Timestamp,
+        request_count -> Integer,
+    }
+}

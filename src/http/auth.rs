@@ -42,6 +42,23 @@ fn service_token_user(conn: &mut DbConn, token: &str, now: NaiveDateTime) -> Res
     Ok((user, grant))
 }
 
+/// A stable key for who is calling, without touching the database: the user of a valid
+/// access token, or a service token by its hash. `None` without a usable token.
+pub fn caller_key(request: &actix_web::dev::ServiceRequest, state: &AppState) -> Option<String> {
+    let token = request
+        .headers()
+        .get(AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")?
+        .trim();
+    if token.starts_with(SERVICE_TOKEN_PREFIX) {
+        Some(format!("token:{}", link_token_hash(token)))
+    } else {
+        state.tokens.verify(token).map(|claims| format!("user:{}", claims.sub))
+    }
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Caller, ApiError>>>>;

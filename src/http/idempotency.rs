@@ -53,7 +53,8 @@ pub async fn middleware(
         .extract::<web::Bytes>()
         .await
         .map_err(|_| ApiError::new(ErrorCode::PayloadTooLarge))?;
-    let actor = actor_of(&request, &state);
+    // Keys are per caller, with one shared space for requests without a token.
+    let actor = super::auth::caller_key(&request, &state).unwrap_or_else(|| "anonymous".into());
     let fingerprint = fingerprint(request.path(), request.query_string(), &body);
     request.set_payload(Payload::from(body));
 
@@ -141,28 +142,6 @@ pub async fn middleware(
         request,
         head.set_body(bytes).map_into_boxed_body(),
     ))
-}
-
-/// Keys are per actor: the signed-in user, the service token (by its hash), or one shared
-/// space for requests without a token.
-fn actor_of(request: &ServiceRequest, state: &AppState) -> String {
-    let token = request
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    match token {
-        Some(token) if token.starts_with(super::auth::SERVICE_TOKEN_PREFIX) => {
-            format!("token:{}", crate::auth::token::link_token_hash(token))
-        }
-        Some(token) => state
-            .tokens
-            .verify(token)
-            .map(|claims| format!("user:{}", claims.sub))
-            .unwrap_or_else(|| "anonymous".into()),
-        None => "anonymous".into(),
-    }
 }
 
 fn fingerprint(path: &str, query: &str, body: &[u8]) -> String {

@@ -17,6 +17,7 @@ pub mod logging;
 pub mod openapi;
 pub mod pagination;
 pub mod problem;
+pub mod rate_limit;
 pub mod report_settings;
 pub mod session;
 pub mod users;

@@ -78,3 +78,37 @@ on_both_backends! {
         assert_eq!(problem(refused, 403).await["code"], "forbidden");
     }
 }
+
+crate::for_each_backend! {
+    async fn each_caller_has_its_own_rate_limit(backend) {
+        let Some(app) = TestApp::spawn_with(backend, &[("RATE_LIMIT_PER_MINUTE", "20")]).await else { return };
+        // Counting happens per clock minute: start well inside one, so the test cannot straddle two.
+        use chrono::Timelike;
+        let second = mijnkwh::clock::Clock::now(app.clock.as_ref()).second();
+        if second > 40 {
+            app.clock.advance(chrono::Duration::seconds(i64::from(61 - second)));
+        }
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let mut last_remaining = u64::MAX;
+        for _ in 0..20 {
+            let response = app.get("/me").bearer_auth(&main.token).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            assert_eq!(response.headers()["ratelimit-limit"], "20");
+            let remaining: u64 = response.headers()["ratelimit-remaining"].to_str().unwrap().parse().unwrap();
+            assert!(remaining < last_remaining);
+            last_remaining = remaining;
+        }
+        assert_eq!(last_remaining, 0);
+        let refused = app.get("/me").bearer_auth(&main.token).send().await.unwrap();
+        let retry_after: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=60).contains(&retry_after));
+        assert_eq!(problem(refused, 429).await["code"], "too_many_requests");
+        // Somebody else is not held back by it.
+        assert_eq!(app.get("/me").bearer_auth(&admin.token).send().await.unwrap().status(), 200);
+        // The next minute starts afresh.
+        app.clock.advance(chrono::Duration::seconds(60));
+        let main = app.sign_in_as(&app.user(&admin, &main.id).await).await;
+        assert_eq!(app.get("/me").bearer_auth(&main.token).send().await.unwrap().status(), 200);
+    }
+}

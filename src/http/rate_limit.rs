@@ -1,0 +1,59 @@
+//! Requests per caller (user or service token) per minute, counted in the database so the
+//! limit holds across instances. Answers carry `RateLimit-Limit`, `RateLimit-Remaining` and
+//! `RateLimit-Reset`; over the limit, 429 with `Retry-After`.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue, RETRY_AFTER};
+use actix_web::middleware::Next;
+use actix_web::{ResponseError, web};
+use chrono::{Duration, DurationRound, Timelike};
+
+use super::problem::ApiError;
+use crate::app::AppState;
+use crate::db::rate_limits;
+
+pub async fn middleware(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let state = request
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .expect("application state");
+    let limit = state.settings.rate_limit_per_minute;
+    let subject = super::auth::caller_key(&request, &state);
+    let (Some(subject), true) = (subject, limit > 0) else {
+        return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
+    };
+    let now = state.now();
+    let window = now.duration_trunc(Duration::minutes(1)).unwrap_or(now);
+    let reset = u64::from(60 - now.second());
+    let count = state
+        .db(move |conn| {
+            let count = rate_limits::count_request(conn, &subject, window)?;
+            if count == 1 {
+                // The first request of a new window: a good moment to forget old ones.
+                rate_limits::prune(conn, window - Duration::minutes(2))?;
+            }
+            Ok(count)
+        })
+        .await?;
+    let remaining = u64::from(limit).saturating_sub(u64::try_from(count).unwrap_or(u64::MAX));
+    let mut response = if u64::try_from(count).unwrap_or(u64::MAX) > u64::from(limit) {
+        let mut refused = request.into_response(ApiError::too_many_requests(reset).error_response());
+        refused.headers_mut().insert(RETRY_AFTER, HeaderValue::from(reset));
+        refused
+    } else {
+        next.call(request).await?.map_into_boxed_body()
+    };
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("ratelimit-limit", u64::from(limit)),
+        ("ratelimit-remaining", remaining),
+        ("ratelimit-reset", reset),
+    ] {
+        headers.insert(HeaderName::from_static(name), HeaderValue::from(value));
+    }
+    Ok(response)
+}
