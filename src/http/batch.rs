@@ -63,10 +63,11 @@ pub struct BatchResponse {
 /// Create or update many users at once, each matched to an existing user by `external_id`
 /// (within the corporation) or else by email.
 ///
-/// Items are independent, not all-or-nothing: each runs in its own transaction under the same
+/// Items are independent, not all-or-nothing: each runs in its own savepoint under the same
 /// rules as the single calls (unique email, immutable email, tenancy, contractor rules), so
 /// one bad row of an HR export does not stop the others; the answer says per item what
-/// happened. With `dry_run=true` every item is run and then rolled back: the answer is what
+/// happened. Only a failure of the service itself (5xx) undoes the whole call; retry it with
+/// the same `Idempotency-Key`. With `dry_run=true` every item is run and then rolled back: the answer is what
 /// would happen, and nothing changes (no rows, no audit events, no email).
 #[utoipa::path(
     tag = "integrations",

@@ -2,8 +2,10 @@
 //!
 //! Items are independent on purpose: an HR export with one bad row should still provision the
 //! other 499, and the caller learns per item what happened. Each item runs in its own
-//! transaction with the same rules as the single calls. A dry run runs every item the same
-//! way inside one transaction that is rolled back, so its answers are the real ones.
+//! savepoint with the same rules as the single calls, inside one transaction per call; only a
+//! failure of the service itself (database gone) undoes the whole call, which is then safe to
+//! retry. A dry run runs every item the same way and rolls the transaction back, so its
+//! answers are the real ones.
 
 use chrono::{Duration, NaiveDateTime};
 
@@ -54,7 +56,7 @@ pub fn provision(
         for item in items {
             let outcome = match item {
                 Err(error) => ItemOutcome::Failed(error),
-                Ok(item) => match upsert(conn, actor, item, options, now) {
+                Ok(item) => match write_transaction(conn, |conn| upsert(conn, actor, item, options, now)) {
                     Ok(outcome) => outcome,
                     Err(error) if is_service_failure(&error) => return Err(error),
                     Err(error) => ItemOutcome::Failed(error),
@@ -65,7 +67,9 @@ pub fn provision(
         Ok(outcomes)
     };
     if !options.dry_run {
-        return run(conn);
+        // One transaction for the call, one savepoint per item: an item's failure undoes only
+        // that item, and the whole call costs one commit instead of one per item.
+        return write_transaction(conn, run);
     }
     // The outer transaction is always rolled back; each item nests as a savepoint.
     enum DryRun {
