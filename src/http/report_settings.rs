@@ -13,9 +13,13 @@ use super::contractors::ContractorRef;
 use super::pagination::{invalid_parameter, page_size, split_page};
 use super::problem::{ApiError, Problem};
 use crate::app::AppState;
+use crate::db::DbConn;
 use crate::db::report_settings::ApprovalQuery;
+use crate::db::rows::ApprovalRow;
 use crate::domain::report_settings::{ApprovalStatus, ReportSettings, ReportSettingsInput, Warning};
+use crate::domain::user::Actor;
 use crate::service::report_settings::{self as use_cases, ApprovalDetail};
+use chrono::NaiveDateTime;
 
 /// Report settings: which survey parts a contractor sees and whose results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -359,9 +363,24 @@ pub struct RejectRequest {
     pub reason: String,
 }
 
-async fn decided(state: &web::Data<AppState>, result: ApprovalDetail) -> web::Json<ApprovalResponse> {
+/// Runs one decision on a request and answers the request as it now is; a decision may have
+/// queued an email, so the sender is woken.
+async fn decide_and_show(
+    state: &web::Data<AppState>,
+    actor: Actor,
+    id: Uuid,
+    decide: impl FnOnce(&mut DbConn, &Actor, &str, NaiveDateTime) -> Result<ApprovalRow, ApiError> + Send + 'static,
+) -> Result<web::Json<ApprovalResponse>, ApiError> {
+    let id = id.to_string();
+    let now = state.now();
+    let detail = state
+        .db(move |conn| {
+            let approval = decide(conn, &actor, &id, now)?;
+            use_cases::detail(conn, approval)
+        })
+        .await?;
     state.mail_wake.notify_one();
-    web::Json(result.into())
+    Ok(web::Json(detail.into()))
 }
 
 /// Approve a request (KWH staff, not the requester). Checks rules 7 and 8 again against the
@@ -385,16 +404,7 @@ pub async fn approve(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<ApprovalResponse>, ApiError> {
-    let id = id.into_inner().to_string();
-    let actor = caller.actor;
-    let now = state.now();
-    let detail = state
-        .db(move |conn| {
-            let approval = use_cases::approve(conn, &actor, &id, now)?;
-            use_cases::detail(conn, approval)
-        })
-        .await?;
-    Ok(decided(&state, detail).await)
+    decide_and_show(&state, caller.actor, id.into_inner(), use_cases::approve).await
 }
 
 /// Reject a request with a reason (KWH staff, not the requester). The requester is emailed.
@@ -417,17 +427,11 @@ pub async fn reject(
     id: web::Path<Uuid>,
     body: web::Json<RejectRequest>,
 ) -> Result<web::Json<ApprovalResponse>, ApiError> {
-    let id = id.into_inner().to_string();
-    let actor = caller.actor;
-    let now = state.now();
     let reason = body.into_inner().reason;
-    let detail = state
-        .db(move |conn| {
-            let approval = use_cases::reject(conn, &actor, &id, &reason, now)?;
-            use_cases::detail(conn, approval)
-        })
-        .await?;
-    Ok(decided(&state, detail).await)
+    decide_and_show(&state, caller.actor, id.into_inner(), move |conn, actor, id, now| {
+        use_cases::reject(conn, actor, id, &reason, now)
+    })
+    .await
 }
 
 /// Withdraw a pending request (the corporation's main users).
@@ -448,14 +452,5 @@ pub async fn cancel(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<ApprovalResponse>, ApiError> {
-    let id = id.into_inner().to_string();
-    let actor = caller.actor;
-    let now = state.now();
-    let detail = state
-        .db(move |conn| {
-            let approval = use_cases::cancel(conn, &actor, &id, now)?;
-            use_cases::detail(conn, approval)
-        })
-        .await?;
-    Ok(web::Json(detail.into()))
+    decide_and_show(&state, caller.actor, id.into_inner(), use_cases::cancel).await
 }
