@@ -55,6 +55,7 @@ pub struct CreateApiTokenRequest {
     #[schema(example = "provision")]
     pub scope: String,
     /// 1 to 365 (default 90).
+    #[schema(minimum = 1, maximum = 365)]
     pub expires_in_days: Option<i64>,
 }
 

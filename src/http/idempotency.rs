@@ -2,8 +2,10 @@
 //! again instead of acting twice. Keys live in the database per actor for 24 hours, so a retry
 //! reaches the answer whichever instance takes it, and after a restart.
 //!
-//! Answers that carry a secret (a sign-in's access token) are not stored: those requests are
-//! safe to repeat as they are, and a secret does not belong in the database.
+//! Keys belong to a signed-in caller (user or service token). Requests without one are not
+//! stored: the open endpoints (sign-in, accepting an invitation, password resets) are safe to
+//! repeat as they are, and their answers may carry a secret that does not belong in the
+//! database.
 
 use std::collections::BTreeMap;
 
@@ -26,8 +28,6 @@ const KEPT_FOR_HOURS: i64 = 24;
 /// A first request that has not answered after this long is taken to have died with its
 /// instance; the key is then free again.
 const ABANDONED_AFTER_SECONDS: i64 = 300;
-/// POSTs whose answer holds a secret.
-const NOT_STORED: &[&str] = &["/auth/login", "/invitations/accept"];
 const REPLAYED_HEADERS: [HeaderName; 3] = [CONTENT_TYPE, LOCATION, ETAG];
 
 pub async fn middleware(
@@ -35,10 +35,7 @@ pub async fn middleware(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let key = request.headers().get(HEADER).map(|v| v.to_str().map(str::to_string));
-    let (Some(key), true) = (
-        key,
-        request.method() == Method::POST && !NOT_STORED.contains(&request.path()),
-    ) else {
+    let (Some(key), true) = (key, request.method() == Method::POST) else {
         return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
     };
     let key = key
@@ -49,12 +46,15 @@ pub async fn middleware(
         .app_data::<web::Data<AppState>>()
         .cloned()
         .expect("application state");
+    // Keys are per caller. Without a valid token there is no caller to keep them for: such a
+    // request is refused (401) or goes to one of the open endpoints, which are safe to repeat.
+    let Some(actor) = super::auth::caller_key(&request, &state) else {
+        return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
+    };
     let body = request
         .extract::<web::Bytes>()
         .await
         .map_err(|_| ApiError::new(ErrorCode::PayloadTooLarge))?;
-    // Keys are per caller, with one shared space for requests without a token.
-    let actor = super::auth::caller_key(&request, &state).unwrap_or_else(|| "anonymous".into());
     let fingerprint = fingerprint(request.path(), request.query_string(), &body);
     request.set_payload(Payload::from(body));
 

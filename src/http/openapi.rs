@@ -86,7 +86,8 @@ fn accept_idempotency_key(operation: &mut Operation) {
         .description(Some(
             "A key of your choice (1 to 255 characters, e.g. a UUID). A retry with the same key and body \
              gets the first answer again (with `Idempotent-Replayed: true`) instead of acting twice; \
-             kept 24 hours per caller.",
+             kept 24 hours per signed-in caller (requests without a token are not kept: \
+             the open endpoints are safe to repeat as they are).",
         ))
         .schema(Some(
             ObjectBuilder::new().schema_type(Type::String).max_length(Some(255)),

@@ -267,6 +267,7 @@ pub struct ApprovalListParams {
     /// KWH staff: only this corporation's requests.
     pub corporation_code: Option<String>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

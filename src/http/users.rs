@@ -576,6 +576,7 @@ pub async fn delete_user(
 #[into_params(parameter_in = Query)]
 pub struct UserListParams {
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
