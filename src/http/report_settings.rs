@@ -57,9 +57,9 @@ impl From<&ReportSettings> for ReportSettingsBody {
 pub struct SettingsChange {
     #[schema(example = "excel_download")]
     pub field: &'static str,
-    #[schema(value_type = Object)]
+    /// The value in force (any JSON value; `null` when none is in force).
     pub old: serde_json::Value,
-    #[schema(value_type = Object)]
+    /// The requested value.
     pub new: serde_json::Value,
 }
 
