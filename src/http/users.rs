@@ -375,8 +375,15 @@ pub fn user_responses(
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut views = invitation_views(conn, &ids, now)?;
     let contractor_ids: Vec<String> = rows.iter().filter_map(|r| r.contractor_id.clone()).collect();
-    let contractor_names = crate::db::contractors::names(conn, &contractor_ids)?;
-    let settings = crate::db::report_settings::active_for(conn, &contractor_ids)?;
+    // Most users belong to no contractor: then there is nothing to look up.
+    let (contractor_names, settings) = if contractor_ids.is_empty() {
+        Default::default()
+    } else {
+        (
+            crate::db::contractors::names(conn, &contractor_ids)?,
+            crate::db::report_settings::active_for(conn, &contractor_ids)?,
+        )
+    };
     Ok(rows
         .into_iter()
         .map(|row| {

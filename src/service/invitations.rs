@@ -300,10 +300,14 @@ pub fn invitation_views(
 ) -> diesel::QueryResult<HashMap<String, InvitationView>> {
     let links = user_tokens::latest_invitations(conn, user_ids)?;
     let message_ids: Vec<String> = links.values().filter_map(|l| l.outbox_message_id.clone()).collect();
-    let messages: HashMap<String, OutboxRow> = outbox::find_many(conn, &message_ids)?
-        .into_iter()
-        .map(|m| (m.id.clone(), m))
-        .collect();
+    let messages: HashMap<String, OutboxRow> = if message_ids.is_empty() {
+        HashMap::new()
+    } else {
+        outbox::find_many(conn, &message_ids)?
+            .into_iter()
+            .map(|m| (m.id.clone(), m))
+            .collect()
+    };
     Ok(links
         .into_iter()
         .map(|(user_id, link)| {
