@@ -22,12 +22,8 @@ fn name_error(error: WriteContractorError) -> ApiError {
 /// Rule 4: another corporation's contractor answers as if it did not exist.
 pub fn find_visible(conn: &mut DbConn, scope: &ManagementScope, id: &str) -> Result<ContractorRow, ApiError> {
     let row = store::find(conn, id)?.ok_or_else(ApiError::not_found)?;
-    let code = CorporationCode::parse(&row.corporation_code).ok();
-    if scope.includes(code.as_ref()) {
-        Ok(row)
-    } else {
-        Err(ApiError::not_found())
-    }
+    let code = row.corporation_code.clone();
+    super::visible_in(scope, Some(&code), row)
 }
 
 pub fn list(

@@ -21,3 +21,13 @@ pub fn management_scope(actor: &Actor) -> Result<ManagementScope, ApiError> {
         .management_scope()
         .ok_or_else(|| ApiError::new(ErrorCode::Forbidden))
 }
+
+/// Rule 4: a row of another corporation answers as if it did not exist (404).
+pub fn visible_in<T>(scope: &ManagementScope, corporation_code: Option<&str>, row: T) -> Result<T, ApiError> {
+    let code = corporation_code.and_then(|c| crate::domain::corporation::CorporationCode::parse(c).ok());
+    if scope.includes(code.as_ref()) {
+        Ok(row)
+    } else {
+        Err(ApiError::not_found())
+    }
+}

@@ -197,15 +197,8 @@ pub fn request(
 pub fn find_visible(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<ApprovalRow, ApiError> {
     let scope = super::management_scope(actor)?;
     let approval = store::find_approval(conn, id)?.ok_or_else(ApiError::not_found)?;
-    let visible = match &scope {
-        ManagementScope::Everything => true,
-        ManagementScope::Corporation(own) => own.as_str() == approval.corporation_code,
-    };
-    if visible {
-        Ok(approval)
-    } else {
-        Err(ApiError::not_found())
-    }
+    let code = approval.corporation_code.clone();
+    super::visible_in(&scope, Some(&code), approval)
 }
 
 pub fn detail(conn: &mut DbConn, approval: ApprovalRow) -> Result<ApprovalDetail, ApiError> {

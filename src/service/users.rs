@@ -47,15 +47,8 @@ pub struct UserEdit {
 /// Rule 4: a user outside the caller's scope answers as if it did not exist.
 pub fn find_visible(conn: &mut DbConn, scope: &ManagementScope, id: &str) -> Result<UserRow, ApiError> {
     let row = users::find(conn, id)?.ok_or_else(ApiError::not_found)?;
-    let code = row
-        .corporation_code
-        .as_deref()
-        .and_then(|c| CorporationCode::parse(c).ok());
-    if scope.includes(code.as_ref()) {
-        Ok(row)
-    } else {
-        Err(ApiError::not_found())
-    }
+    let code = row.corporation_code.clone();
+    super::visible_in(scope, code.as_deref(), row)
 }
 
 /// Creates a user; a contractor user is invited at once ("Voor Aannemers hoef je dit niet te doen").
