@@ -18,7 +18,7 @@ use crate::http::problem::{ApiError, ErrorCode};
 use crate::http::{self, context, fallback::RouteTable, logging::RedactingRootSpan};
 use crate::mail::outbox::Sender;
 use crate::service::bootstrap::{self, CreatedAdmin};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 /// What every handler may reach: the database pool and the settings.
 pub struct AppState {
@@ -28,6 +28,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Wakes this instance's mail sender after a change queued a message.
     pub mail_wake: Arc<Notify>,
+    /// One argon2id run per core at a time (see [`AppState::password_work`]).
+    pub password_hashing: Semaphore,
 }
 
 impl AppState {
@@ -47,9 +49,29 @@ impl AppState {
                 tracing::warn!(error = %e, "no database connection");
                 ApiError::new(ErrorCode::ServiceUnavailable)
             })?;
-            work(&mut conn)
+            let result = work(&mut conn);
+            if result.as_ref().is_err_and(ApiError::is_internal) {
+                conn.mark_suspect();
+            }
+            result
         })
         .await?
+    }
+}
+
+impl AppState {
+    /// Runs a password hash or verification on the blocking pool, at most one per core at once.
+    ///
+    /// Each argon2id run holds 19 MiB for tens of milliseconds. Without the gate a burst of
+    /// sign-ins starts one per waiting request: memory grows with the burst while no sign-in
+    /// finishes sooner, the cores being the limit either way. The others wait here, off-thread.
+    pub async fn password_work<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let _permit = self.password_hashing.acquire().await.map_err(ApiError::internal)?;
+        Ok(web::block(work).await?)
     }
 }
 
@@ -148,6 +170,7 @@ fn serve(
         tokens,
         clock,
         mail_wake,
+        password_hashing: Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get())),
     });
 
     let server = HttpServer::new(move || {
@@ -155,6 +178,7 @@ fn serve(
         App::new()
             .wrap(actix_web::middleware::from_fn(http::idempotency::middleware))
             .wrap(actix_web::middleware::from_fn(http::rate_limit::middleware))
+            .wrap(actix_web::middleware::from_fn(http::limits::header_size))
             .wrap_fn(context::with_request_context)
             .wrap(cors(&cors_origins))
             .wrap(TracingLogger::<RedactingRootSpan>::new())

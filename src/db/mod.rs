@@ -19,7 +19,7 @@ pub mod schema;
 pub mod user_tokens;
 pub mod users;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -38,8 +38,58 @@ pub enum DbConn {
     Sqlite(SqliteConnection),
 }
 
+/// Runs a typed Diesel query on the backend's own connection.
+///
+/// Through the multi-backend connection Diesel writes a query out as SQL again at every
+/// execution, to collect its binds: a sixth of the CPU of `GET /users/{id}` in the profile of
+/// BENCHMARKS.md. On the backend's own connection a query of static shape is built once and
+/// stays prepared. Used on the paths every request takes.
+macro_rules! native {
+    ($conn:expr, $c:ident => $query:expr) => {
+        match $conn {
+            $crate::db::DbConn::Pg($c) => $query,
+            $crate::db::DbConn::Sqlite($c) => $query,
+        }
+    };
+}
+pub(crate) use native;
+
 pub type DbPool = r2d2::Pool<DbConnectionManager>;
 pub type PooledDbConn = r2d2::PooledConnection<DbConnectionManager>;
+
+/// A connection waiting in the pool, with what the pool needs to know to trust it again.
+pub struct PoolSlot {
+    conn: DbConn,
+    returned_at: Instant,
+    suspect: bool,
+}
+
+impl PoolSlot {
+    /// Drops this connection when it goes back to the pool instead of handing it out again:
+    /// after an unexpected database error it may be dead (a restarted server), and a busy
+    /// pool would otherwise keep giving it out without ever checking it.
+    pub fn mark_suspect(&mut self) {
+        self.suspect = true;
+    }
+}
+
+impl std::ops::Deref for PoolSlot {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for PoolSlot {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+}
+
+/// A connection that came back from work this recently is trusted without a round trip; an
+/// idle one is pinged first. A ping on every checkout costs one round trip per request, on
+/// PostgreSQL as much as the query itself.
+const TRUSTED_AFTER_USE: Duration = Duration::from_secs(1);
 
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -60,19 +110,28 @@ impl DbConnectionManager {
 }
 
 impl ManageConnection for DbConnectionManager {
-    type Connection = DbConn;
+    type Connection = PoolSlot;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<DbConn, r2d2::Error> {
-        open_connection(&self.target).map_err(r2d2::Error::ConnectionError)
+    fn connect(&self) -> Result<PoolSlot, r2d2::Error> {
+        let conn = open_connection(&self.target).map_err(r2d2::Error::ConnectionError)?;
+        Ok(PoolSlot {
+            conn,
+            returned_at: Instant::now(),
+            suspect: false,
+        })
     }
 
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.ping().map_err(r2d2::Error::QueryError)
+    fn is_valid(&self, slot: &mut PoolSlot) -> Result<(), r2d2::Error> {
+        if slot.returned_at.elapsed() < TRUSTED_AFTER_USE {
+            return Ok(());
+        }
+        slot.conn.ping().map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, conn: &mut DbConn) -> bool {
-        std::thread::panicking() || conn.is_broken()
+    fn has_broken(&self, slot: &mut PoolSlot) -> bool {
+        slot.returned_at = Instant::now();
+        slot.suspect || std::thread::panicking() || slot.conn.is_broken()
     }
 }
 

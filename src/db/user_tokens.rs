@@ -6,7 +6,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConn;
-use super::rows::UserTokenRow;
+use super::rows::{OutboxRow, UserTokenRow};
+use super::schema::outbox_messages as outbox;
 use super::schema::user_tokens as tokens;
 
 pub const INVITATION: &str = "invitation";
@@ -86,13 +87,21 @@ pub fn count_created_since(
     Ok((count, oldest))
 }
 
-/// The newest invitation of each of these users that was not voided.
-pub fn latest_invitations(conn: &mut DbConn, user_ids: &[String]) -> QueryResult<HashMap<String, UserTokenRow>> {
-    let rows: Vec<UserTokenRow> = tokens::table
-        .filter(tokens::user_id.eq_any(user_ids))
+/// The newest invitation of each of these users that was not voided, with its email.
+pub fn latest_invitations(
+    conn: &mut DbConn,
+    user_ids: &[String],
+) -> QueryResult<HashMap<String, (UserTokenRow, Option<OutboxRow>)>> {
+    let invitations = tokens::table
+        .left_join(outbox::table.on(outbox::id.nullable().eq(tokens::outbox_message_id)))
         .filter(tokens::purpose.eq(INVITATION))
         .filter(tokens::revoked_at.is_null())
-        .order(tokens::created_at.asc())
-        .load(conn)?;
-    Ok(rows.into_iter().map(|row| (row.user_id.clone(), row)).collect())
+        .order(tokens::created_at.asc());
+    // One user (GET /users/{id}, every edit) is a statement the connection keeps prepared; an
+    // IN list of varying length is parsed and planned again on every call.
+    let rows: Vec<(UserTokenRow, Option<OutboxRow>)> = match user_ids {
+        [user_id] => super::native!(conn, c => invitations.filter(tokens::user_id.eq(user_id)).load(c)?),
+        _ => super::native!(conn, c => invitations.filter(tokens::user_id.eq_any(user_ids)).load(c)?),
+    };
+    Ok(rows.into_iter().map(|row| (row.0.user_id.clone(), row)).collect())
 }

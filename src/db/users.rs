@@ -46,7 +46,7 @@ pub fn insert(conn: &mut DbConn, row: &UserRow) -> Result<(), InsertUserError> {
 }
 
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<UserRow>> {
-    users::table.find(id).first(conn).optional()
+    super::native!(conn, c => users::table.find(id).first(c).optional())
 }
 
 pub fn find_by_external_id(

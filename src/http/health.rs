@@ -43,7 +43,8 @@ pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<HealthStatus>
             tracing::warn!(error = %e, "readiness: no database connection");
             ApiError::new(ErrorCode::ServiceUnavailable)
         })?;
-        diesel::r2d2::R2D2Connection::ping(&mut *conn).map_err(|e| {
+        diesel::r2d2::R2D2Connection::ping(&mut **conn).map_err(|e| {
+            conn.mark_suspect();
             tracing::warn!(error = %e, "readiness: database did not answer");
             ApiError::new(ErrorCode::ServiceUnavailable)
         })

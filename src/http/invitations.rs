@@ -118,7 +118,8 @@ async fn checked_password_hash(
         return Err(violations.into());
     }
     let password = body.password.clone();
-    web::block(move || password::hash(&password))
+    state
+        .password_work(move || password::hash(&password))
         .await?
         .map_err(ApiError::internal)
 }

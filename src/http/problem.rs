@@ -25,6 +25,7 @@ pub enum ErrorCode {
     InvalidBody,
     UnsupportedMediaType,
     PayloadTooLarge,
+    HeadersTooLarge,
     InvalidPathParameter,
     InvalidQuery,
     ValidationFailed,
@@ -72,11 +73,12 @@ struct ProblemText {
 
 impl ErrorCode {
     /// Every code, for tests and documentation.
-    pub const ALL: [ErrorCode; 39] = [
+    pub const ALL: [ErrorCode; 40] = [
         ErrorCode::MalformedJson,
         ErrorCode::InvalidBody,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::PayloadTooLarge,
+        ErrorCode::HeadersTooLarge,
         ErrorCode::InvalidPathParameter,
         ErrorCode::InvalidQuery,
         ErrorCode::ValidationFailed,
@@ -151,6 +153,15 @@ impl ErrorCode {
                 [
                     "The request body exceeds the allowed size.",
                     "De inhoud van het verzoek is groter dan toegestaan.",
+                ],
+            ),
+            HeadersTooLarge => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "headers_too_large",
+                ["Request headers too large", "Verzoekheaders te groot"],
+                [
+                    "The request headers together exceed 32 kB.",
+                    "De headers van het verzoek zijn samen groter dan 32 kB.",
                 ],
             ),
             InvalidPathParameter => (
@@ -562,6 +573,11 @@ impl ApiError {
             internal: Some(error.into()),
             ..ApiError::new(ErrorCode::Internal)
         }
+    }
+
+    /// An unexpected failure (500), such as a database error nobody foresaw.
+    pub fn is_internal(&self) -> bool {
+        self.code == ErrorCode::Internal
     }
 
     pub fn not_found() -> Self {

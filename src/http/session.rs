@@ -57,11 +57,15 @@ pub async fn login(
     body: web::Json<LoginRequest>,
 ) -> Result<web::Json<AccessToken>, ApiError> {
     let body = body.into_inner();
-    let email = EmailAddress::parse(&body.email)
-        .map(|e| e.as_str().to_string())
-        .unwrap_or_else(|_| body.email.trim().to_lowercase());
+    // No user has an invalid address: such a sign-in is only throttled (on what was typed,
+    // without control characters, which PostgreSQL cannot store) and fails like any other.
+    let email = EmailAddress::parse(&body.email).ok().map(|e| e.as_str().to_string());
+    let account = email.clone().unwrap_or_else(|| {
+        let typed = body.email.trim().to_lowercase();
+        typed.chars().filter(|c| !c.is_control()).collect()
+    });
     let client = request.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
-    let throttle_keys = vec![format!("account:{email}"), format!("ip:{client}")];
+    let throttle_keys = vec![format!("account:{account}"), format!("ip:{client}")];
     let now = state.now();
     let window_start = now - Duration::minutes(FAILURE_WINDOW_MINUTES);
 
@@ -76,13 +80,18 @@ pub async fn login(
                     return Err(ApiError::too_many_requests((retry_at - now).num_seconds().max(1) as u64));
                 }
             }
-            Ok(users::find_by_email(conn, &lookup_email)?)
+            match &lookup_email {
+                Some(email) => Ok(users::find_by_email(conn, email)?),
+                None => Ok(None),
+            }
         })
         .await?;
 
     let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
     let password = body.password;
-    let matches = web::block(move || password::verify(&password, stored_hash.as_deref())).await?;
+    let matches = state
+        .password_work(move || password::verify(&password, stored_hash.as_deref()))
+        .await?;
 
     let user = match user {
         Some(user) if matches => user,

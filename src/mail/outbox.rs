@@ -147,7 +147,15 @@ impl Sender {
         work: impl FnOnce(&mut DbConn) -> anyhow::Result<T> + Send + 'static,
     ) -> anyhow::Result<T> {
         let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || work(&mut *pool.get()?)).await?
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            let result = work(&mut conn);
+            if result.is_err() {
+                conn.mark_suspect();
+            }
+            result
+        })
+        .await?
     }
 
     /// Claims due messages and delivers them; returns how many it claimed.

@@ -299,19 +299,10 @@ pub fn invitation_views(
     now: NaiveDateTime,
 ) -> diesel::QueryResult<HashMap<String, InvitationView>> {
     let links = user_tokens::latest_invitations(conn, user_ids)?;
-    let message_ids: Vec<String> = links.values().filter_map(|l| l.outbox_message_id.clone()).collect();
-    let messages: HashMap<String, OutboxRow> = if message_ids.is_empty() {
-        HashMap::new()
-    } else {
-        outbox::find_many(conn, &message_ids)?
-            .into_iter()
-            .map(|m| (m.id.clone(), m))
-            .collect()
-    };
     Ok(links
         .into_iter()
-        .map(|(user_id, link)| {
-            let message = link.outbox_message_id.as_ref().and_then(|id| messages.get(id));
+        .map(|(user_id, (link, message))| {
+            let message = message.as_ref();
             let delivery = message.map(|m| match (m.sent_at, m.failed_at, m.cancelled_at) {
                 (Some(_), _, _) => "sent",
                 (None, Some(_), _) => "failed",
