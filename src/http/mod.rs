@@ -13,6 +13,7 @@ pub mod fallback;
 pub mod health;
 pub mod idempotency;
 pub mod invitations;
+pub mod limits;
 pub mod logging;
 pub mod openapi;
 pub mod pagination;

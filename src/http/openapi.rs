@@ -132,10 +132,13 @@ fn add_problem_response(operation: &mut Operation, status: &str, description: &s
 }
 
 fn add_shared_responses(operation: &mut Operation) {
-    let mut shared = vec![(
-        "500",
-        "Internal error (`internal_error`); quote the request id to support",
-    )];
+    let mut shared = vec![
+        (
+            "500",
+            "Internal error (`internal_error`); quote the request id to support",
+        ),
+        ("431", "Request headers over 32 kB together (`headers_too_large`)"),
+    ];
     if operation.request_body.is_some() {
         shared.push(("400", "Malformed JSON (`malformed_json`)"));
         shared.push(("413", "Request body too large (`payload_too_large`)"));

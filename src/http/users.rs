@@ -646,7 +646,9 @@ fn decode_cursor(sort: UserSort, cursor: &str) -> Result<UserCursor, ApiError> {
         .decode(cursor)
         .map_err(|_| invalid())?;
     let token: CursorToken = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    if token.s != sort_key(sort) {
+    // A forged cursor may carry anything; NUL and other control characters never reach SQL.
+    let clean = |text: &str| !text.chars().any(char::is_control);
+    if token.s != sort_key(sort) || !clean(&token.k) || !clean(&token.i) {
         return Err(invalid());
     }
     match sort {
@@ -720,8 +722,9 @@ pub async fn list_users(
         corporation_code: corporation_code.map(|c| c.as_str().to_string()),
         user_type: params.user_type,
         role: params.role,
-        contractor_id: params.contractor_id,
-        text: params.q.map(|q| q.trim().to_string()).filter(|q| !q.is_empty()),
+        contractor_id: optional_text(params.contractor_id.as_deref(), MAX_NAME_LENGTH)
+            .map_err(|_| invalid_parameter("contractor_id"))?,
+        text: optional_text(params.q.as_deref(), MAX_NAME_LENGTH).map_err(|_| invalid_parameter("q"))?,
         sort,
         after,
         limit: limit + 1,
