@@ -178,6 +178,7 @@ fn serve(
         App::new()
             .wrap(actix_web::middleware::from_fn(http::idempotency::middleware))
             .wrap(actix_web::middleware::from_fn(http::rate_limit::middleware))
+            .wrap(actix_web::middleware::from_fn(http::fallback::refuse_other_methods))
             .wrap(actix_web::middleware::from_fn(http::limits::header_size))
             .wrap_fn(context::with_request_context)
             .wrap(cors(&cors_origins))

@@ -1,8 +1,10 @@
 //! Storage of users: plain queries over `&mut DbConn`; rules live in the domain and services.
 
 use chrono::NaiveDateTime;
+use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::sql_types::{Bool, Text, Timestamp};
 
 use super::DbConn;
 use super::rows::{UserChanges, UserRow};
@@ -152,6 +154,21 @@ pub struct UserListQuery {
     pub limit: i64,
 }
 
+/// `(column, users.id) > (key, id)`; `column` is one of ours, never input.
+fn after_text(
+    column: &'static str,
+    key: &str,
+    id: &str,
+) -> Box<dyn BoxableExpression<users::table, super::MultiBackend, SqlType = Bool>> {
+    Box::new(
+        sql::<Bool>(&format!("({column}, users.id) > ("))
+            .bind::<Text, _>(key.to_string())
+            .sql(", ")
+            .bind::<Text, _>(id.to_string())
+            .sql(")"),
+    )
+}
+
 /// One page by keyset (never OFFSET), so a deep page costs what the first one does.
 pub fn list(conn: &mut DbConn, query: &UserListQuery) -> QueryResult<Vec<UserRow>> {
     let mut select = users::table.into_boxed::<super::MultiBackend>();
@@ -177,26 +194,23 @@ pub fn list(conn: &mut DbConn, query: &UserListQuery) -> QueryResult<Vec<UserRow
                 .or(users::email.like(pattern).escape('\\')),
         );
     }
+    // After the cursor as a row-value comparison, which both backends answer with one seek in
+    // the (key, id) index; the equivalent `key > k OR (key = k AND id > i)` made SQLite walk
+    // the index from the start, so a deep page cost a multiple of the first.
     match (query.sort, &query.after) {
         (UserSort::LastName, Some(UserCursor::Text(key, id))) => {
-            select = select.filter(
-                users::last_name
-                    .gt(key.clone())
-                    .or(users::last_name.eq(key.clone()).and(users::id.gt(id.clone()))),
-            );
+            select = select.filter(after_text("users.last_name", key, id));
         }
         (UserSort::Email, Some(UserCursor::Text(key, id))) => {
-            select = select.filter(
-                users::email
-                    .gt(key.clone())
-                    .or(users::email.eq(key.clone()).and(users::id.gt(id.clone()))),
-            );
+            select = select.filter(after_text("users.email", key, id));
         }
         (UserSort::CreatedAt, Some(UserCursor::Time(key, id))) => {
             select = select.filter(
-                users::created_at
-                    .gt(*key)
-                    .or(users::created_at.eq(*key).and(users::id.gt(id.clone()))),
+                sql::<Bool>("(users.created_at, users.id) > (")
+                    .bind::<Timestamp, _>(*key)
+                    .sql(", ")
+                    .bind::<Text, _>(id.clone())
+                    .sql(")"),
             );
         }
         (UserSort::LastLoginAt, Some(UserCursor::OptionalTime(Some(key), id))) => {

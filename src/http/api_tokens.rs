@@ -52,11 +52,11 @@ pub struct CreateApiTokenRequest {
     #[schema(example = "AFAS-koppeling")]
     pub name: String,
     /// `read` or `provision`.
-    #[schema(example = "provision")]
+    #[schema(value_type = super::schema::TokenScope, example = "provision")]
     pub scope: String,
-    /// 1 to 365 (default 90).
-    #[schema(minimum = 1, maximum = 365)]
-    pub expires_in_days: Option<i64>,
+    /// 1 to 365 (default 90). A whole number, which JSON may also write as `30.0`.
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 365)]
+    pub expires_in_days: Option<serde_json::Number>,
 }
 
 /// Create a service token that acts as you, limited by its scope. The secret is in this
@@ -82,8 +82,17 @@ pub async fn create_token(
     if !matches!(body.scope.as_str(), "read" | "provision") {
         violations.add("scope", ViolationKind::UnknownValue);
     }
-    let days = body.expires_in_days.unwrap_or(90);
-    if !(1..=365).contains(&days) {
+    let days = match &body.expires_in_days {
+        None => Some(90),
+        Some(number) => number.as_i64().or_else(|| {
+            number
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() <= 365.0)
+                .map(|f| f as i64)
+        }),
+    };
+    let days = days.filter(|days| (1..=365).contains(days)).unwrap_or(0);
+    if days == 0 {
         violations.add("expires_in_days", ViolationKind::NotAllowed);
     }
     let Some(name) = name.filter(|_| violations.is_empty()) else {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
-use super::pagination::{invalid_parameter, page_size, split_page};
+use super::pagination::{invalid_parameter, page_size, split_page, text_parameter};
 use super::problem::{ApiError, Problem};
 use crate::app::AppState;
 use crate::db::audit::{self as store, AuditQuery};
@@ -60,6 +60,7 @@ pub struct AuditParams {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
+    #[param(value_type = Option<uuid::Uuid>)]
     pub cursor: Option<String>,
     /// Only events about this target id (a user id, a corporation code).
     pub target_id: Option<String>,
@@ -115,8 +116,8 @@ pub async fn list_audit_events(
     };
     let query = AuditQuery {
         corporation_code: corporation_code.map(|c| c.as_str().to_string()),
-        target_id: params.target_id,
-        action: params.action,
+        target_id: text_parameter("target_id", params.target_id)?,
+        action: text_parameter("action", params.action)?,
         before_id: params.cursor,
         limit: limit + 1,
     };

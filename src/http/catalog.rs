@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
+use super::pagination::text_parameter;
 use super::problem::{ApiError, Problem};
 use crate::app::AppState;
 use crate::db::rows::ContractorNameRow;
@@ -133,9 +134,11 @@ pub async fn list_names(
 ) -> Result<web::Json<Vec<ContractorNameResponse>>, ApiError> {
     let code = parse_code(&code)?;
     let params = params.into_inner();
+    let q = text_parameter("q", params.q)?;
+    let similar_to = text_parameter("similar_to", params.similar_to)?;
     let actor = caller.actor;
     let rows = state
-        .db(move |conn| use_cases::search(conn, &actor, &code, params.q.as_deref(), params.similar_to.as_deref()))
+        .db(move |conn| use_cases::search(conn, &actor, &code, q.as_deref(), similar_to.as_deref()))
         .await?;
     Ok(web::Json(
         rows.into_iter().map(|(row, score)| response(row, score)).collect(),

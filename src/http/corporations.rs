@@ -48,7 +48,7 @@ pub struct CreateCorporationRequest {
     pub code: String,
     #[schema(example = "Woonstichting De Linie")]
     pub name: String,
-    #[schema(example = json!(["repairs", "maintenance"]))]
+    #[schema(value_type = Vec<super::schema::SurveyPart>, example = json!(["repairs", "maintenance"]))]
     #[serde(default)]
     pub active_parts: Vec<String>,
 }
@@ -56,6 +56,7 @@ pub struct CreateCorporationRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateCorporationRequest {
     pub name: Option<String>,
+    #[schema(value_type = Option<Vec<super::schema::SurveyPart>>)]
     pub active_parts: Option<Vec<String>>,
 }
 

@@ -1,9 +1,16 @@
 //! Answers for requests that match no handler: 405 with `Allow` when the path exists with other
 //! methods, 404 otherwise. The known paths come from the OpenAPI document, so they cannot drift
 //! from the handlers.
+//!
+//! A literal path wins over a template: `/users/batch` is only `POST`, even though
+//! `/users/{id}` would take a `PATCH` of it (and then fail on "batch" not being an id).
 
 use std::sync::Arc;
 
+use actix_web::ResponseError;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::openapi::OpenApi as OpenApiDocument;
 
@@ -52,32 +59,52 @@ impl RouteTable {
         RouteTable { routes }
     }
 
-    /// The methods this path supports, or `None` when no route has this path.
+    /// The methods of the most specific routes matching this path (the most literal segments),
+    /// or `None` when no route has this path.
     pub fn allowed_methods(&self, path: &str) -> Option<Vec<&'static str>> {
         let parts: Vec<&str> = split(path).collect();
-        let mut allowed: Vec<&'static str> = Vec::new();
-        let mut found = false;
+        let mut best: Option<(usize, Vec<&'static str>)> = None;
         for (segments, methods) in &self.routes {
             let matches = segments.len() == parts.len()
                 && segments.iter().zip(&parts).all(|(segment, part)| match segment {
                     Segment::Literal(literal) => literal == part,
                     Segment::Parameter => !part.is_empty(),
                 });
-            if matches {
-                found = true;
-                for method in methods {
-                    if !allowed.contains(method) {
-                        allowed.push(method);
-                    }
+            if !matches {
+                continue;
+            }
+            let literals = segments.iter().filter(|s| matches!(s, Segment::Literal(_))).count();
+            match &mut best {
+                Some((most, _)) if *most > literals => {}
+                Some((most, allowed)) if *most == literals => {
+                    allowed.extend(methods.iter().filter(|m| !allowed.contains(m)).collect::<Vec<_>>());
                 }
+                _ => best = Some((literals, methods.clone())),
             }
         }
-        found.then_some(allowed)
+        best.map(|(_, allowed)| allowed)
     }
 }
 
 fn split(path: &str) -> impl Iterator<Item = &str> {
     path.trim_matches('/').split('/')
+}
+
+/// Refuses (405) a method the most specific route of a path does not have, before a less
+/// specific route can take the request.
+pub async fn refuse_other_methods(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let refusal = request
+        .app_data::<web::Data<Arc<RouteTable>>>()
+        .and_then(|routes| routes.allowed_methods(request.path()))
+        .filter(|allowed| !allowed.contains(&request.method().as_str()))
+        .map(|allowed| ApiError::method_not_allowed(&allowed));
+    match refusal {
+        Some(error) => Ok(request.into_response(error.error_response())),
+        None => next.call(request).await.map(ServiceResponse::map_into_boxed_body),
+    }
 }
 
 pub async fn no_route(request: HttpRequest, routes: web::Data<Arc<RouteTable>>) -> Result<HttpResponse, ApiError> {
@@ -104,5 +131,17 @@ mod tests {
         assert_eq!(table.allowed_methods("/users/abc"), Some(vec!["PATCH"]));
         assert_eq!(table.allowed_methods("/users/abc/x"), None);
         assert_eq!(table.allowed_methods("/nothing"), None);
+    }
+
+    #[test]
+    fn a_literal_path_wins_over_a_template() {
+        let paths = PathsBuilder::new()
+            .path("/users/batch", PathItem::new(HttpMethod::Post, OperationBuilder::new()))
+            .path("/users/{id}", PathItem::new(HttpMethod::Patch, OperationBuilder::new()))
+            .build();
+        let document = utoipa::openapi::OpenApiBuilder::new().paths(paths).build();
+        let table = RouteTable::from_openapi(&document);
+        assert_eq!(table.allowed_methods("/users/batch"), Some(vec!["POST"]));
+        assert_eq!(table.allowed_methods("/users/abc"), Some(vec!["PATCH"]));
     }
 }

@@ -20,6 +20,7 @@ pub mod pagination;
 pub mod problem;
 pub mod rate_limit;
 pub mod report_settings;
+pub mod schema;
 pub mod session;
 pub mod users;
 

@@ -74,6 +74,8 @@ impl Modify for SharedResponses {
                 accept_idempotency_key(post);
             }
         }
+        // Last, so that it also describes the parameters added above (Idempotency-Key).
+        super::schema::describe_inputs(openapi);
     }
 }
 
@@ -153,6 +155,9 @@ fn add_shared_responses(operation: &mut Operation) {
     };
     if has_parameters_in(ParameterIn::Path) {
         shared.push(("400", "Malformed path parameter (`invalid_path_parameter`)"));
+    }
+    if has_parameters_in(ParameterIn::Header) {
+        shared.push(("400", "Malformed header (`invalid_header`)"));
     }
     if has_parameters_in(ParameterIn::Query) {
         shared.push(("400", "Malformed query parameter (`invalid_query`)"));

@@ -15,6 +15,12 @@ pub fn page_size(limit: Option<i64>) -> Result<i64, ApiError> {
     }
 }
 
+/// A free-text query parameter: at most 200 characters and no control characters (a NUL is
+/// refused by PostgreSQL); blank means absent.
+pub fn text_parameter(name: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
+    crate::domain::text::optional_text(value.as_deref(), 200).map_err(|_| invalid_parameter(name))
+}
+
 pub fn invalid_parameter(name: &str) -> ApiError {
     ApiError::new(ErrorCode::InvalidQuery).with_reason(format!("{name}: unsupported value"))
 }

@@ -26,6 +26,7 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     PayloadTooLarge,
     HeadersTooLarge,
+    InvalidHeader,
     InvalidPathParameter,
     InvalidQuery,
     ValidationFailed,
@@ -73,12 +74,13 @@ struct ProblemText {
 
 impl ErrorCode {
     /// Every code, for tests and documentation.
-    pub const ALL: [ErrorCode; 40] = [
+    pub const ALL: [ErrorCode; 41] = [
         ErrorCode::MalformedJson,
         ErrorCode::InvalidBody,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::PayloadTooLarge,
         ErrorCode::HeadersTooLarge,
+        ErrorCode::InvalidHeader,
         ErrorCode::InvalidPathParameter,
         ErrorCode::InvalidQuery,
         ErrorCode::ValidationFailed,
@@ -153,6 +155,15 @@ impl ErrorCode {
                 [
                     "The request body exceeds the allowed size.",
                     "De inhoud van het verzoek is groter dan toegestaan.",
+                ],
+            ),
+            InvalidHeader => (
+                StatusCode::BAD_REQUEST,
+                "invalid_header",
+                ["Invalid header", "Ongeldige header"],
+                [
+                    "A request header has the wrong format.",
+                    "Een header van het verzoek heeft een verkeerd formaat.",
                 ],
             ),
             HeadersTooLarge => (

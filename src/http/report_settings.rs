@@ -10,12 +10,13 @@ use uuid::Uuid;
 
 use super::auth::Caller;
 use super::contractors::ContractorRef;
-use super::pagination::{invalid_parameter, page_size, split_page};
+use super::pagination::{invalid_parameter, page_size, split_page, text_parameter};
 use super::problem::{ApiError, Problem};
 use crate::app::AppState;
 use crate::db::DbConn;
 use crate::db::report_settings::ApprovalQuery;
 use crate::db::rows::ApprovalRow;
+use crate::domain::corporation::CorporationCode;
 use crate::domain::report_settings::{ApprovalStatus, ReportSettings, ReportSettingsInput, Warning};
 use crate::domain::user::Actor;
 use crate::service::report_settings::{self as use_cases, ApprovalDetail};
@@ -26,7 +27,7 @@ use chrono::NaiveDateTime;
 pub struct ReportSettingsBody {
     /// Survey parts, among the corporation's `active_parts`.
     #[serde(default)]
-    #[schema(example = json!(["repairs", "maintenance"]))]
+    #[schema(value_type = Vec<super::schema::SurveyPart>, example = json!(["repairs", "maintenance"]))]
     pub parts: Vec<String>,
     /// Catalog spellings that are this contractor itself.
     #[serde(default)]
@@ -262,6 +263,7 @@ pub async fn request_report_settings(
 #[into_params(parameter_in = Query)]
 pub struct ApprovalListParams {
     /// `pending`, `approved`, `rejected`, `superseded` or `cancelled`.
+    #[param(value_type = Option<super::schema::ApprovalStatus>)]
     pub status: Option<String>,
     pub contractor_id: Option<String>,
     /// KWH staff: only this corporation's requests.
@@ -270,6 +272,7 @@ pub struct ApprovalListParams {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
+    #[param(value_type = Option<Uuid>)]
     pub cursor: Option<String>,
 }
 
@@ -308,9 +311,15 @@ pub async fn list_approvals(
         return Err(invalid_parameter("cursor"));
     }
     let query = ApprovalQuery {
-        corporation_code: params.corporation_code.map(|c| c.trim().to_ascii_uppercase()),
+        corporation_code: params
+            .corporation_code
+            .as_deref()
+            .map(CorporationCode::parse)
+            .transpose()
+            .map_err(|_| invalid_parameter("corporation_code"))?
+            .map(|code| code.as_str().to_string()),
         status: params.status,
-        contractor_id: params.contractor_id,
+        contractor_id: text_parameter("contractor_id", params.contractor_id)?,
         before_id: params.cursor,
         limit: limit + 1,
     };

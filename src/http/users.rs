@@ -9,8 +9,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::auth::Caller;
-use super::pagination::{invalid_parameter, page_size, split_page};
+use super::pagination::{invalid_parameter, page_size, split_page, text_parameter};
 use super::problem::{ApiError, ErrorCode, Problem};
+use super::schema;
 use crate::app::AppState;
 use crate::db::DbConn;
 use crate::db::rows::{UserRow, keys_from_json};
@@ -141,6 +142,7 @@ pub struct CreateUserRequest {
     #[schema(example = "henk@woonstad.nl")]
     pub email: String,
     /// `corporation` (default) or `contractor`; a kwh_admin may also create `kwh` staff.
+    #[schema(value_type = Option<schema::UserType>)]
     pub user_type: Option<String>,
     /// Required for a kwh_admin; a main user's own corporation otherwise.
     pub corporation_code: Option<String>,
@@ -154,10 +156,11 @@ pub struct CreateUserRequest {
     pub phone: Option<String>,
     pub remarks: Option<String>,
     /// `user` (default) or `main_user` for corporation users.
+    #[schema(value_type = Option<schema::Role>)]
     pub role: Option<String>,
-    #[schema(example = json!(["klantvizier"]))]
+    #[schema(value_type = Option<Vec<schema::Access>>, example = json!(["klantvizier"]))]
     pub access: Option<Vec<String>>,
-    #[schema(example = json!(["delivery_reminder"]))]
+    #[schema(value_type = Option<Vec<schema::Notification>>, example = json!(["delivery_reminder"]))]
     pub email_notifications: Option<Vec<String>>,
     pub excel_download: Option<bool>,
     /// An id your HR system knows this person by; unique within the corporation. Bulk
@@ -167,13 +170,18 @@ pub struct CreateUserRequest {
 }
 
 /// A partial edit: absent fields stay as they are; `null` clears job_title, phone or remarks.
+///
+/// A user's email address, type, corporation and contractor never change. A client may send
+/// them back as it read them; a different value answers 422 (`email_immutable`, `immutable`).
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct UpdateUserRequest {
-    /// Read-only: a different address answers 422 `email_immutable`.
-    #[schema(read_only)]
+    #[schema(ignore)]
     pub email: Option<String>,
+    #[schema(ignore)]
     pub user_type: Option<String>,
+    #[schema(ignore)]
     pub corporation_code: Option<String>,
+    #[schema(ignore)]
     pub contractor_id: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -183,8 +191,11 @@ pub struct UpdateUserRequest {
     pub phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     pub remarks: Option<Option<String>>,
+    #[schema(value_type = Option<schema::Role>)]
     pub role: Option<String>,
+    #[schema(value_type = Option<Vec<schema::Access>>)]
     pub access: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<schema::Notification>>)]
     pub email_notifications: Option<Vec<String>>,
     pub excel_download: Option<bool>,
 }
@@ -419,12 +430,18 @@ fn if_match(request: &HttpRequest) -> Result<Option<i32>, ApiError> {
     if value == "*" {
         return Ok(None);
     }
-    value
-        .trim_start_matches("W/")
-        .trim_matches('"')
-        .parse::<i32>()
+    // The form this API sends (`"7"`, weak or not), or the bare version: nothing else.
+    let tag = value.strip_prefix("W/").unwrap_or(value);
+    let version = match tag.strip_prefix('"') {
+        Some(quoted) => quoted.strip_suffix('"'),
+        None if !value.starts_with("W/") => Some(tag),
+        None => None,
+    };
+    version
+        .filter(|v| (1..=9).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|v| v.parse::<i32>().ok())
         .map(Some)
-        .map_err(|_| ApiError::new(ErrorCode::PreconditionFailed))
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidHeader).with_reason("If-Match: not an ETag of this API"))
 }
 
 /// A user with the `ETag` of its version.
@@ -589,12 +606,15 @@ pub struct UserListParams {
     pub cursor: Option<String>,
     /// Case-insensitive part of a first name, last name or email address.
     pub q: Option<String>,
+    #[param(value_type = Option<schema::UserType>)]
     pub user_type: Option<String>,
+    #[param(value_type = Option<schema::Role>)]
     pub role: Option<String>,
     pub corporation_code: Option<String>,
     pub contractor_id: Option<String>,
     /// `last_name` (default), `email`, `created_at`, or `last_login_at` (most recent first,
     /// never signed in last); ties are ordered by id.
+    #[param(value_type = Option<schema::UserSort>)]
     pub sort: Option<String>,
 }
 
@@ -701,13 +721,6 @@ pub async fn list_users(
         .map(CorporationCode::parse)
         .transpose()
         .map_err(|_| invalid_parameter("corporation_code"))?;
-    // Another corporation's users do not exist for a main user: an empty page.
-    let Some(corporation_code) = scope.narrow(requested) else {
-        return Ok(HttpResponse::Ok().json(UserPage {
-            items: vec![],
-            next_cursor: None,
-        }));
-    };
     if params
         .user_type
         .as_deref()
@@ -718,13 +731,21 @@ pub async fn list_users(
     if params.role.as_deref().is_some_and(|r| Role::from_key(r).is_none()) {
         return Err(invalid_parameter("role"));
     }
+    let contractor_id = text_parameter("contractor_id", params.contractor_id)?;
+    let text = text_parameter("q", params.q)?;
+    // Another corporation's users do not exist for a main user: an empty page.
+    let Some(corporation_code) = scope.narrow(requested) else {
+        return Ok(HttpResponse::Ok().json(UserPage {
+            items: vec![],
+            next_cursor: None,
+        }));
+    };
     let query = UserListQuery {
         corporation_code: corporation_code.map(|c| c.as_str().to_string()),
         user_type: params.user_type,
         role: params.role,
-        contractor_id: optional_text(params.contractor_id.as_deref(), MAX_NAME_LENGTH)
-            .map_err(|_| invalid_parameter("contractor_id"))?,
-        text: optional_text(params.q.as_deref(), MAX_NAME_LENGTH).map_err(|_| invalid_parameter("q"))?,
+        contractor_id,
+        text,
         sort,
         after,
         limit: limit + 1,
