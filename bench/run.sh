@@ -25,11 +25,11 @@ measure() {
   local backend=$1 scenario=$2 connections=$3 script=$4 url=$5 line
   line=$(wrk -t2 -c"$connections" -d"${seconds}s" --timeout 30s -s "bench/lua/$script" "$url" 2>&1 >/dev/null | grep '^RESULT' || echo "RESULT 0 - - - failed")
   read -r _ rps p50 p99 p999 errors <<<"$line"
-  echo "$backend|$scenario|$connections $rps" >>"$results"
+  printf "%s|%s|%s\t%s\n" "$backend" "$scenario" "$connections" "$rps" >>"$results"
   echo "| $backend | $scenario | $connections | $rps | $p50 | $p99 | $p999 | $errors |"
 }
 
-rate() { awk -v key="$1|$2|$3" '$1 == key {print $2}' "$results"; }
+rate() { awk -F"\t" -v key="$1|$2|$3" '$1 == key {print $2}' "$results"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f%%", 100 * a / b; else print "n/a" }'; }
 
 run_backend() {
@@ -69,7 +69,7 @@ echo
 echo "| backend | scenario | connections | req/s | p50 ms | p99 ms | p99.9 ms | errors |"
 echo "|---|---|---|---|---|---|---|---|"
 argon2=$(target/release/examples/argon2_floor "$seconds")
-echo "floor|argon2|all $argon2" >>"$results"
+printf "floor|argon2|all\t%s\n" "$argon2" >>"$results"
 echo "| — | raw argon2id verifications, all cores (floor) | | $argon2 | | | | |"
 run_backend SQLite "sqlite://$(mktemp -d)/bench.sqlite"
 psql "$pg_server" -qc "DROP DATABASE IF EXISTS mijnkwh_bench" -c "CREATE DATABASE mijnkwh_bench" >/dev/null
@@ -79,7 +79,7 @@ for connections in 32 128; do
   # The server refuses more clients than max_connections (100 by default): 128 runs as 90.
   clients=$((connections > 90 ? 90 : connections))
   tps=$(pgbench -n -S -c "$clients" -j 2 -T "$seconds" "${pg_server%/*}/mijnkwh_bench" 2>/dev/null | awk '/^tps/ {print int($3)}')
-  echo "PostgreSQL|pgbench|$connections ${tps:-0}" >>"$results"
+  printf "PostgreSQL|pgbench|%s\t%s\n" "$connections" "${tps:-0}" >>"$results"
   echo "| PostgreSQL | pgbench primary-key SELECT (floor, $clients clients) | $connections | ${tps:-failed} | | | | |"
 done
 psql "$pg_server" -qc "DROP DATABASE IF EXISTS mijnkwh_bench" >/dev/null
