@@ -189,9 +189,12 @@ pub fn update(
 ) -> Result<UserRow, ApiError> {
     let scope = super::management_scope(actor)?;
     write_transaction(conn, |conn| {
-        let row = find_visible(conn, &scope, id)?;
-        if let Some(code) = &row.corporation_code {
-            corporations::lock(conn, code)?;
+        let mut row = find_visible(conn, &scope, id)?;
+        if let Some(code) = row.corporation_code.clone() {
+            corporations::lock(conn, &code)?;
+            // Read again under the lock: an edit that committed while we waited is in it, so
+            // an edit without If-Match applies to the user as it is now instead of failing.
+            row = find_visible(conn, &scope, id)?;
         }
         if if_match.is_some_and(|expected| expected != row.version) {
             return Err(ApiError::new(ErrorCode::PreconditionFailed));
