@@ -170,7 +170,7 @@ fn serve(
         tokens,
         clock,
         mail_wake,
-        password_hashing: Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get())),
+        password_hashing: Semaphore::new(*crate::auth::password::PARALLEL_RUNS),
     });
 
     let server = HttpServer::new(move || {

@@ -40,6 +40,11 @@ pub fn verify(password: &str, stored: Option<&str>) -> bool {
     }
 }
 
+/// How many argon2id runs may go at once: one per core (more only queue for the cores and
+/// hold their 19 MiB meanwhile). Read once: the core count comes from cgroup files on Linux.
+pub static PARALLEL_RUNS: LazyLock<usize> =
+    LazyLock::new(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+
 /// Argon2's working memory (19 MiB a run), kept for the next run instead of freed.
 ///
 /// Freed, it taught glibc to serve blocks of that size from per-thread arenas that it never
@@ -76,7 +81,7 @@ fn verify_against(password: &str, stored: &str) -> bool {
         &mut memory,
     );
     if let Ok(mut pool) = WORK_MEMORY.lock()
-        && pool.len() < std::thread::available_parallelism().map_or(1, |n| n.get())
+        && pool.len() < *PARALLEL_RUNS
     {
         pool.push(memory);
     }

@@ -6,12 +6,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
-use super::pagination::{invalid_parameter, page_size, split_page, text_parameter};
+use super::pagination::{corporation_parameter, invalid_parameter, page_size, split_page, text_parameter};
 use super::problem::{ApiError, Problem};
 use crate::app::AppState;
 use crate::db::audit::{self as store, AuditQuery};
 use crate::db::rows::AuditEventRow;
-use crate::domain::corporation::CorporationCode;
 use crate::service::management_scope;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -102,12 +101,7 @@ pub async fn list_audit_events(
     {
         return Err(invalid_parameter("cursor"));
     }
-    let requested = params
-        .corporation_code
-        .as_deref()
-        .map(CorporationCode::parse)
-        .transpose()
-        .map_err(|_| invalid_parameter("corporation_code"))?;
+    let requested = corporation_parameter(params.corporation_code.as_deref())?;
     let Some(corporation_code) = scope.narrow(requested) else {
         return Ok(web::Json(AuditPage {
             items: vec![],

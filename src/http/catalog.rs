@@ -15,8 +15,8 @@ use crate::domain::violation::{ViolationKind, Violations};
 use crate::service::catalog as use_cases;
 
 /// Names one request may carry (one delivered file's worth).
-const MAX_NAMES_PER_REQUEST: usize = 5000;
-const MAX_NAME_LENGTH: usize = 200;
+pub const MAX_NAMES_PER_REQUEST: usize = 5000;
+pub const MAX_NAME_LENGTH: usize = 200;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ContractorNameResponse {

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::auth::Caller;
-use super::pagination::invalid_parameter;
+use super::pagination::corporation_parameter;
 use super::problem::{ApiError, Problem};
 pub use super::users::ContractorRef;
 use crate::app::AppState;
@@ -84,12 +84,7 @@ pub async fn list_contractors(
     caller: Caller,
     params: web::Query<ContractorListParams>,
 ) -> Result<web::Json<Vec<ContractorResponse>>, ApiError> {
-    let requested = params
-        .corporation_code
-        .as_deref()
-        .map(CorporationCode::parse)
-        .transpose()
-        .map_err(|_| invalid_parameter("corporation_code"))?;
+    let requested = corporation_parameter(params.corporation_code.as_deref())?;
     let actor = caller.actor;
     let rows = state.db(move |conn| use_cases::list(conn, &actor, requested)).await?;
     Ok(web::Json(rows.into_iter().map(Into::into).collect()))

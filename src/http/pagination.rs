@@ -1,6 +1,7 @@
 //! Cursor pagination shared by the lists: the page size, and splitting off the next cursor.
 
 use super::problem::{ApiError, ErrorCode};
+use crate::domain::corporation::CorporationCode;
 
 pub const DEFAULT_PAGE_SIZE: i64 = 50;
 pub const MAX_PAGE_SIZE: i64 = 200;
@@ -15,10 +16,21 @@ pub fn page_size(limit: Option<i64>) -> Result<i64, ApiError> {
     }
 }
 
+/// The longest free-text query parameter (a search, an id to filter on).
+pub const MAX_TEXT_PARAMETER_LENGTH: usize = 200;
+
 /// A free-text query parameter: at most 200 characters and no control characters (a NUL is
 /// refused by PostgreSQL); blank means absent.
 pub fn text_parameter(name: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
-    crate::domain::text::optional_text(value.as_deref(), 200).map_err(|_| invalid_parameter(name))
+    crate::domain::text::optional_text(value.as_deref(), MAX_TEXT_PARAMETER_LENGTH).map_err(|_| invalid_parameter(name))
+}
+
+/// The `corporation_code` filter of a list, parsed; a code that cannot exist is a 400.
+pub fn corporation_parameter(value: Option<&str>) -> Result<Option<CorporationCode>, ApiError> {
+    value
+        .map(CorporationCode::parse)
+        .transpose()
+        .map_err(|_| invalid_parameter("corporation_code"))
 }
 
 pub fn invalid_parameter(name: &str) -> ApiError {

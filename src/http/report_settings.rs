@@ -10,13 +10,12 @@ use uuid::Uuid;
 
 use super::auth::Caller;
 use super::contractors::ContractorRef;
-use super::pagination::{invalid_parameter, page_size, split_page, text_parameter};
+use super::pagination::{corporation_parameter, invalid_parameter, page_size, split_page, text_parameter};
 use super::problem::{ApiError, Problem};
 use crate::app::AppState;
 use crate::db::DbConn;
 use crate::db::report_settings::ApprovalQuery;
 use crate::db::rows::ApprovalRow;
-use crate::domain::corporation::CorporationCode;
 use crate::domain::report_settings::{ApprovalStatus, ReportSettings, ReportSettingsInput, Warning};
 use crate::domain::user::Actor;
 use crate::service::report_settings::{self as use_cases, ApprovalDetail};
@@ -311,12 +310,7 @@ pub async fn list_approvals(
         return Err(invalid_parameter("cursor"));
     }
     let query = ApprovalQuery {
-        corporation_code: params
-            .corporation_code
-            .as_deref()
-            .map(CorporationCode::parse)
-            .transpose()
-            .map_err(|_| invalid_parameter("corporation_code"))?
+        corporation_code: corporation_parameter(params.corporation_code.as_deref())?
             .map(|code| code.as_str().to_string()),
         status: params.status,
         contractor_id: text_parameter("contractor_id", params.contractor_id)?,

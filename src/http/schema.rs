@@ -6,6 +6,9 @@
 
 use serde::Serialize;
 use utoipa::ToSchema;
+
+use super::{batch, catalog, pagination};
+use crate::domain::text;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::schema::{Schema, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::{KnownFormat, OpenApi, RefOr};
@@ -27,6 +30,10 @@ pub const HEADER_TOKEN: &str = r"^[!-~]([ -~]*[!-~])?$";
 
 /// `If-Match`: `*`, an ETag as this service sends it, or its bare version number.
 pub const ETAG: &str = r#"^(\*|(W/)?"[0-9]{1,9}"|[0-9]{1,9})$"#;
+
+const NAME: usize = text::MAX_NAME_LENGTH;
+const REMARKS: usize = text::MAX_REMARKS_LENGTH;
+const PARAMETER: usize = pagination::MAX_TEXT_PARAMETER_LENGTH;
 
 /// A constraint the domain enforces on one input.
 #[derive(Clone, Copy)]
@@ -54,12 +61,12 @@ pub enum Rule {
 /// The request bodies' constraints: (component, property, rule).
 const BODY_RULES: &[(&str, &str, Rule)] = &[
     ("CreateUserRequest", "email", Rule::Email),
-    ("CreateUserRequest", "first_name", Rule::Text(100)),
-    ("CreateUserRequest", "last_name", Rule::Text(100)),
-    ("CreateUserRequest", "job_title", Rule::OptionalText(100)),
-    ("CreateUserRequest", "phone", Rule::OptionalText(100)),
-    ("CreateUserRequest", "remarks", Rule::OptionalText(2000)),
-    ("CreateUserRequest", "external_id", Rule::OptionalText(100)),
+    ("CreateUserRequest", "first_name", Rule::Text(NAME)),
+    ("CreateUserRequest", "last_name", Rule::Text(NAME)),
+    ("CreateUserRequest", "job_title", Rule::OptionalText(NAME)),
+    ("CreateUserRequest", "phone", Rule::OptionalText(NAME)),
+    ("CreateUserRequest", "remarks", Rule::OptionalText(REMARKS)),
+    ("CreateUserRequest", "external_id", Rule::OptionalText(NAME)),
     ("CreateUserRequest", "corporation_code", Rule::CorporationCode),
     ("CreateUserRequest", "access", Rule::List { min: 1, max: None }),
     (
@@ -67,29 +74,29 @@ const BODY_RULES: &[(&str, &str, Rule)] = &[
         "email_notifications",
         Rule::List { min: 0, max: None },
     ),
-    ("UpdateUserRequest", "first_name", Rule::Text(100)),
-    ("UpdateUserRequest", "last_name", Rule::Text(100)),
-    ("UpdateUserRequest", "job_title", Rule::OptionalText(100)),
-    ("UpdateUserRequest", "phone", Rule::OptionalText(100)),
-    ("UpdateUserRequest", "remarks", Rule::OptionalText(2000)),
+    ("UpdateUserRequest", "first_name", Rule::Text(NAME)),
+    ("UpdateUserRequest", "last_name", Rule::Text(NAME)),
+    ("UpdateUserRequest", "job_title", Rule::OptionalText(NAME)),
+    ("UpdateUserRequest", "phone", Rule::OptionalText(NAME)),
+    ("UpdateUserRequest", "remarks", Rule::OptionalText(REMARKS)),
     ("UpdateUserRequest", "access", Rule::List { min: 1, max: None }),
     (
         "UpdateUserRequest",
         "email_notifications",
         Rule::List { min: 0, max: None },
     ),
-    ("CreateApiTokenRequest", "name", Rule::Text(100)),
-    ("CreateContractorRequest", "name", Rule::Text(100)),
+    ("CreateApiTokenRequest", "name", Rule::Text(NAME)),
+    ("CreateContractorRequest", "name", Rule::Text(NAME)),
     ("CreateContractorRequest", "corporation_code", Rule::CorporationCode),
-    ("UpdateContractorRequest", "name", Rule::Text(100)),
+    ("UpdateContractorRequest", "name", Rule::Text(NAME)),
     ("CreateCorporationRequest", "code", Rule::CorporationCode),
-    ("CreateCorporationRequest", "name", Rule::Text(100)),
+    ("CreateCorporationRequest", "name", Rule::Text(NAME)),
     (
         "CreateCorporationRequest",
         "active_parts",
         Rule::List { min: 0, max: None },
     ),
-    ("UpdateCorporationRequest", "name", Rule::Text(100)),
+    ("UpdateCorporationRequest", "name", Rule::Text(NAME)),
     (
         "UpdateCorporationRequest",
         "active_parts",
@@ -99,27 +106,27 @@ const BODY_RULES: &[(&str, &str, Rule)] = &[
         "RecordNamesRequest",
         "names",
         Rule::TextItems {
-            max_items: 5000,
-            max_length: 200,
+            max_items: catalog::MAX_NAMES_PER_REQUEST,
+            max_length: catalog::MAX_NAME_LENGTH,
         },
     ),
-    ("RejectRequest", "reason", Rule::Text(2000)),
+    ("RejectRequest", "reason", Rule::Text(REMARKS)),
     ("ReportSettingsBody", "parts", Rule::List { min: 0, max: None }),
     // Names must be in the catalog, which says all there is to say about their text.
     ("ReportSettingsBody", "own_names", Rule::List { min: 0, max: None }),
     ("ReportSettingsBody", "partner_names", Rule::List { min: 0, max: None }),
-    ("BatchRequest", "items", Rule::MaxItems(500)),
+    ("BatchRequest", "items", Rule::MaxItems(batch::MAX_ITEMS)),
 ];
 
 /// Query and path parameters, by name wherever they occur.
 const PARAMETER_RULES: &[(&str, Rule)] = &[
     ("corporation_code", Rule::CorporationCode),
     ("code", Rule::CorporationCode),
-    ("q", Rule::OptionalText(200)),
-    ("similar_to", Rule::OptionalText(200)),
-    ("contractor_id", Rule::OptionalText(200)),
-    ("target_id", Rule::OptionalText(200)),
-    ("action", Rule::OptionalText(200)),
+    ("q", Rule::OptionalText(PARAMETER)),
+    ("similar_to", Rule::OptionalText(PARAMETER)),
+    ("contractor_id", Rule::OptionalText(PARAMETER)),
+    ("target_id", Rule::OptionalText(PARAMETER)),
+    ("action", Rule::OptionalText(PARAMETER)),
 ];
 
 /// Writes the domain's input rules into the document.

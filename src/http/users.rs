@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::auth::Caller;
-use super::pagination::{invalid_parameter, page_size, split_page, text_parameter};
+use super::pagination::{corporation_parameter, invalid_parameter, page_size, split_page, text_parameter};
 use super::problem::{ApiError, ErrorCode, Problem};
 use super::schema;
 use crate::app::AppState;
@@ -715,12 +715,7 @@ pub async fn list_users(
         _ => return Err(invalid_parameter("sort")),
     };
     let after = params.cursor.as_deref().map(|c| decode_cursor(sort, c)).transpose()?;
-    let requested = params
-        .corporation_code
-        .as_deref()
-        .map(CorporationCode::parse)
-        .transpose()
-        .map_err(|_| invalid_parameter("corporation_code"))?;
+    let requested = corporation_parameter(params.corporation_code.as_deref())?;
     if params
         .user_type
         .as_deref()
