@@ -1,17 +1,13 @@
 //! The outbox under failure: several instances, and a process killed with mail queued.
 
 use std::collections::HashMap;
-use std::io::BufRead;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use crate::for_each_backend;
-use crate::helpers::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, Backend, TEST_JWT_SECRET, TestApp, TestDatabase, smtp_settings, test_settings,
-};
+use crate::helpers::{Backend, Service, TestApp, TestDatabase, smtp_settings, test_settings};
 use crate::smtp::{SmtpServer, free_port};
 
 /// Queues one invitation for each of `count` new users, all in one transaction.
@@ -89,38 +85,20 @@ async fn two_instances_on_one_postgres_send_each_message_once() {
     second_handle.stop(false).await;
 }
 
-/// The real binary, on `database_url`, sending to `smtp_url`; returns it with its address.
-fn start_binary(database_url: &str, smtp_url: &str, dir: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mijnkwh"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", database_url)
-        .env("BIND_ADDR", "127.0.0.1:0")
-        .env("JWT_SECRET", TEST_JWT_SECRET)
-        .env("KWH_ADMIN_EMAIL", ADMIN_EMAIL)
-        .env("KWH_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("MAIL_TRANSPORT", "smtp")
-        .env("SMTP_URL", smtp_url)
-        .env("MAIL_RETRY_BASE_MS", "50")
-        .env("MAIL_RETRY_MAX_MS", "300")
-        .env("MAIL_POLL_MS", "50")
-        .env("SMTP_TIMEOUT_SECONDS", "1")
-        .env("MAIL_DIR", dir.join("mail"))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let address = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .expect("the address")
-        .to_string();
-    (child, address)
+/// The real binary, on `database_url`, sending to `smtp_url`.
+fn start_binary(database_url: &str, smtp_url: &str, dir: &std::path::Path) -> Service {
+    Service::start(
+        database_url,
+        dir,
+        &[
+            ("MAIL_TRANSPORT", "smtp"),
+            ("SMTP_URL", smtp_url),
+            ("MAIL_RETRY_BASE_MS", "50"),
+            ("MAIL_RETRY_MAX_MS", "300"),
+            ("MAIL_POLL_MS", "50"),
+            ("SMTP_TIMEOUT_SECONDS", "1"),
+        ],
+    )
 }
 
 for_each_backend! {
@@ -129,11 +107,10 @@ for_each_backend! {
         let port = free_port();
         let smtp_url = format!("smtp://127.0.0.1:{port}");
         let dir = database.dir();
-        let (mut child, address) = start_binary(&database.url(), &smtp_url, &dir);
+        let service = start_binary(&database.url(), &smtp_url, &dir);
+        let address = service.address.clone();
         let client = reqwest::Client::new();
-        let login: Value = client.post(format!("{address}/auth/login"))
-            .json(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})).send().await.unwrap().json().await.unwrap();
-        let token = login["access_token"].as_str().unwrap().to_string();
+        let token = service.admin_token(&client).await;
         let created = client.post(format!("{address}/corporations")).bearer_auth(&token)
             .json(&json!({"code": "KWH001", "name": "Woonstichting Een"})).send().await.unwrap();
         assert_eq!(created.status(), 201);
@@ -145,14 +122,12 @@ for_each_backend! {
             assert_eq!(invited.status(), 202);
         }
         // No mail server yet: everything is queued. Kill without warning.
-        child.kill().unwrap();
-        child.wait().unwrap();
+        service.kill();
 
         let smtp = SmtpServer::start_on(port);
-        let (mut restarted, _) = start_binary(&database.url(), &smtp_url, &dir);
+        let restarted = start_binary(&database.url(), &smtp_url, &dir);
         let delivered = smtp.wait_for(5).await;
-        restarted.kill().unwrap();
-        restarted.wait().unwrap();
+        restarted.kill();
         let counts = count_by_message_id(&delivered);
         assert_eq!(counts.len(), 5);
         assert!(counts.values().all(|n| *n == 1));

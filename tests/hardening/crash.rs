@@ -9,9 +9,8 @@ use std::time::Duration;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use crate::binary::Service;
 use crate::for_each_backend;
-use crate::helpers::TestDatabase;
+use crate::helpers::{Service, TestDatabase};
 
 const WRITERS: usize = 16;
 

@@ -6,7 +6,6 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
-mod binary;
 mod crash;
 mod hostile;
 mod load;
