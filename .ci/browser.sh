@@ -24,40 +24,8 @@ fi
 [ -n "$CHROMIUM" ] && [ -x "$CHROMIUM" ] || die "no chromium (apt-get install -y chromium)"
 say "$("$CHROMIUM" --version 2>/dev/null | head -n1)"
 
-WORK=$(mktemp -d /tmp/mijnkwh-browser.XXXXXX)
-SERVER_PID=
-cleanup() {
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$SERVER_PID" 2>/dev/null || true
-  fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-mkdir -p "$WORK/mail"
-DATABASE_URL="sqlite://$WORK/mijnkwh.sqlite" \
-BIND_ADDR=127.0.0.1:0 \
-MAIL_TRANSPORT=file \
-MAIL_DIR="$WORK/mail" \
-JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '/+=')" \
-KWH_ADMIN_EMAIL=ci-admin@example.nl \
-KWH_ADMIN_PASSWORD="$(head -c 18 /dev/urandom | base64 | tr -d '/+=')-Aa1" \
-RUST_LOG=${RUST_LOG:-warn} \
-  "$BIN" serve >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-
-BASE=
-for _ in $(seq 1 150); do
-  BASE=$(grep -so 'running on http://[^ ]*' "$WORK/server.log" | head -n1 | sed 's/^running on //') || true
-  [ -n "$BASE" ] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; die "the server exited at start"; }
-  sleep 0.2
-done
-[ -n "$BASE" ] || { cat "$WORK/server.log" >&2; die "the server did not print its address within 30 s"; }
-say "server on $BASE (pid $SERVER_PID)"
+. .ci/server.sh
+start_server serve
 
 curl -fsS "$BASE/openapi.json" -o "$WORK/openapi.json" || die "GET /openapi.json failed"
 

@@ -46,44 +46,11 @@ fi
 say "$("$VENV/bin/schemathesis" --version)"
 
 # --- The server: fresh SQLite database, demo corporation, known kwh_admin ---------------------
-WORK=$(mktemp -d /tmp/mijnkwh-schemathesis.XXXXXX)
-SERVER_PID=
-cleanup() {
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$SERVER_PID" 2>/dev/null || true
-  fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
+. .ci/server.sh
 ADMIN_EMAIL=ci-admin@example.nl
 ADMIN_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')-Aa1
-mkdir -p "$WORK/mail"
-DATABASE_URL="sqlite://$WORK/mijnkwh.sqlite" \
-BIND_ADDR=127.0.0.1:0 \
-PUBLIC_BASE_URL=http://127.0.0.1:8080 \
-MAIL_TRANSPORT=file \
-MAIL_DIR="$WORK/mail" \
-JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '/+=')" \
-KWH_ADMIN_EMAIL=$ADMIN_EMAIL \
-KWH_ADMIN_PASSWORD=$ADMIN_PASSWORD \
-RATE_LIMIT_PER_MINUTE=0 \
-RUST_LOG=${RUST_LOG:-warn} \
-  "$BIN" serve --demo >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-
-BASE=
-for _ in $(seq 1 150); do
-  BASE=$(grep -so 'running on http://[^ ]*' "$WORK/server.log" | head -n1 | sed 's/^running on //') || true
-  [ -n "$BASE" ] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; die "the server exited at start"; }
-  sleep 0.2
-done
-[ -n "$BASE" ] || { cat "$WORK/server.log" >&2; die "the server did not print its address within 30 s"; }
-say "server $BIN on $BASE (pid $SERVER_PID)"
+KWH_ADMIN_EMAIL=$ADMIN_EMAIL KWH_ADMIN_PASSWORD=$ADMIN_PASSWORD PUBLIC_BASE_URL=http://127.0.0.1:8080 \
+RATE_LIMIT_PER_MINUTE=0 start_server serve --demo
 
 DEMO_LINE=$(grep -m1 'Sign in as main user' "$WORK/server.log") || die "--demo did not print the demo main user"
 MAIN_EMAIL=$(sed -E 's/.*main user ([^ ]+) with password .*/\1/' <<<"$DEMO_LINE")
