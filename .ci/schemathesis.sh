@@ -148,6 +148,12 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403",
 include-operation-id = ["create_user", "create_contractor", "request_report_settings"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
 
+# Approval re-checks the request against the corporation's survey parts and the catalog as
+# they are now (rule 9): the run's own edits of the corporation can make a request invalid.
+[[operations]]
+include-operation-id = ["approve"]
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
+
 [[operations]]
 include-operation-id = ["update_user"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "412", "422"]
