@@ -21,6 +21,8 @@ from mijn_kwh_gebruikersbeheer_api_client.models import (
     CreateUserRequest,
     LoginRequest,
     Problem,
+    SurveyPart,
+    TokenScope,
 )
 
 BASE_URL = os.environ["MIJNKWH_URL"]
@@ -75,11 +77,11 @@ def main():
     )
     admin = AuthenticatedClient(base_url=BASE_URL, token=session.access_token)
     created = create_corporation.sync(
-        client=admin, body=CreateCorporationRequest(code=CORPORATION, name="Woonstichting Voorbeeld", active_parts=["repairs"])
+        client=admin, body=CreateCorporationRequest(code=CORPORATION, name="Woonstichting Voorbeeld", active_parts=[SurveyPart.REPAIRS])
     )
     if isinstance(created, Problem) and created.code != "corporation_exists":
         sys.exit(f"cannot create the corporation: {created.code}")
-    token = expect(create_token.sync(client=admin, body=CreateApiTokenRequest(name="HR-koppeling", scope="provision")), create_token.ApiTokenResponse)
+    token = expect(create_token.sync(client=admin, body=CreateApiTokenRequest(name="HR-koppeling", scope=TokenScope.PROVISION)), create_token.ApiTokenResponse)
     integrator = AuthenticatedClient(base_url=BASE_URL, token=token.token)
 
     people = read_people(os.path.join(os.path.dirname(__file__), "people.csv"))
