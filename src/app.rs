@@ -164,6 +164,11 @@ fn serve(
     let cors_origins = settings.cors_origins.clone();
     let secret = token::resolve_secret(&settings)?;
     let tokens = TokenKeys::new(&secret, settings.access_token_ttl.as_secs() as i64)?;
+    // Blocking threads beyond the connections and the argon2 runs only wait (for a connection
+    // or a permit), each with its stack and malloc arena: under 128 connections the default
+    // (256 per worker) grew to some 250 threads and 150 MB resident. Work beyond this waits
+    // in the worker's queue instead.
+    let blocking_threads = pool.max_size() as usize + *crate::auth::password::PARALLEL_RUNS;
     let state = web::Data::new(AppState {
         pool,
         settings: Arc::new(settings),
@@ -194,6 +199,7 @@ fn serve(
             })
             .default_service(web::to(http::fallback::no_route))
     })
+    .worker_max_blocking_threads(blocking_threads)
     .shutdown_timeout(SHUTDOWN_GRACE_SECS)
     .disable_signals()
     .listen(listener)?
