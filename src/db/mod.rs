@@ -16,6 +16,7 @@ pub mod rate_limits;
 pub mod report_settings;
 pub mod rows;
 pub mod schema;
+pub mod sql;
 pub mod user_tokens;
 pub mod users;
 

@@ -97,11 +97,13 @@ pub fn latest_invitations(
         .filter(tokens::purpose.eq(INVITATION))
         .filter(tokens::revoked_at.is_null())
         .order(tokens::created_at.asc());
-    // One user (GET /users/{id}, every edit) is a statement the connection keeps prepared; an
-    // IN list of varying length is parsed and planned again on every call.
-    let rows: Vec<(UserTokenRow, Option<OutboxRow>)> = match user_ids {
-        [user_id] => super::native!(conn, c => invitations.filter(tokens::user_id.eq(user_id)).load(c)?),
-        _ => super::native!(conn, c => invitations.filter(tokens::user_id.eq_any(user_ids)).load(c)?),
+    // Each of these is a statement the connection keeps prepared (see `sql::in_json_array`).
+    let rows: Vec<(UserTokenRow, Option<OutboxRow>)> = match (user_ids, conn) {
+        ([user_id], conn) => super::native!(conn, c => invitations.filter(tokens::user_id.eq(user_id)).load(c)?),
+        (_, DbConn::Pg(c)) => invitations.filter(tokens::user_id.eq_any(user_ids)).load(c)?,
+        (_, DbConn::Sqlite(c)) => invitations
+            .filter(super::sql::in_json_array(tokens::user_id, user_ids))
+            .load(c)?,
     };
     Ok(rows.into_iter().map(|row| (row.0.user_id.clone(), row)).collect())
 }
