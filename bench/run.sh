@@ -58,6 +58,16 @@ run_backend() {
     measure "$backend" "POST /auth/login" "$connections" login.lua "$base"
     measure "$backend" "mixed (70% read, 10% list, 10% edit, 10% create)" "$connections" mixed.lua "$base"
   done
+  # The scenarios above run without the rate limit; deployed, every request of a signed-in
+  # caller is also counted in the database (one upsert). A second instance on the same
+  # database with a limit this run cannot reach shows what that costs.
+  env DATABASE_URL="$url" BIND_ADDR=127.0.0.1:0 MAIL_DIR="$work/mail" JWT_SECRET=bench-signing-key-of-at-least-32-characters \
+    RATE_LIMIT_PER_MINUTE=1000000 RUST_LOG=warn target/release/mijnkwh >"$work/limited.log" 2>&1 &
+  limited=$!
+  for _ in $(seq 1 100); do grep -q "running on" "$work/limited.log" && break; sleep 0.1; done
+  measure "$backend" "GET /users/{id}, rate limit counted" 32 get_user.lua "$(grep -o 'http://127.0.0.1:[0-9]*' "$work/limited.log" | head -n1)"
+  kill "$limited"
+  wait "$limited" 2>/dev/null || true
   echo "| $backend | peak RSS of the service | | $(awk '/VmHWM/ {print int($2 / 1024) " MB"}' "/proc/$server/status") | | | | |"
   kill "$server"
   wait "$server" 2>/dev/null || true
@@ -94,4 +104,5 @@ for c in 32 128; do
   echo "| deep page ÷ first page (req/s) | $c | $(ratio "$(rate SQLite 'GET /users?limit=50 (deep page)' $c)" "$(rate SQLite 'GET /users?limit=50 (first page)' $c)") | $(ratio "$(rate PostgreSQL 'GET /users?limit=50 (deep page)' $c)" "$(rate PostgreSQL 'GET /users?limit=50 (first page)' $c)") | ≥ 67% (cost ≤ 1.5×) |"
   echo "| POST /auth/login ÷ raw argon2id | $c | $(ratio "$(rate SQLite 'POST /auth/login' $c)" "$argon2") | $(ratio "$(rate PostgreSQL 'POST /auth/login' $c)" "$argon2") | ≥ 80% |"
 done
+echo "| GET /users/{id} with the rate limit counted ÷ without | 32 | $(ratio "$(rate SQLite 'GET /users/{id}, rate limit counted' 32)" "$(rate SQLite 'GET /users/{id}' 32)") | $(ratio "$(rate PostgreSQL 'GET /users/{id}, rate limit counted' 32)" "$(rate PostgreSQL 'GET /users/{id}' 32)") | (no target) |"
 rm -f "$results"
