@@ -10,6 +10,7 @@ use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::password_threads::PasswordThreads;
 use crate::auth::token::{self, TokenKeys};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
@@ -18,7 +19,7 @@ use crate::http::problem::{ApiError, ErrorCode};
 use crate::http::{self, context, fallback::RouteTable, logging::RedactingRootSpan};
 use crate::mail::outbox::Sender;
 use crate::service::bootstrap::{self, CreatedAdmin};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 
 /// What every handler may reach: the database pool and the settings.
 pub struct AppState {
@@ -29,7 +30,7 @@ pub struct AppState {
     /// Wakes this instance's mail sender after a change queued a message.
     pub mail_wake: Arc<Notify>,
     /// One argon2id run per core at a time (see [`AppState::password_work`]).
-    pub password_hashing: Semaphore,
+    pub password_threads: PasswordThreads,
 }
 
 impl AppState {
@@ -60,18 +61,20 @@ impl AppState {
 }
 
 impl AppState {
-    /// Runs a password hash or verification on the blocking pool, at most one per core at once.
+    /// Runs a password hash or verification on the argon2 threads, at most one per core at once.
     ///
     /// Each argon2id run holds 19 MiB for tens of milliseconds. Without the gate a burst of
     /// sign-ins starts one per waiting request: memory grows with the burst while no sign-in
-    /// finishes sooner, the cores being the limit either way. The others wait here, off-thread.
+    /// finishes sooner, the cores being the limit either way. The others wait in the queue.
     pub async fn password_work<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let _permit = self.password_hashing.acquire().await.map_err(ApiError::internal)?;
-        Ok(web::block(work).await?)
+        self.password_threads
+            .run(work)
+            .await
+            .map_err(|_| ApiError::internal(anyhow::anyhow!("a password check failed on its thread")))
     }
 }
 
@@ -164,18 +167,18 @@ fn serve(
     let cors_origins = settings.cors_origins.clone();
     let secret = token::resolve_secret(&settings)?;
     let tokens = TokenKeys::new(&secret, settings.access_token_ttl.as_secs() as i64)?;
-    // Blocking threads beyond the connections and the argon2 runs only wait (for a connection
-    // or a permit), each with its stack and malloc arena: under 128 connections the default
-    // (256 per worker) grew to some 250 threads and 150 MB resident. Work beyond this waits
-    // in the worker's queue instead.
-    let blocking_threads = pool.max_size() as usize + *crate::auth::password::PARALLEL_RUNS;
+    // Blocking threads beyond the connections only wait for one, each with its stack and malloc
+    // arena: under 128 connections the default (256 per worker) grew to some 250 threads and
+    // 150 MB resident. Work beyond this waits in the worker's queue instead. (Argon2 has
+    // threads of its own, `PasswordThreads`.)
+    let blocking_threads = pool.max_size() as usize;
     let state = web::Data::new(AppState {
         pool,
         settings: Arc::new(settings),
         tokens,
         clock,
         mail_wake,
-        password_hashing: Semaphore::new(*crate::auth::password::PARALLEL_RUNS),
+        password_threads: PasswordThreads::start(*crate::auth::password::PARALLEL_RUNS)?,
     });
 
     let server = HttpServer::new(move || {

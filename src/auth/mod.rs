@@ -1,4 +1,5 @@
 //! Passwords and access tokens.
 
 pub mod password;
+pub mod password_threads;
 pub mod token;
