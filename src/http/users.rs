@@ -1,5 +1,7 @@
 //! `/users`: the user list and form of the Gebruikersbeheer screens.
 
+use std::collections::HashMap;
+
 use actix_web::http::header::{ETAG, IF_MATCH, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use base64::Engine;
@@ -15,13 +17,14 @@ use super::schema;
 use crate::app::AppState;
 use crate::db::DbConn;
 use crate::db::rows::{UserRow, keys_from_json};
+use crate::db::user_tokens::InvitationWithEmail;
 use crate::db::users::{self as user_store, UserCursor, UserListQuery, UserSort};
 use crate::domain::corporation::CorporationCode;
 use crate::domain::email::EmailAddress;
 use crate::domain::text::{MAX_NAME_LENGTH, MAX_REMARKS_LENGTH, optional_text, required_text};
 use crate::domain::user::{ManagementScope, Role, UserKindInput, UserType, resolve_kind};
 use crate::domain::violation::{ViolationKind, Violations};
-use crate::service::invitations::{InvitationView, invitation_views};
+use crate::service::invitations::{InvitationView, invitation_view, invitation_views};
 use crate::service::management_scope;
 use crate::service::users::{self as use_cases, NewUser, Profile, UserEdit};
 
@@ -384,7 +387,30 @@ pub fn user_responses(
     now: NaiveDateTime,
 ) -> diesel::QueryResult<Vec<UserResponse>> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut views = invitation_views(conn, &ids, now)?;
+    let views = invitation_views(conn, &ids, now)?;
+    responses_with_invitations(conn, rows, views)
+}
+
+/// One user, with their invitation as read together with them
+/// (`service::users::find_visible_with_invitation`).
+pub fn user_response_with_invitation(
+    conn: &mut DbConn,
+    row: UserRow,
+    invitation: Option<InvitationWithEmail>,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<UserResponse> {
+    let views = invitation
+        .map(|(link, message)| (row.id.clone(), invitation_view(&link, message.as_ref(), now)))
+        .into_iter()
+        .collect();
+    Ok(responses_with_invitations(conn, vec![row], views)?.remove(0))
+}
+
+fn responses_with_invitations(
+    conn: &mut DbConn,
+    rows: Vec<UserRow>,
+    mut views: HashMap<String, InvitationView>,
+) -> diesel::QueryResult<Vec<UserResponse>> {
     let contractor_ids: Vec<String> = rows.iter().filter_map(|r| r.contractor_id.clone()).collect();
     // Most users belong to no contractor: then there is nothing to look up.
     let (contractor_names, settings) = if contractor_ids.is_empty() {
@@ -510,8 +536,8 @@ pub async fn get_user(
     let now = state.now();
     let (row, body) = state
         .db(move |conn| {
-            let row = use_cases::find_visible(conn, &scope, &id)?;
-            let body = user_response(conn, row.clone(), now)?;
+            let (row, invitation) = use_cases::find_visible_with_invitation(conn, &scope, &id)?;
+            let body = user_response_with_invitation(conn, row.clone(), invitation, now)?;
             Ok((row, body))
         })
         .await?;

@@ -292,7 +292,7 @@ impl InvitationView {
     }
 }
 
-/// The invitation state of each of these users, in two queries whatever their number.
+/// The invitation state of each of these users, in one query whatever their number.
 pub fn invitation_views(
     conn: &mut DbConn,
     user_ids: &[String],
@@ -301,28 +301,29 @@ pub fn invitation_views(
     let links = user_tokens::latest_invitations(conn, user_ids)?;
     Ok(links
         .into_iter()
-        .map(|(user_id, (link, message))| {
-            let message = message.as_ref();
-            let delivery = message.map(|m| match (m.sent_at, m.failed_at, m.cancelled_at) {
-                (Some(_), _, _) => "sent",
-                (None, Some(_), _) => "failed",
-                (None, None, Some(_)) => "cancelled",
-                (None, None, None) => "queued",
-            });
-            let status = match (link.used_at, link.expires_at <= now) {
-                (Some(_), _) => "accepted",
-                (None, true) => "expired",
-                (None, false) => "sent",
-            };
-            let view = InvitationView {
-                status,
-                sent_at: message.and_then(|m| m.sent_at),
-                accepted_at: link.used_at,
-                expires_at: Some(link.expires_at),
-                delivery,
-                last_error: message.and_then(|m| m.last_error.clone()),
-            };
-            (user_id, view)
-        })
+        .map(|(user_id, (link, message))| (user_id, invitation_view(&link, message.as_ref(), now)))
         .collect())
+}
+
+/// What the API shows of a user's newest invitation and its email.
+pub fn invitation_view(link: &UserTokenRow, message: Option<&OutboxRow>, now: NaiveDateTime) -> InvitationView {
+    let delivery = message.map(|m| match (m.sent_at, m.failed_at, m.cancelled_at) {
+        (Some(_), _, _) => "sent",
+        (None, Some(_), _) => "failed",
+        (None, None, Some(_)) => "cancelled",
+        (None, None, None) => "queued",
+    });
+    let status = match (link.used_at, link.expires_at <= now) {
+        (Some(_), _) => "accepted",
+        (None, true) => "expired",
+        (None, false) => "sent",
+    };
+    InvitationView {
+        status,
+        sent_at: message.and_then(|m| m.sent_at),
+        accepted_at: link.used_at,
+        expires_at: Some(link.expires_at),
+        delivery,
+        last_error: message.and_then(|m| m.last_error.clone()),
+    }
 }

@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use super::audit::{self as audit_log, AuditEntry, change, changed_personal_field};
 use crate::db::rows::{UserChanges, UserRow, keys_from_json, keys_to_json};
+use crate::db::user_tokens::{self, InvitationWithEmail};
 use crate::db::users::InsertUserError;
 use crate::db::{DbConn, corporations, users, write_transaction};
 use crate::domain::corporation::CorporationCode;
@@ -49,6 +50,17 @@ pub fn find_visible(conn: &mut DbConn, scope: &ManagementScope, id: &str) -> Res
     let row = users::find(conn, id)?.ok_or_else(ApiError::not_found)?;
     let code = row.corporation_code.clone();
     super::visible_in(scope, code.as_deref(), row)
+}
+
+/// As [`find_visible`], with the user's newest invitation read in the same query.
+pub fn find_visible_with_invitation(
+    conn: &mut DbConn,
+    scope: &ManagementScope,
+    id: &str,
+) -> Result<(UserRow, Option<InvitationWithEmail>), ApiError> {
+    let (row, invitation) = user_tokens::user_with_latest_invitation(conn, id)?.ok_or_else(ApiError::not_found)?;
+    let code = row.corporation_code.clone();
+    Ok((super::visible_in(scope, code.as_deref(), row)?, invitation))
 }
 
 /// Creates a user; a contractor user is invited at once ("Voor Aannemers hoef je dit niet te doen").

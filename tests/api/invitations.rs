@@ -110,6 +110,7 @@ for_each_backend! {
         let main = app.sign_in_as(&app.user(&admin, &main.id).await).await;
         assert_eq!(app.user(&main, id).await["invitation"]["status"], "expired");
         assert_eq!(invite(&app, &main, id).await.status(), 202, "a new invitation can be sent");
+        assert_eq!(app.user(&main, id).await["invitation"]["status"], "sent", "the newest invitation is shown");
     }
 
     async fn accepting_checks_the_password_policy(backend) {
