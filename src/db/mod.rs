@@ -20,6 +20,7 @@ pub mod sql;
 pub mod user_tokens;
 pub mod users;
 
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -231,6 +232,14 @@ pub fn now() -> chrono::NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)
 }
 
+/// SQLite has one writer at a time. This process's write transactions take turns here, each
+/// woken as soon as the one before it ends, instead of meeting SQLite's lock and sleeping in
+/// its busy handler (1, 2, 5, … 100 ms steps) however soon the lock is free. The busy timeout
+/// stays the backstop for writers outside this queue (single statements, other processes).
+/// One queue per process, not per file: the service has one database (the tests' several
+/// applications in one process only take turns across their files).
+static SQLITE_WRITER: Mutex<()> = Mutex::new(());
+
 /// Runs `work` in a transaction that holds the write lock from its first statement.
 ///
 /// On SQLite a plain `BEGIN` takes the write lock only at the first write; two such
@@ -241,8 +250,17 @@ pub fn write_transaction<T, E>(conn: &mut DbConn, work: impl FnOnce(&mut DbConn)
 where
     E: From<diesel::result::Error>,
 {
+    let mut _writer_turn = None;
     let begun = match conn {
-        DbConn::Sqlite(sqlite) => AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE"),
+        DbConn::Sqlite(sqlite) => {
+            let outermost = AnsiTransactionManager::transaction_manager_status_mut(sqlite)
+                .transaction_depth()
+                .is_ok_and(|depth| depth.is_none());
+            if outermost {
+                _writer_turn = Some(SQLITE_WRITER.lock().unwrap_or_else(PoisonError::into_inner));
+            }
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
+        }
         DbConn::Pg(pg) => AnsiTransactionManager::begin_transaction_sql(pg, "BEGIN"),
     };
     match begun {
