@@ -32,15 +32,22 @@ measure() {
 rate() { awk -F"\t" -v key="$1|$2|$3" '$1 == key {print $2}' "$results"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f%%", 100 * a / b; else print "n/a" }'; }
 
+# Starts the service on database $1 with RATE_LIMIT_PER_MINUTE=$3, its output in the file $2;
+# sets started_pid and started_base. The first start on a database creates the kwh_admin.
+start_service() {
+  env DATABASE_URL="$1" BIND_ADDR=127.0.0.1:0 MAIL_DIR="$(dirname "$2")/mail" JWT_SECRET=bench-signing-key-of-at-least-32-characters \
+    KWH_ADMIN_EMAIL="$ADMIN_EMAIL" KWH_ADMIN_PASSWORD="$ADMIN_PASSWORD" RATE_LIMIT_PER_MINUTE="$3" RUST_LOG=warn \
+    target/release/mijnkwh >"$2" 2>&1 &
+  started_pid=$!
+  for _ in $(seq 1 100); do grep -q "running on" "$2" && break; sleep 0.1; done
+  started_base=$(grep -o 'http://127.0.0.1:[0-9]*' "$2" | head -n1)
+}
+
 run_backend() {
-  local backend=$1 url=$2 work base server deep_cursor
+  local backend=$1 url=$2 work base server deep_cursor limited
   work=$(mktemp -d)
-  env DATABASE_URL="$url" BIND_ADDR=127.0.0.1:0 MAIL_DIR="$work/mail" JWT_SECRET=bench-signing-key-of-at-least-32-characters \
-    KWH_ADMIN_EMAIL="$ADMIN_EMAIL" KWH_ADMIN_PASSWORD="$ADMIN_PASSWORD" RATE_LIMIT_PER_MINUTE=0 RUST_LOG=warn \
-    target/release/mijnkwh >"$work/out.log" 2>&1 &
-  server=$!
-  for _ in $(seq 1 100); do grep -q "running on" "$work/out.log" && break; sleep 0.1; done
-  base=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/out.log" | head -n1)
+  start_service "$url" "$work/out.log" 0
+  server=$started_pid base=$started_base
   TOKEN=$(curl -s "$base/auth/login" -H 'content-type: application/json' \
     -d "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
   export TOKEN IDS_FILE="$work/ids"
@@ -61,11 +68,9 @@ run_backend() {
   # The scenarios above run without the rate limit; deployed, every request of a signed-in
   # caller is also counted in the database (one upsert). A second instance on the same
   # database with a limit this run cannot reach shows what that costs.
-  env DATABASE_URL="$url" BIND_ADDR=127.0.0.1:0 MAIL_DIR="$work/mail" JWT_SECRET=bench-signing-key-of-at-least-32-characters \
-    RATE_LIMIT_PER_MINUTE=1000000 RUST_LOG=warn target/release/mijnkwh >"$work/limited.log" 2>&1 &
-  limited=$!
-  for _ in $(seq 1 100); do grep -q "running on" "$work/limited.log" && break; sleep 0.1; done
-  measure "$backend" "GET /users/{id}, rate limit counted" 32 get_user.lua "$(grep -o 'http://127.0.0.1:[0-9]*' "$work/limited.log" | head -n1)"
+  start_service "$url" "$work/limited.log" 1000000
+  limited=$started_pid
+  measure "$backend" "GET /users/{id}, rate limit counted" 32 get_user.lua "$started_base"
   kill "$limited"
   wait "$limited" 2>/dev/null || true
   echo "| $backend | peak RSS of the service | | $(awk '/VmHWM/ {print int($2 / 1024) " MB"}' "/proc/$server/status") | | | | |"
