@@ -151,6 +151,11 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Requests per minute per user or service token; 0 turns the limit off.
     pub rate_limit_per_minute: u32,
+    /// Proxies whose `X-Forwarded-For` is believed (addresses or CIDR ranges).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// For the crash test only (`FAULT_INJECTION=abort_before_idempotent_commit`): the process
+    /// aborts after an idempotent request's handler ran, before its transaction commits.
+    pub fault_abort_before_idempotent_commit: bool,
 }
 
 /// A configuration value that cannot be used; the message names the variable.
@@ -344,8 +349,31 @@ impl Settings {
 
         let rate_limit_per_minute = number("RATE_LIMIT_PER_MINUTE", 600, 0..=1_000_000)? as u32;
 
+        let trusted_proxies = match var("TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|proxy| {
+                    proxy
+                        .parse::<ipnet::IpNet>()
+                        .or_else(|_| proxy.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                        .map_err(|_| fail("TRUSTED_PROXIES", format!("not an address or CIDR range: {proxy:?}")))
+                })
+                .collect::<Result<_, _>>()?,
+        };
+
+        let fault_abort_before_idempotent_commit = match var("FAULT_INJECTION").as_deref() {
+            None => false,
+            Some("abort_before_idempotent_commit") => true,
+            Some(other) => return Err(fail("FAULT_INJECTION", format!("unknown fault {other:?}"))),
+        };
+
         Ok(Settings {
             rate_limit_per_minute,
+            trusted_proxies,
+            fault_abort_before_idempotent_commit,
             database,
             database_pool_size,
             bind_addr,

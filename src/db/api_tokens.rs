@@ -35,6 +35,17 @@ pub fn revoke(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<()>
         .map(drop)
 }
 
+/// Revokes every live token of a creator (their password was set anew: SECURITY.md).
+pub fn revoke_all_of(conn: &mut DbConn, created_by: &str, at: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        tokens::table
+            .filter(tokens::created_by.eq(created_by))
+            .filter(tokens::revoked_at.is_null()),
+    )
+    .set(tokens::revoked_at.eq(Some(at)))
+    .execute(conn)
+}
+
 /// Notes use at most once a minute, so reading with a token costs no write each time.
 pub fn touch(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<()> {
     let a_minute_ago = at - chrono::Duration::minutes(1);

@@ -19,6 +19,10 @@ pub struct IdempotencyRow {
     pub response_body: Option<String>,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
+    /// The user the answer belongs to (the caller, or the service token's creator).
+    pub user_id: Option<String>,
+    /// Which request holds the claim; only it may complete the key.
+    pub claim_id: Option<String>,
 }
 
 /// Claims the key for a first request; `Some(existing)` when another request has it.
@@ -33,15 +37,24 @@ pub fn claim(conn: &mut DbConn, row: &IdempotencyRow) -> QueryResult<Option<Idem
     }
 }
 
-pub fn complete(conn: &mut DbConn, actor: &str, key: &str, status: i32, headers: &str, body: &str) -> QueryResult<()> {
-    diesel::update(keys::table.find((actor, key)))
+/// Stores the answer of the request holding the claim; false when another request holds it now.
+pub fn complete(
+    conn: &mut DbConn,
+    actor: &str,
+    key: &str,
+    claim_id: &str,
+    status: i32,
+    headers: &str,
+    body: &str,
+) -> QueryResult<bool> {
+    let updated = diesel::update(keys::table.find((actor, key)).filter(keys::claim_id.eq(claim_id)))
         .set((
             keys::status_code.eq(Some(status)),
             keys::response_headers.eq(Some(headers)),
             keys::response_body.eq(Some(body)),
         ))
-        .execute(conn)
-        .map(drop)
+        .execute(conn)?;
+    Ok(updated == 1)
 }
 
 /// Frees a key: the first request failed on our side (a retry should act), or it expired.

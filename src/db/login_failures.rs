@@ -1,35 +1,202 @@
-//! Failed sign-ins, kept in the database so that the throttle holds across instances.
+//! Failed sign-ins and the addresses accounts signed in from, kept in the database so that the
+//! throttle holds across instances (the policy is `domain::sign_in`).
 
-use chrono::NaiveDateTime;
+use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
+use diesel::sql_types::Text;
 
 use super::DbConn;
-use super::schema::login_failures;
+use super::schema::{login_failures, sign_in_clients};
+use crate::domain::sign_in::{AttemptHistory, FAMILIAR_FOR_DAYS, PAIR_WINDOW_HOURS, WINDOW_MINUTES};
 
-pub fn record(conn: &mut DbConn, keys: &[String], at: NaiveDateTime) -> QueryResult<()> {
-    for key in keys {
-        diesel::insert_into(login_failures::table)
-            .values((
-                login_failures::id.eq(uuid::Uuid::now_v7().to_string()),
-                login_failures::throttle_key.eq(key),
-                login_failures::failed_at.eq(at),
-            ))
-            .execute(conn)?;
+/// The keys one attempt is counted on (see `domain::sign_in`).
+#[derive(Debug, Clone)]
+pub struct AttemptKeys {
+    /// The normalised address that was typed (also for unknown or invalid ones).
+    pub account: String,
+    /// The client's address group (`domain::sign_in::client_group`).
+    pub client: String,
+}
+
+impl AttemptKeys {
+    fn pair(&self) -> String {
+        format!("pair:{}|{}", self.account, self.client)
+    }
+    fn unfamiliar(&self) -> String {
+        format!("account:{}", self.account)
+    }
+    fn client(&self) -> String {
+        format!("client:{}", self.client)
+    }
+}
+
+/// Serialises attempts on the same keys until the end of the transaction. SQLite's write
+/// transactions are serial already (`BEGIN IMMEDIATE`); on PostgreSQL two attempts would
+/// otherwise both count the failures before either is written, and both go on.
+fn lock_keys(conn: &mut DbConn, keys: &AttemptKeys) -> QueryResult<()> {
+    if let DbConn::Pg(pg) = conn {
+        let mut names = [keys.pair(), keys.unfamiliar(), keys.client()];
+        // One order for every transaction, so that two never wait for each other's locks.
+        names.sort();
+        for name in names {
+            advisory_lock(pg, &name)?;
+        }
     }
     Ok(())
 }
 
-/// The failures for `key` after `since`: how many, and when the oldest of them happened.
-pub fn since(conn: &mut DbConn, key: &str, since: NaiveDateTime) -> QueryResult<(i64, Option<NaiveDateTime>)> {
+/// A PostgreSQL lock on a name, held until the transaction ends.
+fn advisory_lock(pg: &mut diesel::PgConnection, name: &str) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind::<Text, _>(name)
+        .execute(pg)
+        .map(drop)
+}
+
+/// Locks the attempt's keys and reads what the throttle decides on. Call inside the write
+/// transaction that then reserves the failure.
+pub fn history(
+    conn: &mut DbConn,
+    keys: &AttemptKeys,
+    user_id: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<AttemptHistory> {
+    lock_keys(conn, keys)?;
+    let window_start = now - Duration::minutes(WINDOW_MINUTES);
+    let (pair_failures, pair_last_failure) =
+        count_and(conn, &keys.pair(), now - Duration::hours(PAIR_WINDOW_HOURS), Edge::Newest)?;
+    let (unfamiliar_failures, unfamiliar_last_failure) =
+        count_and(conn, &keys.unfamiliar(), window_start, Edge::Newest)?;
+    let (client_failures, client_oldest_failure) = count_and(conn, &keys.client(), window_start, Edge::Oldest)?;
+    let familiar = match user_id {
+        Some(user_id) => diesel::select(diesel::dsl::exists(
+            sign_in_clients::table
+                .filter(sign_in_clients::user_id.eq(user_id))
+                .filter(sign_in_clients::client.eq(&keys.client))
+                .filter(sign_in_clients::last_success_at.gt(now - Duration::days(FAMILIAR_FOR_DAYS))),
+        ))
+        .get_result(conn)?,
+        None => false,
+    };
+    Ok(AttemptHistory {
+        pair_failures,
+        pair_last_failure,
+        unfamiliar_failures,
+        unfamiliar_last_failure,
+        client_failures,
+        client_oldest_failure,
+        familiar,
+    })
+}
+
+enum Edge {
+    Oldest,
+    Newest,
+}
+
+fn count_and(conn: &mut DbConn, key: &str, since: NaiveDateTime, edge: Edge) -> QueryResult<(u32, Option<NaiveDateTime>)> {
     let recent = login_failures::table
         .filter(login_failures::throttle_key.eq(key))
         .filter(login_failures::failed_at.gt(since));
-    let count = recent.count().get_result(conn)?;
-    let oldest = recent.select(diesel::dsl::min(login_failures::failed_at)).first(conn)?;
-    Ok((count, oldest))
+    let count: i64 = recent.count().get_result(conn)?;
+    let at = match edge {
+        Edge::Oldest => recent.select(diesel::dsl::min(login_failures::failed_at)).first(conn)?,
+        Edge::Newest => recent.select(diesel::dsl::max(login_failures::failed_at)).first(conn)?,
+    };
+    Ok((u32::try_from(count).unwrap_or(u32::MAX), at))
 }
 
-/// Forgets failures older than `before`, so the table stays small.
-pub fn prune(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
-    diesel::delete(login_failures::table.filter(login_failures::failed_at.lt(before))).execute(conn)
+/// Counts the attempt as a failure before its password is checked, so that parallel guesses
+/// count as many; returns the rows to take back if the password turns out right.
+pub fn reserve(conn: &mut DbConn, keys: &AttemptKeys, familiar: bool, at: NaiveDateTime) -> QueryResult<Vec<String>> {
+    let mut counted = vec![keys.pair(), keys.client()];
+    if !familiar {
+        counted.push(keys.unfamiliar());
+    }
+    let mut ids = Vec::with_capacity(counted.len());
+    for key in counted {
+        let id = uuid::Uuid::now_v7().to_string();
+        diesel::insert_into(login_failures::table)
+            .values((
+                login_failures::id.eq(&id),
+                login_failures::throttle_key.eq(key),
+                login_failures::failed_at.eq(at),
+                login_failures::account.eq(&keys.account),
+            ))
+            .execute(conn)?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// Takes back a reservation: the password was right, so the attempt was no failure.
+pub fn release(conn: &mut DbConn, ids: &[String]) -> QueryResult<()> {
+    diesel::delete(login_failures::table.filter(login_failures::id.eq_any(ids)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Forgets every failure of an account (its owner proved themselves by mail), from any
+/// address. The addresses' own counts of them go too: they were this account's.
+pub fn clear_account(conn: &mut DbConn, account: &str) -> QueryResult<usize> {
+    diesel::delete(login_failures::table.filter(login_failures::account.eq(account))).execute(conn)
+}
+
+/// Notes that the user signed in from this address: it is familiar for 30 days.
+pub fn remember_client(conn: &mut DbConn, user_id: &str, client: &str, at: NaiveDateTime) -> QueryResult<()> {
+    let insert = diesel::insert_into(sign_in_clients::table).values((
+        sign_in_clients::user_id.eq(user_id),
+        sign_in_clients::client.eq(client),
+        sign_in_clients::last_success_at.eq(at),
+    ));
+    let refresh = sign_in_clients::last_success_at.eq(at);
+    match conn {
+        DbConn::Pg(pg) => insert
+            .on_conflict((sign_in_clients::user_id, sign_in_clients::client))
+            .do_update()
+            .set(refresh)
+            .execute(pg)
+            .map(drop),
+        DbConn::Sqlite(sqlite) => insert
+            .on_conflict((sign_in_clients::user_id, sign_in_clients::client))
+            .do_update()
+            .set(refresh)
+            .execute(sqlite)
+            .map(drop),
+    }
+}
+
+/// Counts a password-reset request of a client address; false (and nothing counted) when the
+/// address made `max` of them within `window` already.
+pub fn count_reset_request(
+    conn: &mut DbConn,
+    client: &str,
+    account: &str,
+    now: NaiveDateTime,
+    max: i64,
+    window: Duration,
+) -> QueryResult<bool> {
+    let key = format!("reset:{client}");
+    if let DbConn::Pg(pg) = conn {
+        advisory_lock(pg, &key)?;
+    }
+    let (count, _) = count_and(conn, &key, now - window, Edge::Newest)?;
+    if i64::from(count) >= max {
+        return Ok(false);
+    }
+    diesel::insert_into(login_failures::table)
+        .values((
+            login_failures::id.eq(uuid::Uuid::now_v7().to_string()),
+            login_failures::throttle_key.eq(key),
+            login_failures::failed_at.eq(now),
+            login_failures::account.eq(account),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}
+
+/// Forgets failures older than the longest window, so the table stays small.
+pub fn prune(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(login_failures::table.filter(login_failures::failed_at.lt(now - Duration::hours(PAIR_WINDOW_HOURS))))
+        .execute(conn)
 }

@@ -283,6 +283,39 @@ where
     }
 }
 
+/// Begins a transaction that ends only with [`end_transaction`], for work that spans several
+/// calls (a request's handler and its stored answer). On SQLite it holds the write lock from
+/// the start, taking its turn in this process's queue of writers like [`write_transaction`];
+/// the queue's turn ends once the lock is held, and the writers after it wait in SQLite's busy
+/// handler until this transaction ends.
+pub fn begin_write_transaction(conn: &mut DbConn) -> diesel::QueryResult<()> {
+    match conn {
+        DbConn::Sqlite(sqlite) => {
+            let _writer_turn = SQLITE_WRITER.lock().unwrap_or_else(PoisonError::into_inner);
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
+        }
+        DbConn::Pg(pg) => AnsiTransactionManager::begin_transaction_sql(pg, "BEGIN"),
+    }
+}
+
+/// Whether a transaction is open on the connection.
+pub fn in_transaction(conn: &mut DbConn) -> bool {
+    let depth = match conn {
+        DbConn::Sqlite(sqlite) => AnsiTransactionManager::transaction_manager_status_mut(sqlite).transaction_depth(),
+        DbConn::Pg(pg) => AnsiTransactionManager::transaction_manager_status_mut(pg).transaction_depth(),
+    };
+    depth.is_ok_and(|depth| depth.is_some())
+}
+
+/// Commits or rolls back what [`begin_write_transaction`] began.
+pub fn end_transaction(conn: &mut DbConn, commit: bool) -> diesel::QueryResult<()> {
+    if commit {
+        <DbConn as Connection>::TransactionManager::commit_transaction(conn)
+    } else {
+        <DbConn as Connection>::TransactionManager::rollback_transaction(conn)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -190,4 +190,6 @@ pub struct ApiTokenRow {
     pub expires_at: NaiveDateTime,
     pub last_used_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
+    /// The creator's token version when it was made; it works only while that is current.
+    pub creator_token_version: i32,
 }

@@ -54,11 +54,22 @@ diesel::table! {
         id -> Text,
         throttle_key -> Text,
         failed_at -> Timestamp,
+        account -> Nullable<Text>,
     }
 }
 
+diesel::table! {
+    sign_in_clients (user_id, client) {
+        user_id -> Text,
+        client -> Text,
+        last_success_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(sign_in_clients -> users (user_id));
+
 diesel::joinable!(users -> corporations (corporation_code));
-diesel::allow_tables_to_appear_in_same_query!(corporations, users, audit_events, login_failures);
+diesel::allow_tables_to_appear_in_same_query!(corporations, users, audit_events, login_failures, sign_in_clients);
 
 diesel::table! {
     outbox_messages (id) {
@@ -163,6 +174,8 @@ diesel::table! {
         response_body -> Nullable<Text>,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        user_id -> Nullable<Text>,
+        claim_id -> Nullable<Text>,
     }
 }
 
@@ -178,6 +191,7 @@ diesel::table! {
         expires_at -> Timestamp,
         last_used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
+        creator_token_version -> Integer,
     }
 }
 

@@ -84,6 +84,20 @@ pub fn update_if_version(
     Ok(updated == 1)
 }
 
+/// Holds the user's row until the transaction ends, so that counts about the user (the
+/// day's invitations, the reset interval) are read and acted on by one request at a time.
+/// SQLite's write transactions are serial already.
+pub fn lock(conn: &mut DbConn, id: &str) -> QueryResult<()> {
+    if let DbConn::Pg(pg) = conn {
+        users::table
+            .find(id)
+            .select(users::id)
+            .for_update()
+            .load::<String>(pg)?;
+    }
+    Ok(())
+}
+
 pub fn record_login(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<()> {
     diesel::update(users::table.find(id))
         .set(users::last_login_at.eq(Some(at)))

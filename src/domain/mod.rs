@@ -5,6 +5,7 @@ pub mod corporation;
 pub mod email;
 pub mod names;
 pub mod report_settings;
+pub mod sign_in;
 pub mod text;
 pub mod user;
 pub mod violation;

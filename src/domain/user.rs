@@ -35,6 +35,16 @@ pub enum Access {
     Klantvizier,
 }
 
+/// What a service token may do besides acting as its creator (SECURITY.md, "Scopes").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenScope {
+    /// Reading what its creator may read.
+    Read,
+    /// Managing users (create, edit, delete, invite, batch), and reading.
+    Provision,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Notification {
@@ -58,6 +68,7 @@ macro_rules! keyed_enum {
 keyed_enum!(UserType { Corporation => "corporation", Contractor => "contractor", Kwh => "kwh" });
 keyed_enum!(Role { User => "user", MainUser => "main_user", Contractor => "contractor", KwhAdmin => "kwh_admin" });
 keyed_enum!(Access { MijnKwh => "mijn_kwh", Klantvizier => "klantvizier" });
+keyed_enum!(TokenScope { Read => "read", Provision => "provision" });
 keyed_enum!(Notification { DeliveryReminder => "delivery_reminder", ValidationReport => "validation_report" });
 
 /// What a user is and may do, after rule 3 has been applied.

@@ -15,10 +15,19 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::openapi::OpenApi as OpenApiDocument;
 
 use super::problem::ApiError;
+use super::scopes::scopes_of;
+use crate::domain::user::TokenScope;
 
 #[derive(Debug, Clone)]
 pub struct RouteTable {
-    routes: Vec<(Vec<Segment>, Vec<&'static str>)>,
+    routes: Vec<Route>,
+}
+
+#[derive(Debug, Clone)]
+struct Route {
+    segments: Vec<Segment>,
+    /// Each method of the path, with the service-token scopes its operation allows.
+    methods: Vec<(&'static str, Vec<TokenScope>)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,16 +53,16 @@ impl RouteTable {
                     })
                     .collect();
                 let methods = [
-                    ("GET", item.get.is_some()),
-                    ("POST", item.post.is_some()),
-                    ("PUT", item.put.is_some()),
-                    ("PATCH", item.patch.is_some()),
-                    ("DELETE", item.delete.is_some()),
+                    ("GET", &item.get),
+                    ("POST", &item.post),
+                    ("PUT", &item.put),
+                    ("PATCH", &item.patch),
+                    ("DELETE", &item.delete),
                 ]
                 .into_iter()
-                .filter_map(|(method, present)| present.then_some(method))
+                .filter_map(|(method, operation)| Some((method, scopes_of(operation.as_ref()?))))
                 .collect();
-                (segments, methods)
+                Route { segments, methods }
             })
             .collect();
         RouteTable { routes }
@@ -62,27 +71,47 @@ impl RouteTable {
     /// The methods of the most specific routes matching this path (the most literal segments),
     /// or `None` when no route has this path.
     pub fn allowed_methods(&self, path: &str) -> Option<Vec<&'static str>> {
+        let mut allowed: Vec<&'static str> = Vec::new();
+        for route in self.most_specific(path)? {
+            for (method, _) in &route.methods {
+                if !allowed.contains(method) {
+                    allowed.push(method);
+                }
+            }
+        }
+        Some(allowed)
+    }
+
+    /// The service-token scopes that may call this method on this path; `None` when no route
+    /// takes it (the request then ends as 404 or 405 anyway).
+    pub fn token_scopes(&self, path: &str, method: &str) -> Option<&[TokenScope]> {
+        self.most_specific(path)?
+            .into_iter()
+            .find_map(|route| route.methods.iter().find(|(m, _)| *m == method))
+            .map(|(_, scopes)| scopes.as_slice())
+    }
+
+    /// The routes matching this path with the most literal segments.
+    fn most_specific(&self, path: &str) -> Option<Vec<&Route>> {
         let parts: Vec<&str> = split(path).collect();
-        let mut best: Option<(usize, Vec<&'static str>)> = None;
-        for (segments, methods) in &self.routes {
-            let matches = segments.len() == parts.len()
-                && segments.iter().zip(&parts).all(|(segment, part)| match segment {
+        let mut best: Option<(usize, Vec<&Route>)> = None;
+        for route in &self.routes {
+            let matches = route.segments.len() == parts.len()
+                && route.segments.iter().zip(&parts).all(|(segment, part)| match segment {
                     Segment::Literal(literal) => literal == part,
                     Segment::Parameter => !part.is_empty(),
                 });
             if !matches {
                 continue;
             }
-            let literals = segments.iter().filter(|s| matches!(s, Segment::Literal(_))).count();
+            let literals = route.segments.iter().filter(|s| matches!(s, Segment::Literal(_))).count();
             match &mut best {
                 Some((most, _)) if *most > literals => {}
-                Some((most, allowed)) if *most == literals => {
-                    allowed.extend(methods.iter().filter(|m| !allowed.contains(m)).collect::<Vec<_>>());
-                }
-                _ => best = Some((literals, methods.clone())),
+                Some((most, routes)) if *most == literals => routes.push(route),
+                _ => best = Some((literals, vec![route])),
             }
         }
-        best.map(|(_, allowed)| allowed)
+        best.map(|(_, routes)| routes)
     }
 }
 

@@ -2,10 +2,12 @@
 //! again instead of acting twice. Keys live in the database per actor for 24 hours, so a retry
 //! reaches the answer whichever instance takes it, and after a restart.
 //!
-//! Keys belong to a signed-in caller (user or service token). Requests without one are not
-//! stored: the open endpoints (sign-in, accepting an invitation, password resets) are safe to
-//! repeat as they are, and their answers may carry a secret that does not belong in the
-//! database.
+//! Keys belong to a signed-in caller (user or service token) and are deleted with the user.
+//! The handler's writes and the stored answer commit in one transaction
+//! ([`RequestTransaction`]): a crash before that commit leaves nothing, so the retry acts once;
+//! after it, the retry gets the answer. Requests without a caller are not stored: the open
+//! endpoints (sign-in, accepting an invitation, password resets) are safe to repeat as they
+//! are, and their answers carry secrets. No stored answer holds a secret (SECRET_FIELDS).
 
 use std::collections::BTreeMap;
 
@@ -19,7 +21,7 @@ use chrono::Duration;
 use sha2::{Digest, Sha256};
 
 use super::problem::{ApiError, ErrorCode};
-use crate::app::AppState;
+use crate::app::{AppState, RequestTransaction};
 use crate::db::idempotency::{self as store, IdempotencyRow};
 
 pub const HEADER: &str = "idempotency-key";
@@ -29,6 +31,19 @@ const KEPT_FOR_HOURS: i64 = 24;
 /// instance; the key is then free again.
 const ABANDONED_AFTER_SECONDS: i64 = 300;
 const REPLAYED_HEADERS: [HeaderName; 3] = [CONTENT_TYPE, LOCATION, ETAG];
+
+/// Operations whose answers are never kept, whoever calls: they sign in or set passwords, and
+/// their answers may hold an access token. They are safe to repeat as they are.
+const NEVER_STORED: [&str; 4] = [
+    "/auth/login",
+    "/invitations/accept",
+    "/auth/password-reset",
+    "/auth/password-reset/confirm",
+];
+
+/// Top-level fields of an answer that hold a secret shown once (the new service token's
+/// `token`): a replay leaves them out, so no secret is ever kept in the database.
+const SECRET_FIELDS: [&str; 2] = ["token", "access_token"];
 
 pub async fn middleware(
     mut request: ServiceRequest,
@@ -42,15 +57,19 @@ pub async fn middleware(
         .ok()
         .filter(|k| !k.is_empty() && k.len() <= MAX_KEY_LENGTH)
         .ok_or_else(|| ApiError::new(ErrorCode::InvalidIdempotencyKey))?;
+    // Keys are per caller, resolved in full before anything is replayed (a deleted user, a
+    // revoked or outdated token gets nothing). Without a caller there is no one to keep them
+    // for: such a request is refused (401) or goes to one of the open endpoints.
+    let Some(caller) = super::auth::Authentication::of(request.request()) else {
+        return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
+    };
+    if NEVER_STORED.contains(&request.path()) {
+        return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
+    }
     let state = request
         .app_data::<web::Data<AppState>>()
         .cloned()
         .expect("application state");
-    // Keys are per caller. Without a valid token there is no caller to keep them for: such a
-    // request is refused (401) or goes to one of the open endpoints, which are safe to repeat.
-    let Some(actor) = super::auth::caller_key(&request, &state) else {
-        return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
-    };
     let body = request
         .extract::<web::Bytes>()
         .await
@@ -58,6 +77,7 @@ pub async fn middleware(
     let fingerprint = fingerprint(request.path(), request.query_string(), &body);
     request.set_payload(Payload::from(body));
 
+    let actor = caller.key();
     let now = state.now();
     let claim = IdempotencyRow {
         actor: actor.clone(),
@@ -68,13 +88,20 @@ pub async fn middleware(
         response_body: None,
         created_at: now,
         expires_at: now + Duration::hours(KEPT_FOR_HOURS),
+        user_id: Some(caller.user.id.clone()),
+        claim_id: Some(uuid::Uuid::new_v4().to_string()),
     };
+    let claim_id = claim.claim_id.clone().unwrap_or_default();
+    // The claim commits on its own, so that a retry meanwhile learns the key is in use (409)
+    // on any instance. It holds no effect: the handler's writes and the answer commit
+    // together below, or not at all.
     let existing = state
         .db(move |conn| {
             store::prune(conn, now)?;
             let existing = store::claim(conn, &claim)?;
             match existing {
-                // Left behind by an instance that died mid-request: take the key over.
+                // Left by a request that never finished: its transaction was rolled back with
+                // its instance, so nothing of it happened. The key is free again.
                 Some(row)
                     if row.status_code.is_none() && (now - row.created_at).num_seconds() > ABANDONED_AFTER_SECONDS =>
                 {
@@ -101,47 +128,92 @@ pub async fn middleware(
         return Ok(request.into_response(response));
     }
 
-    let response = next.call(request).await;
+    let release = {
+        let (state, actor, key) = (state.clone(), actor.clone(), key.clone());
+        move || async move { state.db(move |conn| Ok(store::release(conn, &actor, &key)?)).await }
+    };
+    let transaction = match RequestTransaction::begin(&state).await {
+        Ok(transaction) => transaction,
+        Err(error) => {
+            release().await?;
+            return Err(error.into());
+        }
+    };
+    let response = transaction.scope(next.call(request)).await;
     let (request, response) = match response {
         Ok(response) => response.into_parts(),
         Err(error) => {
-            state.db(move |conn| Ok(store::release(conn, &actor, &key)?)).await?;
+            transaction.finish(|_| Ok(false)).await?;
+            release().await?;
             return Err(error);
         }
     };
     let status = response.status();
     let (head, body) = response.into_parts();
-    let bytes = actix_web::body::to_bytes(body)
-        .await
-        .map_err(|_| ApiError::new(ErrorCode::Internal))?;
+    let bytes = match actix_web::body::to_bytes(body).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            transaction.finish(|_| Ok(false)).await?;
+            release().await?;
+            return Err(ApiError::new(ErrorCode::Internal).into());
+        }
+    };
+    // A failure on our side is not an answer to keep: nothing of it commits, the retry acts.
+    if status.is_server_error() {
+        transaction.finish(|_| Ok(false)).await?;
+        release().await?;
+        return Ok(ServiceResponse::new(request, head.set_body(bytes).map_into_boxed_body()));
+    }
     let headers: BTreeMap<String, String> = REPLAYED_HEADERS
         .iter()
         .filter_map(|name| Some((name.to_string(), head.headers().get(name)?.to_str().ok()?.to_string())))
         .collect();
-    let stored_body = String::from_utf8_lossy(&bytes).into_owned();
+    let stored_body = without_secrets(&bytes);
     let headers_json = serde_json::to_string(&headers).unwrap_or_default();
-    state
-        .db(move |conn| {
-            // A failure on our side is not an answer to keep: the retry should act.
-            if status.is_server_error() {
-                store::release(conn, &actor, &key)?;
-            } else {
-                store::complete(
-                    conn,
-                    &actor,
-                    &key,
-                    i32::from(status.as_u16()),
-                    &headers_json,
-                    &stored_body,
-                )?;
+    let abort_before_commit = state.settings.fault_abort_before_idempotent_commit;
+    let completed = transaction
+        .finish(move |conn| {
+            let completed = store::complete(
+                conn,
+                &actor,
+                &key,
+                &claim_id,
+                i32::from(status.as_u16()),
+                &headers_json,
+                &stored_body,
+            )?;
+            if abort_before_commit {
+                tracing::error!("FAULT_INJECTION: aborting between the handler and the commit");
+                std::process::abort();
             }
-            Ok(())
+            Ok(completed)
         })
         .await?;
+    if !completed {
+        // The claim was taken over meanwhile (this request ran past the abandonment time):
+        // the other request acts; this one's writes were rolled back.
+        return Ok(ServiceResponse::new(
+            request,
+            ApiError::new(ErrorCode::RequestInProgress).error_response(),
+        ));
+    }
     Ok(ServiceResponse::new(
         request,
         head.set_body(bytes).map_into_boxed_body(),
     ))
+}
+
+/// The answer as it may be kept: without the fields that hold a secret.
+fn without_secrets(body: &[u8]) -> String {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Object(mut fields)) => {
+            for field in SECRET_FIELDS {
+                fields.remove(field);
+            }
+            serde_json::Value::Object(fields).to_string()
+        }
+        _ => String::from_utf8_lossy(body).into_owned(),
+    }
 }
 
 fn fingerprint(path: &str, query: &str, body: &[u8]) -> String {

@@ -1,6 +1,6 @@
 //! Invitations ("uitnodigen") and password resets: single-use links sent by email.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -8,12 +8,12 @@ use uuid::Uuid;
 
 use super::auth::Caller;
 use super::problem::{ApiError, Problem};
-use super::session::AccessToken;
+use super::client_address::client_key;
+use super::session::{AccessToken, access_token_for};
 use super::users::{UserResponse, user_response};
 use crate::app::AppState;
 use crate::auth::password;
 use crate::db::user_tokens::{INVITATION, PASSWORD_RESET};
-use crate::db::users;
 use crate::domain::email::EmailAddress;
 use crate::domain::violation::Violations;
 use crate::service::invitations::{self as use_cases, link_error};
@@ -136,28 +136,18 @@ async fn checked_password_hash(
 )]
 #[post("/invitations/accept")]
 pub async fn accept_invitation(
+    request: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<SetPasswordRequest>,
 ) -> Result<web::Json<AccessToken>, ApiError> {
     let body = body.into_inner();
     let hash = checked_password_hash(&state, INVITATION, &body).await?;
+    let client = client_key(&request, &state.settings.trusted_proxies);
     let now = state.now();
     let user = state
-        .db(move |conn| {
-            let user = use_cases::use_link_to_set_password(conn, INVITATION, &body.token, &hash, now)?;
-            users::record_login(conn, &user.id, now)?;
-            Ok(user)
-        })
+        .db(move |conn| use_cases::use_link_to_set_password(conn, INVITATION, &body.token, &hash, Some(&client), now))
         .await?;
-    let access_token = state
-        .tokens
-        .issue(&user.id, user.token_version, now.and_utc().timestamp())
-        .map_err(ApiError::internal)?;
-    Ok(web::Json(AccessToken {
-        access_token,
-        token_type: "Bearer",
-        expires_in: state.tokens.ttl_seconds,
-    }))
+    Ok(web::Json(access_token_for(&state, &user, now)?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -173,7 +163,9 @@ pub struct PasswordResetAccepted {
 }
 
 /// Ask for a password reset email. Always 202 with the same answer: it reveals nothing about
-/// whether the address is known. The link works once, for an hour.
+/// whether the address is known. The link works once, for an hour, until the password is set.
+/// At most one mail per user every 2 minutes, and 20 requests per client address in 15 minutes;
+/// requests beyond those are answered alike and send nothing.
 #[utoipa::path(
     tag = "invitations",
     request_body = PasswordResetRequest,
@@ -181,13 +173,15 @@ pub struct PasswordResetAccepted {
 )]
 #[post("/auth/password-reset")]
 pub async fn request_password_reset(
+    request: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<PasswordResetRequest>,
 ) -> Result<HttpResponse, ApiError> {
     if let Ok(email) = EmailAddress::parse(&body.email) {
+        let client = client_key(&request, &state.settings.trusted_proxies);
         let now = state.now();
         state
-            .db(move |conn| use_cases::request_password_reset(conn, email.as_str(), now))
+            .db(move |conn| use_cases::request_password_reset(conn, email.as_str(), &client, now))
             .await?;
         state.mail_wake.notify_one();
     }
@@ -215,7 +209,7 @@ pub async fn confirm_password_reset(
     let hash = checked_password_hash(&state, PASSWORD_RESET, &body).await?;
     let now = state.now();
     state
-        .db(move |conn| use_cases::use_link_to_set_password(conn, PASSWORD_RESET, &body.token, &hash, now))
+        .db(move |conn| use_cases::use_link_to_set_password(conn, PASSWORD_RESET, &body.token, &hash, None, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

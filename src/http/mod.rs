@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod batch;
 pub mod catalog;
+pub mod client_address;
 pub mod context;
 pub mod contractors;
 pub mod corporations;
@@ -21,6 +22,7 @@ pub mod problem;
 pub mod rate_limit;
 pub mod report_settings;
 pub mod schema;
+pub mod scopes;
 pub mod session;
 pub mod users;
 
@@ -81,6 +83,7 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
         .configure(register_routes)
         .split_for_parts();
     openapi::SharedResponses.modify(&mut document);
+    scopes::document_scopes(&mut document);
     document
 }
 

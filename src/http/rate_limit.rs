@@ -1,4 +1,4 @@
-//! Requests per caller (user or service token) per minute, counted in the database so the
+//! Requests per signed-in caller (user or service token) per minute, counted in the database so the
 //! limit holds across instances. Answers carry `RateLimit-Limit`, `RateLimit-Remaining` and
 //! `RateLimit-Reset`; over the limit, 429 with `Retry-After`.
 
@@ -22,7 +22,8 @@ pub async fn middleware(
         .cloned()
         .expect("application state");
     let limit = state.settings.rate_limit_per_minute;
-    let subject = super::auth::caller_key(&request, &state);
+    // Only callers who resolved are counted: a made-up token writes nothing (it is refused).
+    let subject = super::auth::Authentication::of(request.request()).map(|caller| caller.key());
     let (Some(subject), true) = (subject, limit > 0) else {
         return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
     };

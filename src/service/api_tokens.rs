@@ -6,7 +6,7 @@ use serde_json::Map;
 use super::audit::{self as audit_log, AuditEntry};
 use crate::auth::token::{link_token_hash, random_token};
 use crate::db::rows::ApiTokenRow;
-use crate::db::{DbConn, api_tokens, write_transaction};
+use crate::db::{DbConn, api_tokens, users, write_transaction};
 use crate::domain::user::{Actor, Role};
 use crate::http::auth::SERVICE_TOKEN_PREFIX;
 use crate::http::problem::{ApiError, ErrorCode};
@@ -56,7 +56,7 @@ pub fn create(
 ) -> Result<(ApiTokenRow, String), ApiError> {
     require_person(actor)?;
     let secret = format!("{SERVICE_TOKEN_PREFIX}{}", random_token());
-    let row = ApiTokenRow {
+    let mut row = ApiTokenRow {
         id: uuid::Uuid::new_v4().to_string(),
         name,
         token_hash: link_token_hash(&secret),
@@ -67,8 +67,13 @@ pub fn create(
         expires_at: now + valid_for,
         last_used_at: None,
         revoked_at: None,
+        creator_token_version: 0,
     };
     write_transaction(conn, |conn| {
+        // Bound to the creator's sessions as they are now (SECURITY.md, the credential table).
+        row.creator_token_version = users::find(conn, &actor.user_id)?
+            .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized))?
+            .token_version;
         api_tokens::insert(conn, &row)?;
         record(conn, actor, "api_token.created", &row, now)?;
         Ok::<_, ApiError>(())

@@ -9,7 +9,7 @@ use serde_json::Map;
 use super::audit::{self as audit_log, AuditEntry};
 use crate::db::rows::{OutboxRow, UserRow, UserTokenRow};
 use crate::db::user_tokens::{INVITATION, PASSWORD_RESET};
-use crate::db::{DbConn, corporations, outbox, user_tokens, users, write_transaction};
+use crate::db::{DbConn, api_tokens, corporations, login_failures, outbox, user_tokens, users, write_transaction};
 use crate::domain::user::{Actor, Role};
 use crate::http::problem::{ApiError, ErrorCode};
 use crate::mail::outbox::{OutgoingMail, enqueue};
@@ -17,8 +17,15 @@ use crate::mail::templates::{InvitationMail, PasswordResetMail};
 
 /// Invitations one user may be sent per day; more looks like a mistake or abuse.
 pub const INVITATIONS_PER_DAY: i64 = 5;
-/// Reset emails one user may be sent per day; beyond that requests are quietly ignored.
-pub const RESETS_PER_DAY: i64 = 5;
+/// At most one reset email per user in this many minutes; requests in between are quietly
+/// ignored. A rate, not a daily budget: a stranger who asks for resets of someone else's address
+/// can hold its owner up for two minutes at most, and every mail they caused still carries a
+/// working link (a new request does not void the open ones).
+pub const RESET_MAIL_INTERVAL_MINUTES: i64 = 2;
+/// Reset requests one client address may make in [`RESET_CLIENT_WINDOW_MINUTES`], for any
+/// addresses; beyond that requests are quietly ignored (an office has room, a sweep has not).
+pub const RESET_REQUESTS_PER_CLIENT: i64 = 20;
+pub const RESET_CLIENT_WINDOW_MINUTES: i64 = 15;
 pub const RESET_LINK_TTL_MINUTES: i64 = 60;
 
 /// Sends (or re-sends) a user's invitation; the previous link stops working.
@@ -35,6 +42,8 @@ pub fn invite(
         if user.password_hash.is_some() {
             return Err(ApiError::new(ErrorCode::InvitationAlreadyAccepted));
         }
+        // Two invitations at once must not both see room under the day's cap.
+        users::lock(conn, &user.id)?;
         let (recent, oldest) = user_tokens::count_created_since(conn, &user.id, INVITATION, now - Duration::hours(24))?;
         if recent >= INVITATIONS_PER_DAY {
             let retry = oldest
@@ -191,6 +200,8 @@ pub fn open_link(
         return Ok(Err(LinkProblem::Expired));
     }
     match users::find(conn, &link.user_id)? {
+        // Whoever has a password set it themselves; an invitation cannot replace it.
+        Some(user) if purpose == INVITATION && user.password_hash.is_some() => Ok(Err(LinkProblem::Revoked)),
         Some(user) => Ok(Ok((link, user))),
         None => Ok(Err(LinkProblem::Invalid)),
     }
@@ -210,13 +221,17 @@ pub fn link_error(purpose: &str, problem: LinkProblem) -> ApiError {
     ApiError::new(code)
 }
 
-/// Uses a link to set the user's password; every access token of the user stops working.
+/// Uses a link to set the user's password (SECURITY.md, the credential table). Ends, in the same
+/// transaction: every other open link of the user, invitation or reset; every access token
+/// (the token version is raised) and so every service token of the user; the account's
+/// sign-in failures. Accepting an invitation also signs the user in, from `sign_in_from`.
 /// Two requests with one link: the first wins, the second learns the link was used.
 pub fn use_link_to_set_password(
     conn: &mut DbConn,
     purpose: &str,
     token: &str,
     password_hash: &str,
+    sign_in_from: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<UserRow, ApiError> {
     write_transaction(conn, |conn| {
@@ -225,27 +240,44 @@ pub fn use_link_to_set_password(
             return Err(link_error(purpose, LinkProblem::Used));
         }
         users::set_password(conn, &user.id, password_hash, now)?;
+        void_open_links(conn, &user.id, INVITATION, now)?;
+        void_open_links(conn, &user.id, PASSWORD_RESET, now)?;
+        api_tokens::revoke_all_of(conn, &user.id, now)?;
+        login_failures::clear_account(conn, &user.email)?;
         let action = if purpose == INVITATION {
             "invitation.accepted"
         } else {
             "password_reset.confirmed"
         };
         record(conn, Some(&user.id), action, &user, Map::new(), now)?;
+        if let Some(client) = sign_in_from {
+            users::record_login(conn, &user.id, now)?;
+            login_failures::remember_client(conn, &user.id, client, now)?;
+        }
         users::find(conn, &user.id)?.ok_or_else(ApiError::not_found)
     })
 }
 
 /// Queues a reset email when the address belongs to a user; says nothing either way.
-pub fn request_password_reset(conn: &mut DbConn, email: &str, now: NaiveDateTime) -> Result<(), ApiError> {
+pub fn request_password_reset(conn: &mut DbConn, email: &str, client: &str, now: NaiveDateTime) -> Result<(), ApiError> {
     write_transaction(conn, |conn| {
+        if !login_failures::count_reset_request(conn, client, email, now, RESET_REQUESTS_PER_CLIENT, Duration::minutes(RESET_CLIENT_WINDOW_MINUTES))? {
+            return Ok(());
+        }
         let Some(user) = users::find_by_email(conn, email)? else {
             return Ok(());
         };
-        let (recent, _) = user_tokens::count_created_since(conn, &user.id, PASSWORD_RESET, now - Duration::hours(24))?;
-        if recent >= RESETS_PER_DAY {
+        // Two requests at once must not both find the interval free.
+        users::lock(conn, &user.id)?;
+        let (recent, _) = user_tokens::count_created_since(
+            conn,
+            &user.id,
+            PASSWORD_RESET,
+            now - Duration::minutes(RESET_MAIL_INTERVAL_MINUTES),
+        )?;
+        if recent > 0 {
             return Ok(());
         }
-        void_open_links(conn, &user.id, PASSWORD_RESET, now)?;
         let link = new_link(
             &user,
             PASSWORD_RESET,

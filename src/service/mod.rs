@@ -10,6 +10,7 @@ pub mod corporations;
 pub mod demo;
 pub mod invitations;
 pub mod report_settings;
+pub mod sign_in;
 pub mod users;
 
 use crate::domain::user::{Actor, ManagementScope};

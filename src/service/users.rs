@@ -266,8 +266,14 @@ pub fn update(
         if audit.is_empty() {
             return Ok(row);
         }
+        let ends_sessions = changes.token_version.is_some();
         if !users::update_if_version(conn, &row.id, row.version, &changes)? {
             return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        }
+        if ends_sessions {
+            // Their service tokens stop with their access tokens (the version check refuses
+            // them already); revoked, the list says so too.
+            crate::db::api_tokens::revoke_all_of(conn, &row.id, now)?;
         }
         record_user_event(conn, actor, "user.updated", &row, audit, now)?;
         users::find(conn, &row.id)?.ok_or_else(ApiError::not_found)

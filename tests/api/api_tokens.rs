@@ -36,8 +36,9 @@ on_both_backends! {
         assert_eq!(created["corporation_code"], "KWH001");
         let foreign_id = foreign["id"].as_str().unwrap();
         assert_eq!(app.get(&format!("/users/{foreign_id}")).bearer_auth(secret).send().await.unwrap().status(), 404);
+        // Service tokens are outside every token's scope: a token never mints another.
         let minted = app.post("/api-tokens").bearer_auth(secret).json(&json!({"name": "n", "scope": "read"})).send().await.unwrap();
-        assert_eq!(problem(minted, 403).await["code"], "forbidden");
+        assert_eq!(problem(minted, 403).await["code"], "insufficient_scope");
 
         let events: Value = app.get(&format!("/audit-events?target_id={}", created["id"].as_str().unwrap()))
             .bearer_auth(&main.token).send().await.unwrap().json().await.unwrap();
@@ -71,7 +72,11 @@ on_both_backends! {
         assert_eq!(app.get("/users").bearer_auth(secret).send().await.unwrap().status(), 200);
         let demoted = app.client.patch(app.url(&format!("/users/{}", second.id))).bearer_auth(&main.token).json(&json!({"role": "user"})).send().await.unwrap();
         assert_eq!(demoted.status(), 200);
-        assert_eq!(problem(app.get("/users").bearer_auth(secret).send().await.unwrap(), 403).await["code"], "forbidden");
+        // The token died with the rights its creator had: refused as unknown, and listed revoked.
+        assert_eq!(problem(app.get("/users").bearer_auth(secret).send().await.unwrap(), 401).await["code"], "unauthorized");
+        let listed: Value = app.get("/api-tokens").bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
+        let listed = listed.as_array().unwrap().iter().find(|t| t["id"] == token["id"]).unwrap();
+        assert!(listed["revoked_at"].is_string(), "{listed}");
         let user = app.create_user(&main.token, json!({"email": "gewoon@kwh001.example.nl", "first_name": "G", "last_name": "W"})).await;
         let user = app.sign_in_as(&user).await;
         let refused = app.post("/api-tokens").bearer_auth(&user.token).json(&json!({"name": "n", "scope": "read"})).send().await.unwrap();

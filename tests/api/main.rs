@@ -13,4 +13,5 @@ mod invitations;
 mod outbox;
 mod roles;
 mod session;
+mod trust;
 mod users;

@@ -166,6 +166,54 @@ for_each_backend! {
     }
 }
 
+for_each_backend! {
+    async fn a_crash_before_the_answer_is_kept_lets_the_retry_act_exactly_once(backend) {
+        let Some(database) = TestDatabase::create(backend) else { return };
+        let dir = database.dir();
+        let client = reqwest::Client::new();
+        let create = |address: String, token: String| {
+            let client = client.clone();
+            async move {
+                client.post(format!("{address}/users")).bearer_auth(&token).header("Idempotency-Key", "hr-42")
+                    .json(&json!({"email": "eenmaal@crash.example.nl", "corporation_code": "CRASH1", "first_name": "E", "last_name": "M"}))
+                    .send().await
+            }
+        };
+        let service = Service::start(&database.url(), &dir, &[("RATE_LIMIT_PER_MINUTE", "0")]);
+        let token = service.admin_token(&client).await;
+        let corporation = client.post(format!("{}/corporations", service.address)).bearer_auth(&token)
+            .json(&json!({"code": "CRASH1", "name": "Crash", "active_parts": ["repairs"]})).send().await.unwrap();
+        assert_eq!(corporation.status(), 201);
+        service.kill();
+
+        // The handler runs, then the process dies before its transaction commits: the client
+        // sees the connection drop, as after a crash between the handler and the answer.
+        let faulty = Service::start(&database.url(), &dir, &[("RATE_LIMIT_PER_MINUTE", "0"), ("FAULT_INJECTION", "abort_before_idempotent_commit")]);
+        assert!(create(faulty.address.clone(), token.clone()).await.is_err(), "the process died before answering");
+        let _ = faulty.child.id();
+        drop(faulty);
+
+        let restarted = Service::start(&database.url(), &dir, &[("RATE_LIMIT_PER_MINUTE", "0")]);
+        let mut conn = restarted_db(&database);
+        assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM users WHERE corporation_code = 'CRASH1'"), 0,
+            "nothing of the crashed request remains");
+        // The claim of the dead request is taken over once it is old enough; until then a
+        // retry learns the request is in progress.
+        let early = create(restarted.address.clone(), token.clone()).await.unwrap();
+        assert_eq!(early.status(), 409);
+        diesel::sql_query("UPDATE idempotency_keys SET created_at = created_at - INTERVAL '10 minutes'")
+            .execute(&mut conn)
+            .or_else(|_| diesel::sql_query("UPDATE idempotency_keys SET created_at = datetime(created_at, '-10 minutes')").execute(&mut conn))
+            .unwrap();
+        let retried = create(restarted.address.clone(), token.clone()).await.unwrap();
+        assert_eq!(retried.status(), 201);
+        let replayed = create(restarted.address.clone(), token.clone()).await.unwrap();
+        assert_eq!(replayed.headers()["idempotent-replayed"], "true");
+        assert_eq!(count(&mut conn, "SELECT COUNT(*) AS n FROM users WHERE corporation_code = 'CRASH1'"), 1, "acted exactly once");
+        restarted.kill();
+    }
+}
+
 fn restarted_db(database: &TestDatabase) -> mijnkwh::db::DbConn {
     let target = mijnkwh::config::DatabaseTarget::parse(&database.url()).unwrap();
     mijnkwh::db::open_connection(&target).unwrap()

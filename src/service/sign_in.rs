@@ -1,0 +1,95 @@
+//! Signing in with email and password, throttled as `domain::sign_in` decides.
+//!
+//! An attempt is two transactions around the password check, which runs on the argon2 threads:
+//! [`begin`] counts the attempt as a failure before the password is known (so that N parallel
+//! guesses count as N), [`finish`] takes that back when the password was right.
+
+use chrono::NaiveDateTime;
+use serde_json::Map;
+
+use super::audit::{self as audit_log, AuditEntry};
+use crate::db::login_failures::{self, AttemptKeys};
+use crate::db::rows::UserRow;
+use crate::db::{DbConn, users, write_transaction};
+use crate::domain::email::EmailAddress;
+use crate::domain::sign_in;
+use crate::http::problem::ApiError;
+
+/// An attempt that may have its password checked: its failure is already counted.
+pub struct Attempt {
+    /// The account's user, when the address is one; its stored hash is what to check.
+    pub user: Option<UserRow>,
+    keys: AttemptKeys,
+    reserved: Vec<String>,
+}
+
+/// The account a typed address counts on: the normalised address, or (for text that is no
+/// address, which no user has) what was typed, trimmed, lower-cased and without control
+/// characters (PostgreSQL cannot store NUL).
+pub fn account_key(typed: &str) -> String {
+    match EmailAddress::parse(typed) {
+        Ok(email) => email.as_str().to_string(),
+        Err(_) => typed.trim().to_lowercase().chars().filter(|c| !c.is_control()).collect(),
+    }
+}
+
+/// Refuses the attempt (429) when the throttle says so; otherwise counts it as a failure.
+pub fn begin(conn: &mut DbConn, typed_email: &str, client: &str, now: NaiveDateTime) -> Result<Attempt, ApiError> {
+    let email = EmailAddress::parse(typed_email).ok();
+    let keys = AttemptKeys {
+        account: account_key(typed_email),
+        client: client.to_string(),
+    };
+    write_transaction(conn, |conn| {
+        let user = match &email {
+            Some(email) => users::find_by_email(conn, email.as_str())?,
+            None => None,
+        };
+        let history = login_failures::history(conn, &keys, user.as_ref().map(|u| u.id.as_str()), now)?;
+        sign_in::check_attempt(&history, now).map_err(|t| ApiError::too_many_requests(t.retry_after_seconds()))?;
+        let reserved = login_failures::reserve(conn, &keys, history.familiar, now)?;
+        Ok(Attempt { user, keys, reserved })
+    })
+}
+
+/// Ends an attempt: with the right password the user is signed in (the reservation is taken
+/// back, the address becomes familiar, `last_login_at` is set); otherwise the failure stays
+/// counted and `None` is returned.
+pub fn finish(
+    conn: &mut DbConn,
+    attempt: Attempt,
+    password_matched: bool,
+    now: NaiveDateTime,
+) -> Result<Option<UserRow>, ApiError> {
+    write_transaction(conn, |conn| match attempt.user {
+        Some(user) if password_matched => {
+            login_failures::release(conn, &attempt.reserved)?;
+            login_failures::remember_client(conn, &user.id, &attempt.keys.client, now)?;
+            users::record_login(conn, &user.id, now)?;
+            record(conn, Some(&user.id), "login.succeeded", &user, now)?;
+            Ok(Some(user))
+        }
+        other => {
+            login_failures::prune(conn, now)?;
+            if let Some(user) = &other {
+                record(conn, None, "login.failed", user, now)?;
+            }
+            Ok(None)
+        }
+    })
+}
+
+fn record(conn: &mut DbConn, actor_id: Option<&str>, action: &str, user: &UserRow, now: NaiveDateTime) -> diesel::QueryResult<()> {
+    audit_log::record(
+        conn,
+        AuditEntry {
+            actor_id,
+            action,
+            target_type: "user",
+            target_id: Some(&user.id),
+            corporation_code: user.corporation_code.as_deref(),
+            changes: Map::new(),
+        },
+        now,
+    )
+}

@@ -1,0 +1,362 @@
+//! Issue "Trust": credentials end when SECURITY.md says, sign-in throttling holds under
+//! parallel attack without locking out an office, scopes are an allow-list, replays only reach
+//! callers who may still act. Each test tries to break one of them.
+
+use diesel::prelude::*;
+use serde_json::{Value, json};
+
+use crate::for_each_backend;
+use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, Session, TestApp, USER_PASSWORD, problem};
+use crate::on_both_backends;
+use crate::smtp::SmtpServer;
+
+/// Sign-in from a client address, as a trusted proxy (the test server trusts 127.0.0.1) says.
+async fn login_from(app: &TestApp, address: &str, email: &str, password: &str) -> reqwest::Response {
+    app.post("/auth/login")
+        .header("X-Forwarded-For", address)
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn behind_proxy(backend: crate::helpers::Backend) -> Option<TestApp> {
+    TestApp::spawn_with(backend, &[("TRUSTED_PROXIES", "127.0.0.1/32")]).await
+}
+
+async fn colleagues(app: &TestApp, admin: &Session, count: usize) -> Vec<String> {
+    app.create_corporation(admin, "KWH001").await;
+    let mut emails = Vec::new();
+    for n in 0..count {
+        let email = format!("collega{n}@kwh001.example.nl");
+        let user = app
+            .create_user(&admin.token, json!({"email": email, "corporation_code": "KWH001", "first_name": "C", "last_name": format!("{n}")}))
+            .await;
+        let hash = mijnkwh::auth::password::hash(USER_PASSWORD).unwrap();
+        use mijnkwh::db::schema::users;
+        diesel::update(users::table.find(user["id"].as_str().unwrap()))
+            .set(users::password_hash.eq(Some(hash)))
+            .execute(&mut app.db())
+            .unwrap();
+        emails.push(email);
+    }
+    emails
+}
+
+async fn create_token(app: &TestApp, session: &Session, scope: &str) -> Value {
+    let response = app
+        .post("/api-tokens")
+        .bearer_auth(&session.token)
+        .json(&json!({"name": "HR-koppeling", "scope": scope}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
+}
+
+fn count(app: &TestApp, table: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+        .get_result::<Count>(&mut app.db())
+        .unwrap()
+        .n
+}
+
+crate::for_each_backend! {
+    async fn twenty_five_parallel_wrong_passwords_are_twenty_five_counted_failures(backend) {
+        let Some(app) = behind_proxy(backend).await else { return };
+        let attempts = (0..25).map(|_| login_from(&app, "198.51.100.66", ADMIN_EMAIL, "wrong-password-here"));
+        let statuses: Vec<u16> = futures_util::future::join_all(attempts).await.iter().map(|r| r.status().as_u16()).collect();
+        let checked = statuses.iter().filter(|s| **s == 401).count();
+        assert_eq!(checked, 5, "only the free failures reach the password check: {statuses:?}");
+        assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 20, "{statuses:?}");
+        // The guesser's own address waits; its delay grows with each further failure.
+        let waiting = login_from(&app, "198.51.100.66", ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(problem(waiting, 429).await["code"], "too_many_requests");
+        app.clock.advance(chrono::Duration::seconds(31));
+        assert_eq!(login_from(&app, "198.51.100.66", ADMIN_EMAIL, "wrong-again").await.status(), 401);
+        let retry: u64 = login_from(&app, "198.51.100.66", ADMIN_EMAIL, ADMIN_PASSWORD).await
+            .headers()["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((31..=60).contains(&retry), "the second delay doubles: {retry}");
+    }
+
+    async fn an_office_behind_one_address_all_sign_in_after_a_typo_each(backend) {
+        let Some(app) = behind_proxy(backend).await else { return };
+        let admin = app.admin().await;
+        let emails = colleagues(&app, &admin, 25).await;
+        for email in &emails {
+            assert_eq!(login_from(&app, "203.0.113.10", email, "typo-in-password").await.status(), 401);
+        }
+        for email in &emails {
+            assert_eq!(login_from(&app, "203.0.113.10", email, USER_PASSWORD).await.status(), 200, "{email}");
+        }
+    }
+
+    async fn an_address_under_attack_still_lets_in_colleagues_who_signed_in_there_before(backend) {
+        let Some(app) = behind_proxy(backend).await else { return };
+        let admin = app.admin().await;
+        let emails = colleagues(&app, &admin, 2).await;
+        assert_eq!(login_from(&app, "203.0.113.10", &emails[0], USER_PASSWORD).await.status(), 200);
+        // A sweep over made-up accounts from the same address: 100 failures.
+        for n in 0..100 {
+            let status = login_from(&app, "203.0.113.10", &format!("gok{n}@elders.example"), "raden").await.status();
+            assert_eq!(status, 401, "attempt {n}: the address refuses nothing below a hundred failures");
+        }
+        assert_eq!(login_from(&app, "203.0.113.10", &emails[0], USER_PASSWORD).await.status(), 200,
+            "a colleague known at this address is not refused for the others' failures");
+        let unknown_here = login_from(&app, "203.0.113.10", &emails[1], USER_PASSWORD).await;
+        assert_eq!(problem(unknown_here, 429).await["code"], "too_many_requests");
+        assert_eq!(login_from(&app, "192.0.2.44", &emails[1], USER_PASSWORD).await.status(), 200, "elsewhere it is not");
+    }
+
+    async fn a_stranger_who_knows_the_address_cannot_keep_its_owner_out(backend) {
+        let Some(app) = behind_proxy(backend).await else { return };
+        assert_eq!(login_from(&app, "192.0.2.1", ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), 200);
+        for _ in 0..30 {
+            login_from(&app, "198.51.100.66", ADMIN_EMAIL, "raden").await;
+        }
+        // The owner, from their usual address, at once.
+        assert_eq!(login_from(&app, "192.0.2.1", ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), 200);
+        // From several more addresses the stranger reaches the account-wide count; an address
+        // the owner never used waits, but a minute at most.
+        for n in 0..12 {
+            login_from(&app, &format!("198.51.100.{}", 100 + n), ADMIN_EMAIL, "raden").await;
+        }
+        let elsewhere = login_from(&app, "192.0.2.200", ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let retry: u64 = elsewhere.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!(retry <= 60, "{retry}");
+        app.clock.advance(chrono::Duration::seconds(61));
+        assert_eq!(login_from(&app, "192.0.2.200", ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), 200);
+        assert_eq!(login_from(&app, "192.0.2.1", ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), 200);
+    }
+
+    async fn the_lowercase_bearer_scheme_is_counted_like_any_other(backend) {
+        let Some(app) = TestApp::spawn_with(backend, &[("RATE_LIMIT_PER_MINUTE", "1000")]).await else { return };
+        let admin = app.admin().await;
+        for scheme in ["Bearer", "bearer", "BEARER"] {
+            let response = app.get("/me").header("Authorization", format!("{scheme} {}", admin.token)).send().await.unwrap();
+            assert_eq!(response.status(), 200, "{scheme}");
+            assert!(response.headers().contains_key("ratelimit-remaining"), "{scheme} is counted");
+        }
+        // Made-up credentials are refused and write nothing.
+        let windows = count(&app, "rate_limit_windows");
+        for token in ["mkwh_made-up", "not-a-jwt"] {
+            let response = app.post("/users").header("Authorization", format!("bearer {token}"))
+                .header("Idempotency-Key", "k").json(&json!({})).send().await.unwrap();
+            assert_eq!(problem(response, 401).await["code"], "unauthorized");
+        }
+        assert_eq!(count(&app, "rate_limit_windows"), windows);
+        assert_eq!(count(&app, "idempotency_keys"), 0);
+    }
+}
+
+for_each_backend! {
+    async fn a_stranger_asking_for_resets_holds_nobody_up_and_breaks_no_link(backend) {
+        let smtp = SmtpServer::start();
+        let mut extra = crate::helpers::smtp_settings(&smtp.url());
+        extra.push(("TRUSTED_PROXIES", "127.0.0.1".into()));
+        let extra: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let Some(app) = TestApp::spawn_with(backend, &extra).await else { return };
+        let reset = |address: &'static str| {
+            app.post("/auth/password-reset").header("X-Forwarded-For", address)
+                .json(&json!({"email": ADMIN_EMAIL})).send()
+        };
+        for _ in 0..6 {
+            assert_eq!(reset("198.51.100.66").await.unwrap().status(), 202);
+        }
+        let first = smtp.wait_for(1).await.remove(0).link_token();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(smtp.messages().len(), 1, "one mail per two minutes, however often asked");
+        // The owner asks a few minutes later: a mail comes; the stranger's link still works too.
+        app.clock.advance(chrono::Duration::minutes(3));
+        assert_eq!(reset("192.0.2.1").await.unwrap().status(), 202);
+        let mails = smtp.wait_for(2).await;
+        assert_eq!(mails.len(), 2);
+        let confirm = app.post("/auth/password-reset/confirm").json(&json!({"token": first, "password": "een nieuw wachtwoord"})).send().await.unwrap();
+        assert_eq!(confirm.status(), 204);
+        // Setting the password ended the other open link.
+        let second = mails.iter().map(|m| m.link_token()).find(|t| *t != first).unwrap();
+        let again = app.post("/auth/password-reset/confirm").json(&json!({"token": second, "password": "nog een wachtwoord"})).send().await.unwrap();
+        assert_eq!(problem(again, 410).await["code"], "reset_token_revoked");
+    }
+
+    async fn an_old_invitation_link_cannot_take_over_an_account_after_a_reset(backend) {
+        let smtp = SmtpServer::start();
+        let Some(app) = TestApp::spawn_with_smtp(backend, &smtp.url()).await else { return };
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let user = app.create_user(&main.token, json!({"email": "jan@kwh001.example.nl", "first_name": "Jan", "last_name": "J"})).await;
+        let id = user["id"].as_str().unwrap();
+        assert_eq!(app.post(&format!("/users/{id}/invite")).bearer_auth(&main.token).send().await.unwrap().status(), 202);
+        let invitation = smtp.wait_for(1).await.remove(0).link_token();
+        assert_eq!(app.post("/auth/password-reset").json(&json!({"email": "jan@kwh001.example.nl"})).send().await.unwrap().status(), 202);
+        let reset = smtp.wait_for(2).await.into_iter().map(|m| m.link_token()).find(|t| *t != invitation).unwrap();
+        let confirm = app.post("/auth/password-reset/confirm").json(&json!({"token": reset, "password": "mijn eigen wachtwoord"})).send().await.unwrap();
+        assert_eq!(confirm.status(), 204);
+        let takeover = app.post("/invitations/accept").json(&json!({"token": invitation, "password": "overgenomen wachtwoord"})).send().await.unwrap();
+        assert_eq!(problem(takeover, 410).await["code"], "invitation_revoked");
+        assert_eq!(problem(app.get(&format!("/invitations/{invitation}")).send().await.unwrap(), 410).await["code"], "invitation_revoked");
+        assert_eq!(app.login("jan@kwh001.example.nl", "mijn eigen wachtwoord").await.status(), 200);
+    }
+
+    async fn a_completed_reset_clears_the_accounts_sign_in_failures(backend) {
+        let smtp = SmtpServer::start();
+        let Some(app) = TestApp::spawn_with_smtp(backend, &smtp.url()).await else { return };
+        for _ in 0..8 {
+            app.login(ADMIN_EMAIL, "raden").await;
+        }
+        assert_eq!(app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), 429);
+        app.post("/auth/password-reset").json(&json!({"email": ADMIN_EMAIL})).send().await.unwrap();
+        let token = smtp.wait_for(1).await.remove(0).link_token();
+        let confirm = app.post("/auth/password-reset/confirm").json(&json!({"token": token, "password": "een nieuw wachtwoord"})).send().await.unwrap();
+        assert_eq!(confirm.status(), 204);
+        assert_eq!(app.login(ADMIN_EMAIL, "een nieuw wachtwoord").await.status(), 200);
+    }
+
+    async fn a_password_reset_ends_the_users_service_tokens(backend) {
+        let smtp = SmtpServer::start();
+        let Some(app) = TestApp::spawn_with_smtp(backend, &smtp.url()).await else { return };
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let token = create_token(&app, &main, "provision").await;
+        let secret = token["token"].as_str().unwrap();
+        assert_eq!(app.get("/users").bearer_auth(secret).send().await.unwrap().status(), 200);
+        app.post("/auth/password-reset").json(&json!({"email": "hoofd@kwh001.example.nl"})).send().await.unwrap();
+        let link = smtp.wait_for(1).await.remove(0).link_token();
+        let confirm = app.post("/auth/password-reset/confirm").json(&json!({"token": link, "password": "een nieuw wachtwoord"})).send().await.unwrap();
+        assert_eq!(confirm.status(), 204);
+        assert_eq!(problem(app.get("/users").bearer_auth(secret).send().await.unwrap(), 401).await["code"], "unauthorized");
+    }
+}
+
+on_both_backends! {
+    async fn a_replay_never_reaches_a_deleted_caller_and_their_answers_go_with_them(app) {
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let second = app.create_user(&main.token, json!({"email": "tweede@kwh001.example.nl", "first_name": "T", "last_name": "W", "role": "main_user"})).await;
+        let second = app.sign_in_as(&second).await;
+        let create = || app.post("/api-tokens").bearer_auth(&second.token).header("Idempotency-Key", "token-1")
+            .json(&json!({"name": "HR", "scope": "provision"})).send();
+        let first = create().await.unwrap();
+        assert_eq!(first.status(), 201);
+        let first: Value = first.json().await.unwrap();
+        assert!(first["token"].as_str().unwrap().starts_with("mkwh_"));
+        // The replay is the first answer without the secret, which is kept nowhere.
+        let replay = create().await.unwrap();
+        assert_eq!(replay.headers()["idempotent-replayed"], "true");
+        let replay: Value = replay.json().await.unwrap();
+        assert_eq!(replay["id"], first["id"]);
+        assert!(replay.get("token").is_none(), "{replay}");
+        let stored: Vec<Option<String>> = mijnkwh::db::schema::idempotency_keys::table
+            .select(mijnkwh::db::schema::idempotency_keys::response_body)
+            .load(&mut app.db()).unwrap();
+        assert!(stored.iter().flatten().all(|body| !body.contains("mkwh_")), "{stored:?}");
+
+        let deleted = app.client.delete(app.url(&format!("/users/{}", second.id))).bearer_auth(&main.token).send().await.unwrap();
+        assert_eq!(deleted.status(), 204);
+        assert_eq!(problem(create().await.unwrap(), 401).await["code"], "unauthorized");
+        assert_eq!(count(&app, "idempotency_keys"), 0, "a deleted user's stored answers go with them");
+    }
+
+    async fn every_operation_answers_a_service_token_by_its_scope(app) {
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let read = create_token(&app, &main, "read").await["token"].as_str().unwrap().to_string();
+        let provision = create_token(&app, &main, "provision").await["token"].as_str().unwrap().to_string();
+        // What PRODUCT.md grants, written here independently of the server's list: `read` is
+        // GET of what the creator may read; `provision` adds the user writes. Everything else
+        // (approvals, report settings, contractors, corporations, the catalog, tokens, and the
+        // open endpoints) is refused to a token.
+        let readable = ["/me", "/survey-parts", "/users", "/corporations", "/contractors", "/approvals", "/audit-events"];
+        let allowed = |scope: &str, method: &str, path: &str| {
+            let reads = method == "get" && readable.iter().any(|p| path == *p || path.starts_with(&format!("{p}/")));
+            let provisions = matches!(method, "post" | "patch" | "delete")
+                && (path == "/users" || path.starts_with("/users/"));
+            reads || (scope == "provision" && provisions)
+        };
+        let document: Value = app.get("/openapi.json").send().await.unwrap().json().await.unwrap();
+        let mut checked = 0;
+        for (template, item) in document["paths"].as_object().unwrap() {
+            for method in ["get", "post", "put", "patch", "delete"] {
+                if item.get(method).is_none() {
+                    continue;
+                }
+                let path = template
+                    .replace("{code}", "KWH001")
+                    .replace("{token}", "een-onbekende-link")
+                    .replace("{id}", "00000000-0000-4000-8000-000000000000");
+                for (scope, secret) in [("read", &read), ("provision", &provision)] {
+                    let response = app.client.request(method.to_uppercase().parse().unwrap(), app.url(&path))
+                        .bearer_auth(secret).json(&json!({})).send().await.unwrap();
+                    let status = response.status().as_u16();
+                    let body: Value = response.json().await.unwrap_or(Value::Null);
+                    assert!(status < 500, "{scope} {method} {path}: {status} {body}");
+                    let refused = status == 403 && body["code"] == "insufficient_scope";
+                    assert_eq!(refused, !allowed(scope, method, template), "{scope} {method} {template}: {status} {body}");
+                    assert_ne!(status, 401, "{scope} {method} {path}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked >= 70, "{checked}");
+    }
+
+    async fn every_secured_operation_refuses_the_anonymous_and_the_ended(app) {
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let gone = app.create_user(&main.token, json!({"email": "weg@kwh001.example.nl", "first_name": "W", "last_name": "G", "role": "main_user"})).await;
+        let gone = app.sign_in_as(&gone).await;
+        let revoked = create_token(&app, &main, "provision").await;
+        let revoked_secret = revoked["token"].as_str().unwrap().to_string();
+        let id = revoked["id"].as_str().unwrap();
+        assert_eq!(app.client.delete(app.url(&format!("/api-tokens/{id}"))).bearer_auth(&main.token).send().await.unwrap().status(), 204);
+        assert_eq!(app.client.delete(app.url(&format!("/users/{}", gone.id))).bearer_auth(&main.token).send().await.unwrap().status(), 204);
+        let document: Value = app.get("/openapi.json").send().await.unwrap().json().await.unwrap();
+        let mut checked = 0;
+        for (template, item) in document["paths"].as_object().unwrap() {
+            for method in ["get", "post", "put", "patch", "delete"] {
+                let Some(operation) = item.get(method) else { continue };
+                if operation.get("security").is_none() {
+                    continue;
+                }
+                let path = template.replace("{code}", "KWH001").replace("{id}", "00000000-0000-4000-8000-000000000000");
+                for (who, credential) in [("anonymous", None), ("deleted user", Some(gone.token.as_str())), ("revoked token", Some(revoked_secret.as_str()))] {
+                    let mut request = app.client.request(method.to_uppercase().parse().unwrap(), app.url(&path)).json(&json!({}));
+                    if let Some(credential) = credential {
+                        request = request.bearer_auth(credential);
+                    }
+                    let response = request.send().await.unwrap();
+                    assert_eq!(problem(response, 401).await["code"], "unauthorized", "{who} {method} {template}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked >= 90, "{checked}");
+    }
+
+    async fn the_daily_invitation_cap_holds_under_simultaneous_requests(app) {
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let user = app.create_user(&main.token, json!({"email": "jan@kwh001.example.nl", "first_name": "J", "last_name": "J"})).await;
+        let id = user["id"].as_str().unwrap();
+        let invites = (0..12).map(|_| app.post(&format!("/users/{id}/invite")).bearer_auth(&main.token).send());
+        let statuses: Vec<u16> = futures_util::future::join_all(invites).await.iter().map(|r| r.as_ref().unwrap().status().as_u16()).collect();
+        assert_eq!(statuses.iter().filter(|s| **s == 202).count(), 5, "{statuses:?}");
+        assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 7, "{statuses:?}");
+    }
+
+    async fn the_reset_interval_holds_under_simultaneous_requests(app) {
+        let requests = (0..12).map(|_| app.post("/auth/password-reset").json(&json!({"email": ADMIN_EMAIL})).send());
+        for response in futures_util::future::join_all(requests).await {
+            assert_eq!(response.unwrap().status(), 202);
+        }
+        use mijnkwh::db::schema::outbox_messages;
+        let queued: i64 = outbox_messages::table.filter(outbox_messages::kind.eq("password_reset")).count().get_result(&mut app.db()).unwrap();
+        assert_eq!(queued, 1);
+    }
+}
