@@ -20,6 +20,8 @@ Configuration (environment variables, or a .env file in the working folder):
   MAIL_FROM         sender (default \"Mijn KWH <noreply@localhost>\")
   KWH_ADMIN_EMAIL, KWH_ADMIN_PASSWORD   the first kwh_admin, created on first start
   CORS_ORIGINS      comma-separated frontend origins allowed to call the API from a browser
+  TRUSTED_PROXIES   addresses or CIDR ranges of proxies whose X-Forwarded-For is believed
+  RATE_LIMIT_PER_MINUTE   requests per minute per signed-in caller (default 600, 0: off)
   RUST_LOG          log filter (default info)
 
 Try it: `mijnkwh serve --demo` seeds a demo corporation and prints a main user to sign in with.

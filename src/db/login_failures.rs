@@ -63,8 +63,12 @@ pub fn history(
 ) -> QueryResult<AttemptHistory> {
     lock_keys(conn, keys)?;
     let window_start = now - Duration::minutes(WINDOW_MINUTES);
-    let (pair_failures, pair_last_failure) =
-        count_and(conn, &keys.pair(), now - Duration::hours(PAIR_WINDOW_HOURS), Edge::Newest)?;
+    let (pair_failures, pair_last_failure) = count_and(
+        conn,
+        &keys.pair(),
+        now - Duration::hours(PAIR_WINDOW_HOURS),
+        Edge::Newest,
+    )?;
     let (unfamiliar_failures, unfamiliar_last_failure) =
         count_and(conn, &keys.unfamiliar(), window_start, Edge::Newest)?;
     let (client_failures, client_oldest_failure) = count_and(conn, &keys.client(), window_start, Edge::Oldest)?;
@@ -94,7 +98,12 @@ enum Edge {
     Newest,
 }
 
-fn count_and(conn: &mut DbConn, key: &str, since: NaiveDateTime, edge: Edge) -> QueryResult<(u32, Option<NaiveDateTime>)> {
+fn count_and(
+    conn: &mut DbConn,
+    key: &str,
+    since: NaiveDateTime,
+    edge: Edge,
+) -> QueryResult<(u32, Option<NaiveDateTime>)> {
     let recent = login_failures::table
         .filter(login_failures::throttle_key.eq(key))
         .filter(login_failures::failed_at.gt(since));

@@ -112,7 +112,8 @@ pub fn check_attempt(history: &AttemptHistory, now: NaiveDateTime) -> Result<(),
         return Err(Throttled::Account { retry_after_seconds });
     }
     if history.client_failures >= CLIENT_FAILURES {
-        let retry_after_seconds = wait_until(history.client_oldest_failure, Duration::minutes(WINDOW_MINUTES)).unwrap_or(1);
+        let retry_after_seconds =
+            wait_until(history.client_oldest_failure, Duration::minutes(WINDOW_MINUTES)).unwrap_or(1);
         return Err(Throttled::Client { retry_after_seconds });
     }
     Ok(())
@@ -139,7 +140,11 @@ mod tests {
     use chrono::NaiveDate;
 
     fn at(minutes: i64) -> NaiveDateTime {
-        NaiveDate::from_ymd_opt(2026, 12, 1).unwrap().and_hms_opt(9, 0, 0).unwrap() + Duration::minutes(minutes)
+        NaiveDate::from_ymd_opt(2026, 12, 1)
+            .unwrap()
+            .and_hms_opt(9, 0, 0)
+            .unwrap()
+            + Duration::minutes(minutes)
     }
 
     #[test]
@@ -160,7 +165,12 @@ mod tests {
             pair_last_failure: Some(at(0)),
             ..Default::default()
         };
-        assert_eq!(check_attempt(&history, at(0)), Err(Throttled::Pair { retry_after_seconds: 60 }));
+        assert_eq!(
+            check_attempt(&history, at(0)),
+            Err(Throttled::Pair {
+                retry_after_seconds: 60
+            })
+        );
         assert_eq!(check_attempt(&history, at(1)), Ok(()));
     }
 
@@ -175,8 +185,14 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(check_attempt(&crowded, at(0)), Ok(()));
-        let stranger = AttemptHistory { familiar: false, ..crowded };
-        assert!(matches!(check_attempt(&stranger, at(0)), Err(Throttled::Account { .. })));
+        let stranger = AttemptHistory {
+            familiar: false,
+            ..crowded
+        };
+        assert!(matches!(
+            check_attempt(&stranger, at(0)),
+            Err(Throttled::Account { .. })
+        ));
     }
 
     #[test]
@@ -186,9 +202,17 @@ mod tests {
             unfamiliar_last_failure: Some(at(0)),
             ..Default::default()
         };
-        assert_eq!(check_attempt(&history, at(0)), Err(Throttled::Account { retry_after_seconds: 60 }));
+        assert_eq!(
+            check_attempt(&history, at(0)),
+            Err(Throttled::Account {
+                retry_after_seconds: 60
+            })
+        );
         assert_eq!(check_attempt(&history, at(1)), Ok(()));
-        let fewer = AttemptHistory { unfamiliar_failures: UNFAMILIAR_ACCOUNT_FAILURES - 1, ..history };
+        let fewer = AttemptHistory {
+            unfamiliar_failures: UNFAMILIAR_ACCOUNT_FAILURES - 1,
+            ..history
+        };
         assert_eq!(check_attempt(&fewer, at(0)), Ok(()));
     }
 
@@ -200,8 +224,16 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(check_attempt(&office, at(0)), Ok(()));
-        let attacked = AttemptHistory { client_failures: CLIENT_FAILURES, ..office };
-        assert_eq!(check_attempt(&attacked, at(0)), Err(Throttled::Client { retry_after_seconds: 300 }));
+        let attacked = AttemptHistory {
+            client_failures: CLIENT_FAILURES,
+            ..office
+        };
+        assert_eq!(
+            check_attempt(&attacked, at(0)),
+            Err(Throttled::Client {
+                retry_after_seconds: 300
+            })
+        );
     }
 
     #[test]

@@ -94,7 +94,8 @@ fn resolve(conn: &mut DbConn, state: &AppState, token: &str, now: NaiveDateTime)
             return Ok(None);
         };
         // The token lives only while its creator's sessions do (SECURITY.md).
-        let Some(user) = users::find(conn, &grant.created_by)?.filter(|u| u.token_version == grant.creator_token_version)
+        let Some(user) =
+            users::find(conn, &grant.created_by)?.filter(|u| u.token_version == grant.creator_token_version)
         else {
             return Ok(None);
         };
@@ -157,9 +158,11 @@ pub async fn authenticate(
     if let Authentication::Caller(caller) = &outcome
         && let Some(scope) = caller.scope
     {
-        let allowed = request
-            .app_data::<web::Data<Arc<RouteTable>>>()
-            .and_then(|routes| routes.token_scopes(request.path(), request.method().as_str()).map(|s| s.contains(&scope)));
+        let allowed = request.app_data::<web::Data<Arc<RouteTable>>>().and_then(|routes| {
+            routes
+                .token_scopes(request.path(), request.method().as_str())
+                .map(|s| s.contains(&scope))
+        });
         if allowed == Some(false) {
             let refusal = ApiError::new(ErrorCode::InsufficientScope).error_response();
             return Ok(request.into_response(refusal));
@@ -174,7 +177,11 @@ impl FromRequest for Caller {
     type Future = Ready<Result<Caller, ApiError>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Authentication::of(request).map(|c| (*c).clone()).ok_or_else(unauthorized))
+        ready(
+            Authentication::of(request)
+                .map(|c| (*c).clone())
+                .ok_or_else(unauthorized),
+        )
     }
 }
 

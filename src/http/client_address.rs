@@ -68,8 +68,14 @@ mod tests {
     #[test]
     fn forwarded_for_is_ignored_from_an_untrusted_peer() {
         let proxies: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
-        assert_eq!(client_address(Some(ip("203.0.113.9")), &["198.51.100.1"], &proxies), Some(ip("203.0.113.9")));
-        assert_eq!(client_address(Some(ip("203.0.113.9")), &["198.51.100.1"], &[]), Some(ip("203.0.113.9")));
+        assert_eq!(
+            client_address(Some(ip("203.0.113.9")), &["198.51.100.1"], &proxies),
+            Some(ip("203.0.113.9"))
+        );
+        assert_eq!(
+            client_address(Some(ip("203.0.113.9")), &["198.51.100.1"], &[]),
+            Some(ip("203.0.113.9"))
+        );
     }
 
     #[test]
@@ -77,13 +83,25 @@ mod tests {
         let proxies: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
         // The client wrote a fake first entry; the proxy appended the real one.
         let forwarded = ["6.6.6.6, 198.51.100.7", "10.1.1.1"];
-        assert_eq!(client_address(Some(ip("10.0.0.2")), &forwarded, &proxies), Some(ip("198.51.100.7")));
-        assert_eq!(client_address(Some(ip("10.0.0.2")), &[], &proxies), Some(ip("10.0.0.2")));
+        assert_eq!(
+            client_address(Some(ip("10.0.0.2")), &forwarded, &proxies),
+            Some(ip("198.51.100.7"))
+        );
+        assert_eq!(
+            client_address(Some(ip("10.0.0.2")), &[], &proxies),
+            Some(ip("10.0.0.2"))
+        );
         assert_eq!(
             client_address(Some(ip("10.0.0.2")), &["[2001:db8::5]:443"], &proxies),
             Some(ip("2001:db8::5"))
         );
-        assert_eq!(client_address(Some(ip("10.0.0.2")), &["198.51.100.7:5000"], &proxies), Some(ip("198.51.100.7")));
-        assert_eq!(client_address(Some(ip("10.0.0.2")), &["garbage, 10.3.3.3"], &proxies), Some(ip("10.3.3.3")));
+        assert_eq!(
+            client_address(Some(ip("10.0.0.2")), &["198.51.100.7:5000"], &proxies),
+            Some(ip("198.51.100.7"))
+        );
+        assert_eq!(
+            client_address(Some(ip("10.0.0.2")), &["garbage, 10.3.3.3"], &proxies),
+            Some(ip("10.3.3.3"))
+        );
     }
 }

@@ -104,7 +104,11 @@ impl RouteTable {
             if !matches {
                 continue;
             }
-            let literals = route.segments.iter().filter(|s| matches!(s, Segment::Literal(_))).count();
+            let literals = route
+                .segments
+                .iter()
+                .filter(|s| matches!(s, Segment::Literal(_)))
+                .count();
             match &mut best {
                 Some((most, _)) if *most > literals => {}
                 Some((most, routes)) if *most == literals => routes.push(route),

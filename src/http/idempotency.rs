@@ -162,7 +162,10 @@ pub async fn middleware(
     if status.is_server_error() {
         transaction.finish(|_| Ok(false)).await?;
         release().await?;
-        return Ok(ServiceResponse::new(request, head.set_body(bytes).map_into_boxed_body()));
+        return Ok(ServiceResponse::new(
+            request,
+            head.set_body(bytes).map_into_boxed_body(),
+        ));
     }
     let headers: BTreeMap<String, String> = REPLAYED_HEADERS
         .iter()

@@ -7,8 +7,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::Caller;
-use super::problem::{ApiError, Problem};
 use super::client_address::client_key;
+use super::problem::{ApiError, Problem};
 use super::session::{AccessToken, access_token_for};
 use super::users::{UserResponse, user_response};
 use crate::app::AppState;

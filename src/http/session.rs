@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::Caller;
+use super::client_address::client_key;
 use super::problem::{ApiError, ErrorCode, Problem};
 use super::users::{UserResponse, user_response};
 use crate::app::AppState;
-use super::client_address::client_key;
 use crate::auth::password;
 use crate::db::rows::UserRow;
 use crate::service::sign_in;

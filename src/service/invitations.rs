@@ -259,9 +259,21 @@ pub fn use_link_to_set_password(
 }
 
 /// Queues a reset email when the address belongs to a user; says nothing either way.
-pub fn request_password_reset(conn: &mut DbConn, email: &str, client: &str, now: NaiveDateTime) -> Result<(), ApiError> {
+pub fn request_password_reset(
+    conn: &mut DbConn,
+    email: &str,
+    client: &str,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
     write_transaction(conn, |conn| {
-        if !login_failures::count_reset_request(conn, client, email, now, RESET_REQUESTS_PER_CLIENT, Duration::minutes(RESET_CLIENT_WINDOW_MINUTES))? {
+        if !login_failures::count_reset_request(
+            conn,
+            client,
+            email,
+            now,
+            RESET_REQUESTS_PER_CLIENT,
+            Duration::minutes(RESET_CLIENT_WINDOW_MINUTES),
+        )? {
             return Ok(());
         }
         let Some(user) = users::find_by_email(conn, email)? else {

@@ -29,7 +29,12 @@ pub struct Attempt {
 pub fn account_key(typed: &str) -> String {
     match EmailAddress::parse(typed) {
         Ok(email) => email.as_str().to_string(),
-        Err(_) => typed.trim().to_lowercase().chars().filter(|c| !c.is_control()).collect(),
+        Err(_) => typed
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect(),
     }
 }
 
@@ -79,7 +84,13 @@ pub fn finish(
     })
 }
 
-fn record(conn: &mut DbConn, actor_id: Option<&str>, action: &str, user: &UserRow, now: NaiveDateTime) -> diesel::QueryResult<()> {
+fn record(
+    conn: &mut DbConn,
+    actor_id: Option<&str>,
+    action: &str,
+    user: &UserRow,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<()> {
     audit_log::record(
         conn,
         AuditEntry {

@@ -30,7 +30,10 @@ async fn colleagues(app: &TestApp, admin: &Session, count: usize) -> Vec<String>
     for n in 0..count {
         let email = format!("collega{n}@kwh001.example.nl");
         let user = app
-            .create_user(&admin.token, json!({"email": email, "corporation_code": "KWH001", "first_name": "C", "last_name": format!("{n}")}))
+            .create_user(
+                &admin.token,
+                json!({"email": email, "corporation_code": "KWH001", "first_name": "C", "last_name": format!("{n}")}),
+            )
             .await;
         let hash = mijnkwh::auth::password::hash(USER_PASSWORD).unwrap();
         use mijnkwh::db::schema::users;
