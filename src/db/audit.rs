@@ -40,3 +40,15 @@ pub fn list(conn: &mut DbConn, query: &AuditQuery) -> QueryResult<Vec<AuditEvent
     }
     select.order(audit_events::id.desc()).limit(query.limit).load(conn)
 }
+
+/// Who created a user, by the audit log's `user.created` event (the log is append-only, so
+/// this cannot be rewritten later; `None` for the first administrator and the demo).
+pub fn creator_of_user(conn: &mut DbConn, user_id: &str) -> QueryResult<Option<String>> {
+    audit_events::table
+        .filter(audit_events::target_id.eq(user_id))
+        .filter(audit_events::action.eq("user.created"))
+        .select(audit_events::actor_id)
+        .first::<Option<String>>(conn)
+        .optional()
+        .map(Option::flatten)
+}

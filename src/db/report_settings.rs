@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::rows::{ApprovalRow, ReportSettingsRow};
-use super::schema::{approvals, contractors, report_settings};
+use super::schema::{approvals, contractor_own_names as own_names, contractors, report_settings};
 use super::{DbConn, PgConnection};
 
 pub fn find_active(conn: &mut DbConn, contractor_id: &str) -> QueryResult<Option<ReportSettingsRow>> {
@@ -124,4 +124,60 @@ fn lock_pg(pg: &mut PgConnection, contractor_id: &str) -> QueryResult<()> {
         .for_update()
         .load::<String>(pg)
         .map(drop)
+}
+
+/// Makes `names` the own names this contractor holds (rule 8: one contractor per name in a
+/// corporation). `Err(Some(name))` when another contractor holds `name`; nothing changes then.
+pub fn claim_own_names(
+    conn: &mut DbConn,
+    corporation_code: &str,
+    contractor_id: &str,
+    names: &[String],
+) -> QueryResult<Result<(), String>> {
+    diesel::delete(own_names::table.filter(own_names::contractor_id.eq(contractor_id))).execute(conn)?;
+    for name in names {
+        let inserted = super::write_transaction(conn, |conn| {
+            diesel::insert_into(own_names::table)
+                .values((
+                    own_names::corporation_code.eq(corporation_code),
+                    own_names::name.eq(name),
+                    own_names::contractor_id.eq(contractor_id),
+                ))
+                .execute(conn)
+        });
+        match inserted {
+            Ok(_) => {}
+            Err(error)
+                if super::users::is_unique_violation_of(
+                    &error,
+                    "contractor_own_names_pkey",
+                    "contractor_own_names.corporation_code",
+                ) =>
+            {
+                return Ok(Err(name.clone()));
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// The contractors (other than `except`) whose own names these are, by name.
+pub fn own_name_holders(
+    conn: &mut DbConn,
+    corporation_code: &str,
+    names: &[String],
+    except: &str,
+) -> QueryResult<HashMap<String, String>> {
+    if names.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(String, String)> = own_names::table
+        .inner_join(contractors::table)
+        .filter(own_names::corporation_code.eq(corporation_code))
+        .filter(own_names::name.eq_any(names))
+        .filter(own_names::contractor_id.ne(except))
+        .select((own_names::name, contractors::name))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
 }

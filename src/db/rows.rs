@@ -58,6 +58,7 @@ pub struct UserChanges {
     pub access: Option<String>,
     pub email_notifications: Option<String>,
     pub excel_download: Option<bool>,
+    pub external_id: Option<Option<String>>,
     pub token_version: Option<i32>,
     pub version: Option<i32>,
     pub updated_at: Option<NaiveDateTime>,

@@ -160,9 +160,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    contractor_own_names (corporation_code, name) {
+        corporation_code -> Text,
+        name -> Text,
+        contractor_id -> Text,
+    }
+}
+
+diesel::joinable!(contractor_own_names -> contractors (contractor_id));
 diesel::joinable!(report_settings -> contractors (contractor_id));
 diesel::joinable!(approvals -> contractors (contractor_id));
-diesel::allow_tables_to_appear_in_same_query!(contractors, contractor_names, report_settings, approvals, users);
+diesel::allow_tables_to_appear_in_same_query!(
+    contractors,
+    contractor_names,
+    report_settings,
+    approvals,
+    users,
+    contractor_own_names
+);
 
 diesel::table! {
     idempotency_keys (actor, idempotency_key) {

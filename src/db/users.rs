@@ -24,7 +24,7 @@ impl From<DieselError> for InsertUserError {
     fn from(error: DieselError) -> Self {
         if is_unique_violation_of(&error, "users_email_key", "users.email") {
             InsertUserError::EmailTaken
-        } else if is_unique_violation_of(&error, "users_corporation_external_id_key", "users.external_id") {
+        } else if is_external_id_violation(&error) {
             InsertUserError::ExternalIdTaken
         } else {
             InsertUserError::Database(error)
@@ -33,6 +33,11 @@ impl From<DieselError> for InsertUserError {
 }
 
 /// PostgreSQL names the violated index; SQLite names the column ("UNIQUE constraint failed: users.email").
+/// Another user of the corporation has this external id already.
+pub fn is_external_id_violation(error: &DieselError) -> bool {
+    is_unique_violation_of(error, "users_corporation_external_id_key", "users.external_id")
+}
+
 pub fn is_unique_violation_of(error: &DieselError, index: &str, sqlite_column: &str) -> bool {
     match error {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
@@ -98,11 +103,29 @@ pub fn lock(conn: &mut DbConn, id: &str) -> QueryResult<()> {
     Ok(())
 }
 
+/// Sets `last_login_at`; the version (the ETag) moves with it, as the user's view changed.
 pub fn record_login(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<()> {
     diesel::update(users::table.find(id))
-        .set(users::last_login_at.eq(Some(at)))
+        .set((users::last_login_at.eq(Some(at)), users::version.eq(users::version + 1)))
         .execute(conn)?;
     Ok(())
+}
+
+/// Raises the version (the ETag) of a user whose view changed without an edit of the user
+/// (an invitation sent or accepted), so that a stale `If-Match` answers 412.
+pub fn touch_version(conn: &mut DbConn, id: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::version.eq(users::version + 1))
+        .execute(conn)
+        .map(drop)
+}
+
+/// As [`touch_version`], for every user of a contractor (its name or settings in force changed,
+/// which their view shows as `contractor`, `excel_download` and `report_settings`).
+pub fn touch_versions_of_contractor(conn: &mut DbConn, contractor_id: &str) -> QueryResult<usize> {
+    diesel::update(users::table.filter(users::contractor_id.eq(contractor_id)))
+        .set(users::version.eq(users::version + 1))
+        .execute(conn)
 }
 
 /// Sets a new password and raises the token version, so every earlier access token stops working.
@@ -111,6 +134,7 @@ pub fn set_password(conn: &mut DbConn, id: &str, password_hash: &str, at: NaiveD
         .set((
             users::password_hash.eq(Some(password_hash)),
             users::token_version.eq(users::token_version + 1),
+            users::version.eq(users::version + 1),
             users::updated_at.eq(at),
         ))
         .execute(conn)

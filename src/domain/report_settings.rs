@@ -127,10 +127,18 @@ pub enum Warning {
     PartnerNamesAdded(Vec<String>),
     /// An own name that looks unlike the contractor's name: perhaps another company.
     OwnNameUnlikeContractor { name: String, score: f64 },
+    /// A partner name that is another contractor's own name: its results are that contractor's.
+    PartnerNameOfContractor { name: String, contractor: String },
 }
 
 /// Warnings for the GDPR check of a change from `current` (none yet: `None`) to `proposed`.
-pub fn warnings(current: Option<&ReportSettings>, proposed: &ReportSettings, contractor_name: &str) -> Vec<Warning> {
+/// `own_name_holders` names, per partner name, the other contractor whose own name it is.
+pub fn warnings(
+    current: Option<&ReportSettings>,
+    proposed: &ReportSettings,
+    contractor_name: &str,
+    own_name_holders: &std::collections::HashMap<String, String>,
+) -> Vec<Warning> {
     let mut warnings = Vec::new();
     if proposed.excel_download && !current.is_some_and(|c| c.excel_download) {
         warnings.push(Warning::ExcelNewlyGranted);
@@ -143,6 +151,14 @@ pub fn warnings(current: Option<&ReportSettings>, proposed: &ReportSettings, con
         .collect();
     if !added.is_empty() {
         warnings.push(Warning::PartnerNamesAdded(added));
+    }
+    for name in &proposed.partner_names {
+        if let Some(contractor) = own_name_holders.get(name) {
+            warnings.push(Warning::PartnerNameOfContractor {
+                name: name.clone(),
+                contractor: contractor.clone(),
+            });
+        }
     }
     for name in &proposed.own_names {
         let score = similarity(contractor_name, name);
@@ -290,7 +306,7 @@ mod tests {
             &catalog(),
         )
         .unwrap();
-        let found = warnings(Some(&current), &proposed, "Installatietechniek");
+        let found = warnings(Some(&current), &proposed, "Installatietechniek", &Default::default());
         assert_eq!(found[0], Warning::ExcelNewlyGranted);
         assert!(
             matches!(&found[1], Warning::OwnNameUnlikeContractor { name, score } if name == "Bouwbedrijf Jansen" && *score < LOW_SIMILARITY)
@@ -302,9 +318,22 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            warnings(Some(&current), &with_partner, "Installatietechniek"),
+            warnings(
+                Some(&current),
+                &with_partner,
+                "Installatietechniek",
+                &Default::default()
+            ),
             vec![Warning::PartnerNamesAdded(vec!["Loodgieter Bakker".into()])]
         );
-        assert!(warnings(Some(&current), &current, "Installatietechniek").is_empty());
+        assert!(warnings(Some(&current), &current, "Installatietechniek", &Default::default()).is_empty());
+        let holders = [("Loodgieter Bakker".to_string(), "Bakker Loodgieters".to_string())].into();
+        assert_eq!(
+            warnings(Some(&current), &with_partner, "Installatietechniek", &holders)[1],
+            Warning::PartnerNameOfContractor {
+                name: "Loodgieter Bakker".into(),
+                contractor: "Bakker Loodgieters".into()
+            }
+        );
     }
 }

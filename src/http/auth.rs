@@ -36,12 +36,19 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// A stable key for the rate limit and the idempotency keys: the user, or the token.
+    /// A stable key for the rate limit: the user, or the token.
     pub fn key(&self) -> String {
         match &self.actor.via_token {
             Some(token) => format!("token:{token}"),
             None => format!("user:{}", self.user.id),
         }
+    }
+
+    /// Whose stored answers a request may replay: the caller with the rights they have now.
+    /// A role change or a new password raises the token version, so an answer stored before
+    /// is never replayed to the caller with their new rights (the request runs anew).
+    pub fn idempotency_key(&self) -> String {
+        format!("{}:v{}", self.key(), self.user.token_version)
     }
 }
 

@@ -19,7 +19,7 @@ pub struct BatchRequest {
     /// Up to 500 users, each as in `POST /users` (with an optional `external_id`). An item of
     /// the wrong shape fails on its own (`invalid_body`), not the whole request.
     #[schema(value_type = Vec<Object>)]
-    pub items: Vec<serde_json::Map<String, serde_json::Value>>,
+    pub items: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -94,7 +94,7 @@ pub async fn provision_users(
     let parsed: Vec<Result<BatchUser, ApiError>> = items
         .into_iter()
         .map(|item| {
-            let item: CreateUserRequest = serde_json::from_value(serde_json::Value::Object(item))
+            let item: CreateUserRequest = serde_json::from_value(item)
                 .map_err(|e| ApiError::new(ErrorCode::InvalidBody).with_reason(e.to_string()))?;
             let edit = item.to_edit()?;
             let external_id = item.parsed_external_id()?;

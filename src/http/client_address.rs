@@ -27,7 +27,7 @@ pub fn client_key(request: &HttpRequest, trusted_proxies: &[IpNet]) -> String {
 }
 
 fn client_address(peer: Option<IpAddr>, forwarded: &[&str], trusted_proxies: &[IpNet]) -> Option<IpAddr> {
-    let trusted = |address: &IpAddr| trusted_proxies.iter().any(|net| net.contains(address));
+    let trusted = |address: &IpAddr| trusted_proxies.iter().any(|net| net.contains(&unmapped(*address)));
     let peer = peer?;
     if !trusted(&peer) {
         return Some(peer);
@@ -42,6 +42,14 @@ fn client_address(peer: Option<IpAddr>, forwarded: &[&str], trusted_proxies: &[I
         }
     }
     Some(closest)
+}
+
+/// An IPv4 address as itself, also when a dual-stack listener hands it over as `::ffff:a.b.c.d`.
+fn unmapped(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
+        v4 => v4,
+    }
 }
 
 /// One entry of `X-Forwarded-For`: an address, perhaps with a port (`1.2.3.4:5678`,

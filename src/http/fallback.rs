@@ -91,9 +91,10 @@ impl RouteTable {
             .map(|(_, scopes)| scopes.as_slice())
     }
 
-    /// The routes matching this path with the most literal segments.
+    /// The routes matching this path with the most literal segments. Segments are compared
+    /// percent-decoded, as the router compares them: `/api%2Dtokens` is `/api-tokens`.
     fn most_specific(&self, path: &str) -> Option<Vec<&Route>> {
-        let parts: Vec<&str> = split(path).collect();
+        let parts: Vec<String> = split(path).map(decode_segment).collect();
         let mut best: Option<(usize, Vec<&Route>)> = None;
         for route in &self.routes {
             let matches = route.segments.len() == parts.len()
@@ -117,6 +118,18 @@ impl RouteTable {
         }
         best.map(|(_, routes)| routes)
     }
+}
+
+/// One path segment as the router reads it (an encoded `/` stays within its segment).
+pub fn decode_segment(segment: &str) -> String {
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// A request path as the router reads it, segment by segment.
+pub fn decoded_path(path: &str) -> String {
+    path.split('/').map(decode_segment).collect::<Vec<_>>().join("/")
 }
 
 fn split(path: &str) -> impl Iterator<Item = &str> {
@@ -164,6 +177,20 @@ mod tests {
         assert_eq!(table.allowed_methods("/users/abc"), Some(vec!["PATCH"]));
         assert_eq!(table.allowed_methods("/users/abc/x"), None);
         assert_eq!(table.allowed_methods("/nothing"), None);
+    }
+
+    #[test]
+    fn encoded_segments_match_as_the_router_decodes_them() {
+        let paths = PathsBuilder::new()
+            .path("/api-tokens", PathItem::new(HttpMethod::Get, OperationBuilder::new()))
+            .path("/users/{id}", PathItem::new(HttpMethod::Patch, OperationBuilder::new()))
+            .build();
+        let document = utoipa::openapi::OpenApiBuilder::new().paths(paths).build();
+        let table = RouteTable::from_openapi(&document);
+        assert_eq!(table.allowed_methods("/api%2Dtokens"), Some(vec!["GET"]));
+        assert_eq!(table.allowed_methods("/%75sers/abc"), Some(vec!["PATCH"]));
+        assert_eq!(table.token_scopes("/api%2dtokens", "GET"), Some(&[][..]));
+        assert_eq!(decoded_path("/auth/log%69n"), "/auth/login");
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub async fn middleware(
     let Some(caller) = super::auth::Authentication::of(request.request()) else {
         return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
     };
-    if NEVER_STORED.contains(&request.path()) {
+    if NEVER_STORED.contains(&super::fallback::decoded_path(request.path()).as_str()) {
         return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
     }
     let state = request
@@ -77,7 +77,7 @@ pub async fn middleware(
     let fingerprint = fingerprint(request.path(), request.query_string(), &body);
     request.set_payload(Payload::from(body));
 
-    let actor = caller.key();
+    let actor = caller.idempotency_key();
     let now = state.now();
     let claim = IdempotencyRow {
         actor: actor.clone(),

@@ -58,14 +58,16 @@ pub fn redact_target(target: &str) -> String {
         Some((path, query)) => (path, Some(query)),
         None => (target, None),
     };
-    let mut previous = "";
+    let mut previous = String::new();
     let segments: Vec<String> = path
         .split('/')
         .map(|segment| {
-            let secret = SECRET_AFTER
-                .iter()
-                .any(|(parent, actions)| previous == *parent && !segment.is_empty() && !actions.contains(&segment));
-            previous = segment;
+            // Compared decoded, as the router reads them: `/invit%61tions/…` is an invitation.
+            let decoded = super::fallback::decode_segment(segment);
+            let secret = SECRET_AFTER.iter().any(|(parent, actions)| {
+                previous == *parent && !segment.is_empty() && !actions.contains(&decoded.as_str())
+            });
+            previous = decoded;
             if secret {
                 "[redacted]".to_string()
             } else {
@@ -78,7 +80,13 @@ pub fn redact_target(target: &str) -> String {
         let pairs: Vec<String> = query
             .split('&')
             .map(|pair| match pair.split_once('=') {
-                Some((key, _)) if key.to_ascii_lowercase().contains("token") => format!("{key}=[redacted]"),
+                Some((key, _))
+                    if super::fallback::decode_segment(key)
+                        .to_ascii_lowercase()
+                        .contains("token") =>
+                {
+                    format!("{key}=[redacted]")
+                }
                 _ => pair.to_string(),
             })
             .collect();
@@ -98,6 +106,11 @@ mod tests {
         assert_eq!(redact_target("/invitations/accept"), "/invitations/accept");
         assert_eq!(redact_target("/reset?token=s3cret&x=1"), "/reset?token=[redacted]&x=1");
         assert_eq!(redact_target("/users/42?q=jan"), "/users/42?q=jan");
+        assert_eq!(
+            redact_target("/invit%61tions/abc123secret"),
+            "/invit%61tions/[redacted]"
+        );
+        assert_eq!(redact_target("/reset?t%6Fken=s3cret"), "/reset?t%6Fken=[redacted]");
         assert_eq!(
             redact_target("/invitations/abc?access_token=zz"),
             "/invitations/[redacted]?access_token=[redacted]"

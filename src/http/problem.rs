@@ -62,6 +62,8 @@ pub enum ErrorCode {
     IdempotencyKeyReused,
     RequestInProgress,
     InsufficientScope,
+    ExternalIdTaken,
+    OwnNameTaken,
 }
 
 /// The fixed texts of one code.
@@ -74,7 +76,7 @@ struct ProblemText {
 
 impl ErrorCode {
     /// Every code, for tests and documentation.
-    pub const ALL: [ErrorCode; 41] = [
+    pub const ALL: [ErrorCode; 43] = [
         ErrorCode::MalformedJson,
         ErrorCode::InvalidBody,
         ErrorCode::UnsupportedMediaType,
@@ -116,6 +118,8 @@ impl ErrorCode {
         ErrorCode::IdempotencyKeyReused,
         ErrorCode::RequestInProgress,
         ErrorCode::InsufficientScope,
+        ErrorCode::ExternalIdTaken,
+        ErrorCode::OwnNameTaken,
     ];
 
     fn text(self) -> ProblemText {
@@ -465,8 +469,29 @@ impl ErrorCode {
                 "insufficient_scope",
                 ["Token scope too narrow", "Token heeft te weinig rechten"],
                 [
-                    "This service token may only read; create a provision token to make changes.",
-                    "Dit servicetoken mag alleen lezen; maak een provision-token aan om te wijzigen.",
+                    "This service token's scope does not include this operation (see the operation's service_token scopes).",
+                    "Het bereik van dit servicetoken omvat deze bewerking niet (zie de service_token-scopes van de bewerking).",
+                ],
+            ),
+            OwnNameTaken => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "own_name_taken",
+                [
+                    "Own name belongs to another contractor",
+                    "Eigen notatie hoort bij een andere aannemer",
+                ],
+                [
+                    "An own name is another contractor's own name (in force or requested); one name belongs to one contractor.",
+                    "Een eigen notatie is al de eigen notatie van een andere aannemer (geldend of aangevraagd); een notatie hoort bij één aannemer.",
+                ],
+            ),
+            ExternalIdTaken => (
+                StatusCode::CONFLICT,
+                "external_id_taken",
+                ["External id already in use", "Extern id al in gebruik"],
+                [
+                    "Another user of this corporation has this external_id.",
+                    "Een andere gebruiker van deze corporatie heeft dit external_id.",
                 ],
             ),
             ContractorExists => (
@@ -731,6 +756,14 @@ impl From<actix_web::error::BlockingError> for ApiError {
 
 impl From<diesel::result::Error> for ApiError {
     fn from(error: diesel::result::Error) -> Self {
+        // SQLite's one writer stayed busy past the busy timeout: the service is overloaded,
+        // not broken, and the request may be retried (503, not 500).
+        if let diesel::result::Error::DatabaseError(_, info) = &error
+            && info.message().contains("database is locked")
+        {
+            tracing::warn!(error = %error, "the database stayed locked past the busy timeout");
+            return ApiError::new(ErrorCode::ServiceUnavailable);
+        }
         ApiError::internal(error)
     }
 }

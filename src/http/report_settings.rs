@@ -111,6 +111,12 @@ fn warning(warning: &Warning) -> ReviewWarning {
             names: names.clone(),
             score: None,
         },
+        Warning::PartnerNameOfContractor { name, contractor } => ReviewWarning {
+            code: "partner_name_of_other_contractor",
+            message: format!("Partnernotatie '{name}' is de eigen notatie van aannemer {contractor}."),
+            names: vec![name.clone()],
+            score: None,
+        },
         Warning::OwnNameUnlikeContractor { name, score } => ReviewWarning {
             code: "own_name_unlike_contractor",
             message: format!("Eigen notatie '{name}' lijkt weinig op de naam van de aannemer."),

@@ -194,6 +194,10 @@ pub struct UpdateUserRequest {
     pub phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     pub remarks: Option<Option<String>>,
+    /// The id the integrator's HR system knows the user by, unique per corporation
+    /// (409 `external_id_taken`); `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    pub external_id: Option<Option<String>>,
     #[schema(value_type = Option<schema::Role>)]
     pub role: Option<String>,
     #[schema(value_type = Option<Vec<schema::Access>>)]
@@ -239,6 +243,8 @@ impl CreateUserRequest {
             job_title: self.job_title.clone().map(Some),
             phone: self.phone.clone().map(Some),
             remarks: self.remarks.clone().map(Some),
+            // Given, it is set (a user matched by email gains the link); absent, kept.
+            external_id: self.external_id.clone().map(Some),
             role: self.role.clone(),
             access: self.access.clone(),
             email_notifications: self.email_notifications.clone(),
@@ -351,6 +357,7 @@ impl UpdateUserRequest {
         let job_title = optional("job_title", self.job_title, MAX_NAME_LENGTH);
         let phone = optional("phone", self.phone, MAX_NAME_LENGTH);
         let remarks = optional("remarks", self.remarks, MAX_REMARKS_LENGTH);
+        let external_id = optional("external_id", self.external_id, MAX_NAME_LENGTH);
         let user_type = parse_key(
             &mut violations,
             "user_type",
@@ -375,6 +382,7 @@ impl UpdateUserRequest {
             job_title,
             phone,
             remarks,
+            external_id,
             kind,
         })
     }

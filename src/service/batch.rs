@@ -99,6 +99,9 @@ fn upsert(
     options: &BatchOptions,
     now: NaiveDateTime,
 ) -> Result<ItemOutcome, ApiError> {
+    // Tenancy and roles first, as the single call checks them: nothing is looked up for an
+    // item the caller may not create, so no answer depends on another corporation's data.
+    super::users::check_may_create(actor, &item.new.kind)?;
     let corporation = item.new.kind.corporation_code.as_ref().map(|c| c.as_str().to_string());
     let by_external_id = match (&item.external_id, &corporation) {
         (Some(external_id), Some(code)) => users::find_by_external_id(conn, code, external_id)?,

@@ -113,6 +113,7 @@ pub fn rename(
             return Ok(row);
         }
         store::rename(conn, id, &name, now).map_err(name_error)?;
+        crate::db::users::touch_versions_of_contractor(conn, id)?;
         let mut changes = Map::new();
         changes.insert("name".into(), change(row.name.clone(), name.clone()));
         record(conn, actor, "contractor.updated", &row, changes, now)?;

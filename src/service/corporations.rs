@@ -97,7 +97,14 @@ pub fn update(
             changes.insert("name".into(), change(row.name.clone(), name.clone()));
             row.name = name;
         }
-        if let Some(parts) = active_parts.map(|p| parts_json(&p)).filter(|p| *p != row.active_parts) {
+        let mut switched_off = BTreeSet::new();
+        if let Some(new_parts) = active_parts.filter(|p| parts_json(p) != row.active_parts) {
+            switched_off = keys_from_json(&row.active_parts)
+                .iter()
+                .filter_map(|k| SurveyPart::from_key(k))
+                .filter(|part| !new_parts.contains(part))
+                .collect();
+            let parts = parts_json(&new_parts);
             changes.insert(
                 "active_parts".into(),
                 change(keys_from_json(&row.active_parts), keys_from_json(&parts)),
@@ -109,6 +116,7 @@ pub fn update(
         }
         row.updated_at = now;
         store::update(conn, &row)?;
+        super::report_settings::remove_switched_off_parts(conn, actor, &row.code, &switched_off, now)?;
         audit_log::record(
             conn,
             AuditEntry {

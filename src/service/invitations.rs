@@ -39,6 +39,7 @@ pub fn invite(
     let scope = super::management_scope(actor)?;
     write_transaction(conn, |conn| {
         let user = super::users::find_visible(conn, &scope, user_id)?;
+        super::users::check_token_may_touch(actor, &user, None)?;
         if user.password_hash.is_some() {
             return Err(ApiError::new(ErrorCode::InvitationAlreadyAccepted));
         }
@@ -102,6 +103,7 @@ pub fn queue_invitation(
     });
     let message = enqueue(conn, &user.email, Some(&user.id), &mail, now)?;
     attach_message(conn, &link, &message)?;
+    users::touch_version(conn, &user.id)?;
     let mut facts = Map::new();
     facts.insert("expires_at".into(), link.expires_at.and_utc().to_rfc3339().into());
     record(conn, created_by, "invitation.sent", user, facts, now)?;

@@ -162,6 +162,13 @@ pub fn request(
         store::lock_contractor(conn, contractor_id)?;
         let proposed = check_against_corporation(conn, &contractor.corporation_code, &input)?;
         let active = store::find_active(conn, contractor_id)?;
+        let in_force = active.as_ref().map(settings_of);
+        hold_own_names(
+            conn,
+            &contractor.corporation_code,
+            contractor_id,
+            [in_force.as_ref(), Some(&proposed)],
+        )?;
         if let Some(older) = store::pending_for(conn, contractor_id)? {
             store::decide(conn, &older.id, ApprovalStatus::Superseded.key(), None, now, None)?;
             record(conn, actor, "report_settings.superseded", &older, Map::new(), now)?;
@@ -193,6 +200,35 @@ pub fn request(
     })
 }
 
+/// Rule 8: the contractor holds the own names of these settings (in force and pending) and
+/// no others; a name another contractor holds refuses the change (422 `own_name_taken`).
+fn hold_own_names(
+    conn: &mut DbConn,
+    corporation_code: &str,
+    contractor_id: &str,
+    settings: [Option<&ReportSettings>; 2],
+) -> Result<(), ApiError> {
+    let names: BTreeSet<String> = settings
+        .into_iter()
+        .flatten()
+        .flat_map(|s| s.own_names.iter().cloned())
+        .collect();
+    let names: Vec<String> = names.into_iter().collect();
+    store::claim_own_names(conn, corporation_code, contractor_id, &names)?
+        .map_err(|name| ApiError::new(ErrorCode::OwnNameTaken).with_reason(format!("'{name}'")))
+}
+
+/// A request that ends undecided (rejected, cancelled) gives up the names only it held.
+fn release_pending_own_names(conn: &mut DbConn, approval: &ApprovalRow) -> Result<(), ApiError> {
+    let in_force = store::find_active(conn, &approval.contractor_id)?.map(|row| settings_of(&row));
+    hold_own_names(
+        conn,
+        &approval.corporation_code,
+        &approval.contractor_id,
+        [in_force.as_ref(), None],
+    )
+}
+
 /// Rule 4 for approvals: KWH staff see all, a main user its own corporation's.
 pub fn find_visible(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<ApprovalRow, ApiError> {
     let scope = super::management_scope(actor)?;
@@ -207,7 +243,13 @@ pub fn detail(conn: &mut DbConn, approval: ApprovalRow) -> Result<ApprovalDetail
         .unwrap_or_default();
     let current = store::find_active(conn, &approval.contractor_id)?.map(|row| settings_of(&row));
     let proposed = proposed_of(&approval)?;
-    let warnings = warnings(current.as_ref(), &proposed, &contractor_name);
+    let holders = store::own_name_holders(
+        conn,
+        &approval.corporation_code,
+        &proposed.partner_names,
+        &approval.contractor_id,
+    )?;
+    let warnings = warnings(current.as_ref(), &proposed, &contractor_name, &holders);
     Ok(ApprovalDetail {
         approval,
         contractor_name,
@@ -244,12 +286,19 @@ fn decidable(
     Ok((approval, next))
 }
 
-fn require_reviewer(actor: &Actor, approval: &ApprovalRow) -> Result<(), ApiError> {
-    if actor.role != Role::KwhAdmin {
+/// Rule 9: the decider is a kwh_admin who is neither the requester nor an account the requester
+/// created (a second account of one person is no second pair of eyes). No service token gets
+/// here: approvals are outside every scope.
+fn require_reviewer(conn: &mut DbConn, actor: &Actor, approval: &ApprovalRow) -> Result<(), ApiError> {
+    if actor.role != Role::KwhAdmin || actor.via_token.is_some() {
         return Err(ApiError::new(ErrorCode::Forbidden));
     }
     if actor.user_id == approval.requested_by {
         return Err(ApiError::new(ErrorCode::CannotReviewOwnRequest));
+    }
+    if crate::db::audit::creator_of_user(conn, &actor.user_id)?.as_deref() == Some(approval.requested_by.as_str()) {
+        return Err(ApiError::new(ErrorCode::CannotReviewOwnRequest)
+            .with_reason("the requester created the reviewer's account".to_string()));
     }
     Ok(())
 }
@@ -262,7 +311,7 @@ pub fn approve(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -
     }
     write_transaction(conn, |conn| {
         let (approval, next) = decidable(conn, actor, id, ApprovalAction::Approve)?;
-        require_reviewer(actor, &approval)?;
+        require_reviewer(conn, actor, &approval)?;
         let active = store::find_active(conn, &approval.contractor_id)?;
         if active.as_ref().map_or(0, |a| a.version) != approval.based_on_version {
             return Err(ApiError::new(ErrorCode::ApprovalStale));
@@ -272,6 +321,12 @@ pub fn approve(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -
         if !store::decide(conn, id, next.key(), Some(&actor.user_id), now, None)? {
             return Err(ApiError::new(ErrorCode::InvalidTransition));
         }
+        hold_own_names(
+            conn,
+            &approval.corporation_code,
+            &approval.contractor_id,
+            [Some(&proposed), None],
+        )?;
         store::put_active(
             conn,
             &ReportSettingsRow {
@@ -285,6 +340,7 @@ pub fn approve(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -
                 updated_at: now,
             },
         )?;
+        users::touch_versions_of_contractor(conn, &approval.contractor_id)?;
         let current = active.as_ref().map(settings_of);
         record(
             conn,
@@ -313,10 +369,11 @@ pub fn reject(
     }
     write_transaction(conn, |conn| {
         let (approval, next) = decidable(conn, actor, id, ApprovalAction::Reject)?;
-        require_reviewer(actor, &approval)?;
+        require_reviewer(conn, actor, &approval)?;
         if !store::decide(conn, id, next.key(), Some(&actor.user_id), now, Some(&reason))? {
             return Err(ApiError::new(ErrorCode::InvalidTransition));
         }
+        release_pending_own_names(conn, &approval)?;
         let mut facts = Map::new();
         facts.insert("approval_id".into(), id.into());
         facts.insert("reason".into(), reason.clone().into());
@@ -333,6 +390,7 @@ pub fn cancel(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) ->
         if !store::decide(conn, id, next.key(), Some(&actor.user_id), now, None)? {
             return Err(ApiError::new(ErrorCode::InvalidTransition));
         }
+        release_pending_own_names(conn, &approval)?;
         let mut facts = Map::new();
         facts.insert("approval_id".into(), id.into());
         record(conn, actor, "report_settings.cancelled", &approval, facts, now)?;
@@ -364,4 +422,68 @@ fn notify_requester(
     });
     enqueue(conn, &requester.email, Some(&requester.id), &mail, now)?;
     Ok(())
+}
+
+/// Rule 7: survey parts the corporation switched off leave every contractor's settings in force,
+/// in the transaction that switches them off. Each change is a decided request in the
+/// contractor's approval history (requested and decided by whoever switched the parts off, with
+/// the reason), audited, and its contractor users' views (and ETags) change with it. Switching a
+/// part on again grants nothing: it was removed, not hidden.
+pub fn remove_switched_off_parts(
+    conn: &mut DbConn,
+    actor: &Actor,
+    corporation_code: &str,
+    switched_off: &BTreeSet<SurveyPart>,
+    now: NaiveDateTime,
+) -> Result<usize, ApiError> {
+    if switched_off.is_empty() {
+        return Ok(0);
+    }
+    let mut changed = 0;
+    for contractor in crate::db::contractors::list(conn, Some(corporation_code))? {
+        store::lock_contractor(conn, &contractor.id)?;
+        let Some(row) = store::find_active(conn, &contractor.id)? else {
+            continue;
+        };
+        let current = settings_of(&row);
+        if current.parts.is_disjoint(switched_off) {
+            continue;
+        }
+        let mut reduced = current.clone();
+        reduced.parts.retain(|part| !switched_off.contains(part));
+        let removed: Vec<&str> = switched_off.iter().map(|p| p.key()).collect();
+        let approval = ApprovalRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            contractor_id: contractor.id.clone(),
+            corporation_code: corporation_code.to_string(),
+            status: ApprovalStatus::Approved.key().to_string(),
+            proposed: serde_json::to_string(&reduced).map_err(ApiError::internal)?,
+            based_on_version: row.version,
+            requested_by: actor.user_id.clone(),
+            requested_at: now,
+            decided_by: Some(actor.user_id.clone()),
+            decided_at: Some(now),
+            reason: Some(format!(
+                "Systeemwijziging: onderdeel {} is uitgeschakeld voor de corporatie.",
+                removed.join(", ")
+            )),
+        };
+        store::insert_approval(conn, &approval)?;
+        store::put_active(
+            conn,
+            &ReportSettingsRow {
+                parts: crate::db::rows::keys_to_json(reduced.parts.iter().map(|p| p.key())),
+                version: row.version + 1,
+                approval_id: Some(approval.id.clone()),
+                updated_at: now,
+                ..row
+            },
+        )?;
+        users::touch_versions_of_contractor(conn, &contractor.id)?;
+        let mut facts = settings_changes(Some(&current), &reduced, &approval.id);
+        facts.insert("reason".into(), "survey_parts_switched_off".into());
+        record(conn, actor, "report_settings.parts_removed", &approval, facts, now)?;
+        changed += 1;
+    }
+    Ok(changed)
 }

@@ -42,6 +42,8 @@ pub struct UserEdit {
     pub job_title: Option<Option<String>>,
     pub phone: Option<Option<String>>,
     pub remarks: Option<Option<String>>,
+    /// `Some(None)` removes the external id.
+    pub external_id: Option<Option<String>>,
     pub kind: UserKindInput,
 }
 
@@ -83,19 +85,7 @@ pub fn create_with_external_id(
     invitation_ttl: chrono::Duration,
     now: NaiveDateTime,
 ) -> Result<UserRow, ApiError> {
-    let scope = super::management_scope(actor)?;
-    if let ManagementScope::Corporation(own) = &scope {
-        let mut violations = Violations::new();
-        if new.kind.user_type == UserType::Kwh {
-            violations.add("user_type", ViolationKind::NotAllowed);
-        }
-        if new.kind.corporation_code.as_ref().is_some_and(|code| code != own) {
-            violations.add("corporation_code", ViolationKind::NotAllowed);
-        }
-        if !violations.is_empty() {
-            return Err(violations.into());
-        }
-    }
+    check_may_create(actor, &new.kind)?;
     write_transaction(conn, |conn| {
         let mut violations = Violations::new();
         if let Some(code) = &new.kind.corporation_code
@@ -127,7 +117,7 @@ pub fn create_with_external_id(
         row.external_id = external_id;
         users::insert(conn, &row).map_err(|error| match error {
             InsertUserError::EmailTaken => ApiError::new(ErrorCode::EmailTaken),
-            InsertUserError::ExternalIdTaken => Violations::single("external_id", ViolationKind::Duplicate).into(),
+            InsertUserError::ExternalIdTaken => ApiError::new(ErrorCode::ExternalIdTaken),
             InsertUserError::Database(error) => error.into(),
         })?;
         let mut facts = Map::new();
@@ -145,6 +135,38 @@ pub fn create_with_external_id(
         }
         Ok(row)
     })
+}
+
+/// Who may create a user of this kind, checked before anything is looked up (the batch calls
+/// it first too, so that its answers tell nothing about other corporations):
+/// - rule 4: a main user names only its own corporation; any other answers 404, whether or not
+///   it exists;
+/// - rule 9: only a person signed in as a kwh_admin creates a kwh_admin, never a service token.
+pub fn check_may_create(actor: &Actor, kind: &UserKind) -> Result<(), ApiError> {
+    let scope = super::management_scope(actor)?;
+    let creates_kwh_admin = kind.user_type == UserType::Kwh || kind.role == Role::KwhAdmin;
+    if creates_kwh_admin && actor.via_token.is_some() {
+        return Err(ApiError::new(ErrorCode::Forbidden));
+    }
+    if let ManagementScope::Corporation(own) = &scope {
+        if kind.corporation_code.as_ref().is_some_and(|code| code != own) {
+            return Err(ApiError::not_found());
+        }
+        if creates_kwh_admin {
+            return Err(Violations::single("user_type", ViolationKind::NotAllowed).into());
+        }
+    }
+    Ok(())
+}
+
+/// No service token changes, deletes or invites a kwh_admin, nor makes one (rule 9): a leaked
+/// integration token must not become, or reach, a platform account.
+pub fn check_token_may_touch(actor: &Actor, row: &UserRow, new_role: Option<Role>) -> Result<(), ApiError> {
+    let kwh_admin = row.user_type == UserType::Kwh.key() || row.role == Role::KwhAdmin.key();
+    if actor.via_token.is_some() && (kwh_admin || new_role == Some(Role::KwhAdmin)) {
+        return Err(ApiError::new(ErrorCode::Forbidden));
+    }
+    Ok(())
 }
 
 pub fn new_row(new: &NewUser, now: NaiveDateTime) -> UserRow {
@@ -208,6 +230,7 @@ pub fn update(
             // an edit without If-Match applies to the user as it is now instead of failing.
             row = find_visible(conn, &scope, id)?;
         }
+        check_token_may_touch(actor, &row, edit.kind.role)?;
         if if_match.is_some_and(|expected| expected != row.version) {
             return Err(ApiError::new(ErrorCode::PreconditionFailed));
         }
@@ -267,8 +290,13 @@ pub fn update(
             return Ok(row);
         }
         let ends_sessions = changes.token_version.is_some();
-        if !users::update_if_version(conn, &row.id, row.version, &changes)? {
-            return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        match users::update_if_version(conn, &row.id, row.version, &changes) {
+            Ok(true) => {}
+            Ok(false) => return Err(ApiError::new(ErrorCode::PreconditionFailed)),
+            Err(error) if users::is_external_id_violation(&error) => {
+                return Err(ApiError::new(ErrorCode::ExternalIdTaken));
+            }
+            Err(error) => return Err(error.into()),
         }
         if ends_sessions {
             // Their service tokens stop with their access tokens (the version check refuses
@@ -301,6 +329,13 @@ fn diff(row: &UserRow, edit: &UserEdit, kind: &UserKind, now: NaiveDateTime) -> 
             *column = Some(new.clone());
             audit.insert(name.into(), changed_personal_field());
         }
+    }
+    if let Some(external_id) = edit.external_id.as_ref().filter(|v| **v != row.external_id) {
+        changes.external_id = Some(external_id.clone());
+        audit.insert(
+            "external_id".into(),
+            change(row.external_id.clone(), external_id.clone()),
+        );
     }
     if kind.role.key() != row.role {
         changes.role = Some(kind.role.key().to_string());
@@ -345,6 +380,7 @@ pub fn delete(
     let scope = super::management_scope(actor)?;
     write_transaction(conn, |conn| {
         let row = find_visible(conn, &scope, id)?;
+        check_token_may_touch(actor, &row, None)?;
         if let Some(code) = &row.corporation_code {
             corporations::lock(conn, code)?;
         }

@@ -10,8 +10,14 @@ use crate::{for_each_backend, on_both_backends};
 const SPELLINGS: [&str; 3] = ["Installatietechniek", "installatietechnik", "Installatie-techniek"];
 
 /// A second KWH employee, signed in.
+/// A second kwh_admin for four-eyes checks, created by a third one: an account the requester
+/// created is no second pair of eyes (rule 9).
 async fn second_admin(app: &TestApp, admin: &Session) -> Session {
-    let user = app.create_user(&admin.token, json!({
+    let third = app.create_user(&admin.token, json!({
+        "email": "derde.beheerder@kwh.example.nl", "user_type": "kwh", "first_name": "Derde", "last_name": "Beheerder"
+    })).await;
+    let third = app.sign_in_as(&third).await;
+    let user = app.create_user(&third.token, json!({
         "email": "tweede.beheerder@kwh.example.nl", "user_type": "kwh", "first_name": "Tweede", "last_name": "Beheerder"
     })).await;
     app.sign_in_as(&user).await

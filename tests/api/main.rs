@@ -12,6 +12,7 @@ mod idempotency;
 mod invitations;
 mod outbox;
 mod roles;
+mod rules;
 mod session;
 mod trust;
 mod users;

@@ -197,7 +197,8 @@ on_both_backends! {
         let response = app.post("/users").bearer_auth(&own.token)
             .json(&json!({"email": "x@kwh002.example.nl", "first_name": "X", "last_name": "Y", "corporation_code": "KWH002"}))
             .send().await.unwrap();
-        assert_eq!(problem(response, 422).await["errors"][0]["field"], "corporation_code");
+        // Rule 4: another corporation answers as if it did not exist, whether or not it does.
+        assert_eq!(problem(response, 404).await["code"], "not_found");
         let unchanged: Value = get(&app, &other, &format!("/users/{id}")).await.json().await.unwrap();
         assert_eq!(unchanged["first_name"], "Jan");
     }

@@ -1,0 +1,1 @@
+DROP TABLE contractor_own_names;

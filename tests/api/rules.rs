@@ -1,0 +1,334 @@
+//! Every rule on every path (issue "Every rule on every path"): the batch, service tokens,
+//! switched-off parts, Unicode addresses and ETags may not go around PRODUCT.md's rules.
+
+use serde_json::{Value, json};
+
+use crate::contractors::create_contractor;
+use crate::helpers::{Session, TestApp, problem};
+use crate::on_both_backends;
+
+async fn batch(app: &TestApp, session: &str, query: &str, items: Value) -> Value {
+    let response = app
+        .post(&format!("/users/batch{query}"))
+        .bearer_auth(session)
+        .json(&json!({"items": items}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    response.json().await.unwrap()
+}
+
+/// A problem without what differs per request.
+fn comparable(mut problem: Value) -> Value {
+    if let Some(fields) = problem.as_object_mut() {
+        fields.remove("request_id");
+    }
+    problem
+}
+
+async fn catalog(app: &TestApp, main: &Session, names: &[&str]) {
+    let recorded = app
+        .post("/corporations/KWH001/contractor-names")
+        .bearer_auth(&main.token)
+        .json(&json!({"names": names}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(recorded.status(), 200);
+}
+
+async fn request_settings(app: &TestApp, session: &Session, contractor: &str, body: Value) -> reqwest::Response {
+    app.client
+        .put(app.url(&format!("/contractors/{contractor}/report-settings")))
+        .bearer_auth(&session.token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn decide(app: &TestApp, session: &Session, approval: &str, action: &str) -> reqwest::Response {
+    let mut request = app
+        .post(&format!("/approvals/{approval}/{action}"))
+        .bearer_auth(&session.token);
+    if action == "reject" {
+        request = request.json(&json!({"reason": "Niet nodig"}));
+    }
+    request.send().await.unwrap()
+}
+
+/// A kwh_admin created by a third one, so that the first admin's requests may be decided by it.
+async fn independent_reviewer(app: &TestApp, admin: &Session) -> Session {
+    let third = app
+        .create_user(
+            &admin.token,
+            json!({"email": "derde@kwh.example.nl", "user_type": "kwh", "first_name": "D", "last_name": "B"}),
+        )
+        .await;
+    let third = app.sign_in_as(&third).await;
+    let reviewer = app
+        .create_user(
+            &third.token,
+            json!({"email": "reviewer@kwh.example.nl", "user_type": "kwh", "first_name": "R", "last_name": "B"}),
+        )
+        .await;
+    app.sign_in_as(&reviewer).await
+}
+
+async fn token(app: &TestApp, session: &Session, scope: &str) -> String {
+    let response = app
+        .post("/api-tokens")
+        .bearer_auth(&session.token)
+        .json(&json!({"name": "HR", "scope": scope}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    response.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+on_both_backends! {
+    async fn a_batch_tells_nothing_about_another_corporations_users(app) {
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let other = app.corporation_with_main_user(&admin, "KWH002").await;
+        let provisioned = batch(&app, &other.token, "", json!([
+            {"email": "hr1@kwh002.example.nl", "first_name": "H", "last_name": "R", "external_id": "HR-1"}
+        ])).await;
+        assert_eq!(provisioned["summary"]["created"], 1);
+        // Probing KWH002 from KWH001: its HR number with its own address, with another address,
+        // an HR number it does not have, and a corporation that does not exist at all.
+        let probe = batch(&app, &main.token, "?dry_run=true", json!([
+            {"email": "hr1@kwh002.example.nl", "first_name": "H", "last_name": "R", "external_id": "HR-1", "corporation_code": "KWH002"},
+            {"email": "ander@kwh002.example.nl", "first_name": "H", "last_name": "R", "external_id": "HR-1", "corporation_code": "KWH002"},
+            {"email": "ander@kwh002.example.nl", "first_name": "H", "last_name": "R", "external_id": "HR-404", "corporation_code": "KWH002"},
+            {"email": "ander@kwh999.example.nl", "first_name": "H", "last_name": "R", "external_id": "HR-1", "corporation_code": "KWH999"},
+        ])).await;
+        let answers: Vec<Value> = probe["results"].as_array().unwrap().iter().map(|r| comparable(r["problem"].clone())).collect();
+        assert_eq!(answers[0]["code"], "not_found", "{answers:?}");
+        assert!(answers.iter().all(|a| *a == answers[0]), "identical answers: {answers:?}");
+    }
+
+    async fn every_single_call_rule_holds_through_the_batch(app) {
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let other = app.corporation_with_main_user(&admin, "KWH002").await;
+        app.create_user(&other.token, json!({"email": "elders@kwh002.example.nl", "first_name": "E", "last_name": "L"})).await;
+        let own_contractor = create_contractor(&app, &main, "Eigen Aannemer").await;
+        let taken = app.create_user(&main.token, json!({"email": "bezet@kwh001.example.nl", "first_name": "B", "last_name": "Z"})).await;
+        assert!(taken["id"].is_string());
+        // The same bodies through POST /users and as batch items: the same outcome, by code.
+        let cases = [
+            ("email taken in another corporation (rule 1)", json!({"email": "ELDERS@kwh002.example.nl", "first_name": "B", "last_name": "Z"}), "email_taken"),
+            ("invalid email", json!({"email": "geen-adres", "first_name": "B", "last_name": "Z"}), "validation_failed"),
+            ("another corporation (rule 4)", json!({"email": "x@kwh002.example.nl", "first_name": "B", "last_name": "Z", "corporation_code": "KWH002"}), "not_found"),
+            ("a kwh_admin by a main user (rule 3)", json!({"email": "x@kwh.example.nl", "first_name": "B", "last_name": "Z", "user_type": "kwh"}), "validation_failed"),
+            ("contractor user with mijn_kwh access (rule 3)", json!({"email": "c@x.example.nl", "first_name": "B", "last_name": "Z", "user_type": "contractor", "contractor_id": own_contractor["id"], "access": ["mijn_kwh"]}), "validation_failed"),
+            ("unknown contractor", json!({"email": "c@y.example.nl", "first_name": "B", "last_name": "Z", "user_type": "contractor", "contractor_id": "00000000-0000-4000-8000-000000000000"}), "validation_failed"),
+        ];
+        for (rule, body, code) in &cases {
+            let single = app.post("/users").bearer_auth(&main.token).json(body).send().await.unwrap();
+            let status = single.status().as_u16();
+            let single: Value = single.json().await.unwrap();
+            assert_eq!(single["code"], *code, "single call, {rule}: {single}");
+            let through_batch = batch(&app, &main.token, "", json!([body])).await;
+            let item = &through_batch["results"][0];
+            assert_eq!(item["status"], "failed", "{rule}");
+            assert_eq!(item["problem"]["code"], *code, "batch, {rule}: {item}");
+            assert_eq!(item["problem"]["status"], status, "{rule}");
+        }
+        // An item that is no object fails on its own; the others go on.
+        let mixed = batch(&app, &main.token, "", json!([42, {"email": "goed@kwh001.example.nl", "first_name": "G", "last_name": "D"}])).await;
+        assert_eq!(mixed["results"][0]["status"], "failed");
+        assert_eq!(mixed["results"][0]["problem"]["code"], "invalid_body");
+        assert_eq!(mixed["results"][1]["status"], "created");
+    }
+
+    async fn an_integrator_keeps_the_link_to_a_user_matched_by_email(app) {
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let user = app.create_user(&main.token, json!({"email": "jan@kwh001.example.nl", "first_name": "Jan", "last_name": "J"})).await;
+        let id = user["id"].as_str().unwrap();
+        let matched = batch(&app, &main.token, "", json!([{"email": "jan@kwh001.example.nl", "first_name": "Jan", "last_name": "J", "external_id": "HR-7"}])).await;
+        assert_eq!(matched["results"][0]["status"], "updated", "{matched}");
+        assert_eq!(app.user(&main, id).await["external_id"], "HR-7");
+        // The HR system changed the address: one user, and the rule says so.
+        let moved = batch(&app, &main.token, "", json!([{"email": "jan.nieuw@kwh001.example.nl", "first_name": "Jan", "last_name": "J", "external_id": "HR-7"}])).await;
+        assert_eq!(moved["results"][0]["problem"]["code"], "email_immutable");
+        // PATCH sets it too; another user's id is a conflict.
+        let other = app.create_user(&main.token, json!({"email": "piet@kwh001.example.nl", "first_name": "Piet", "last_name": "P"})).await;
+        let other_id = other["id"].as_str().unwrap();
+        let clash = app.client.patch(app.url(&format!("/users/{other_id}"))).bearer_auth(&main.token).json(&json!({"external_id": "HR-7"})).send().await.unwrap();
+        assert_eq!(problem(clash, 409).await["code"], "external_id_taken");
+        let set = app.client.patch(app.url(&format!("/users/{other_id}"))).bearer_auth(&main.token).json(&json!({"external_id": "HR-8"})).send().await.unwrap();
+        assert_eq!(set.status(), 200);
+        assert_eq!(set.json::<Value>().await.unwrap()["external_id"], "HR-8");
+        let cleared = app.client.patch(app.url(&format!("/users/{other_id}"))).bearer_auth(&main.token).json(&json!({"external_id": null})).send().await.unwrap();
+        assert_eq!(cleared.json::<Value>().await.unwrap()["external_id"], Value::Null);
+    }
+
+    async fn no_service_token_makes_reaches_or_becomes_a_kwh_admin(app) {
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let other_admin = app.create_user(&admin.token, json!({"email": "ander@kwh.example.nl", "user_type": "kwh", "first_name": "A", "last_name": "B"})).await;
+        let other_admin_id = other_admin["id"].as_str().unwrap();
+        let colleague = app.create_user(&admin.token, json!({"email": "c@kwh001.example.nl", "corporation_code": "KWH001", "first_name": "C", "last_name": "D"})).await;
+        let colleague_id = colleague["id"].as_str().unwrap();
+        let provision = token(&app, &admin, "provision").await;
+        let kwh = json!({"email": "nieuw@kwh.example.nl", "user_type": "kwh", "first_name": "N", "last_name": "W"});
+        let as_role = json!({"email": "nieuw2@kwh.example.nl", "role": "kwh_admin", "first_name": "N", "last_name": "W"});
+        // A kwh user is refused for the token (403); a corporation user with the kwh_admin role
+        // cannot exist at all (422, rule 3). Neither path creates anything.
+        for (body, status, code) in [(&kwh, 403, "forbidden"), (&as_role, 422, "validation_failed")] {
+            let created = app.post("/users").bearer_auth(&provision).json(body).send().await.unwrap();
+            assert_eq!(problem(created, status).await["code"], code, "{body}");
+            let through_batch = batch(&app, &provision, "?invite=true", json!([body])).await;
+            assert_eq!(through_batch["results"][0]["problem"]["code"], code, "{through_batch}");
+        }
+        let listed: Value = app.get("/users?q=nieuw").bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(listed["items"], json!([]));
+        let promote = app.client.patch(app.url(&format!("/users/{colleague_id}"))).bearer_auth(&provision).json(&json!({"role": "kwh_admin"})).send().await.unwrap();
+        assert_eq!(problem(promote, 403).await["code"], "forbidden");
+        for (method, path, body) in [
+            ("PATCH", format!("/users/{other_admin_id}"), Some(json!({"phone": "010"}))),
+            ("POST", format!("/users/{other_admin_id}/invite"), None),
+            ("DELETE", format!("/users/{other_admin_id}"), None),
+        ] {
+            let mut request = app.client.request(method.parse().unwrap(), app.url(&path)).bearer_auth(&provision);
+            if let Some(body) = body {
+                request = request.json(&body);
+            }
+            assert_eq!(problem(request.send().await.unwrap(), 403).await["code"], "forbidden", "{method} {path}");
+        }
+        // A main user's token cannot either, and a signed-in kwh_admin can, audited.
+        let main_token = token(&app, &main, "provision").await;
+        let created = app.post("/users").bearer_auth(&main_token).json(&kwh).send().await.unwrap();
+        assert_eq!(created.status(), 403);
+        let created = app.create_user(&admin.token, kwh.clone()).await;
+        let events: Value = app.get(&format!("/audit-events?target_id={}", created["id"].as_str().unwrap())).bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(events["items"][0]["action"], "user.created");
+        assert_eq!(events["items"][0]["actor"], admin.id);
+    }
+
+    async fn a_kwh_admin_the_requester_created_cannot_decide_the_request(app) {
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let contractor = create_contractor(&app, &main, "Installatietechniek").await;
+        let contractor = contractor["id"].as_str().unwrap();
+        catalog(&app, &main, &["Installatietechniek"]).await;
+        let puppet = app.create_user(&admin.token, json!({"email": "pop@kwh.example.nl", "user_type": "kwh", "first_name": "P", "last_name": "P"})).await;
+        let puppet = app.sign_in_as(&puppet).await;
+        let requested = request_settings(&app, &admin, contractor, json!({"parts": ["repairs"], "own_names": ["Installatietechniek"], "partner_names": [], "excel_download": true})).await;
+        assert_eq!(requested.status(), 202);
+        let id = requested.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+        for action in ["approve", "reject"] {
+            assert_eq!(problem(decide(&app, &puppet, &id, action).await, 403).await["code"], "cannot_review_own_request", "{action}");
+        }
+        let reviewer = independent_reviewer(&app, &admin).await;
+        assert_eq!(decide(&app, &reviewer, &id, "approve").await.status(), 200);
+    }
+
+    async fn an_own_name_belongs_to_one_contractor_in_force_or_pending(app) {
+        let admin = app.admin().await;
+        let reviewer = independent_reviewer(&app, &admin).await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let first = create_contractor(&app, &main, "Installatietechniek").await["id"].as_str().unwrap().to_string();
+        let second = create_contractor(&app, &main, "Installatietechniek Zuid").await["id"].as_str().unwrap().to_string();
+        catalog(&app, &main, &["Installatietechniek", "Installatietechniek Zuid", "Installatie Zuid"]).await;
+        let own = |names: &[&str], excel: bool| json!({"parts": ["repairs"], "own_names": names, "partner_names": [], "excel_download": excel});
+        let requested = request_settings(&app, &main, &first, own(&["Installatietechniek"], true)).await;
+        let id = requested.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+        assert_eq!(decide(&app, &reviewer, &id, "approve").await.status(), 200);
+        // The second contractor claims the first one's own name, with Excel: refused.
+        let claim = request_settings(&app, &main, &second, own(&["Installatietechniek Zuid", "Installatietechniek"], true)).await;
+        assert_eq!(problem(claim, 422).await["code"], "own_name_taken");
+        // A pending request holds its names too.
+        let pending = request_settings(&app, &main, &first, own(&["Installatietechniek", "Installatie Zuid"], true)).await;
+        assert_eq!(pending.status(), 202);
+        let pending_id = pending.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+        let claim = request_settings(&app, &main, &second, own(&["Installatie Zuid"], false)).await;
+        assert_eq!(problem(claim, 422).await["code"], "own_name_taken");
+        // Withdrawn, the name is free again.
+        assert_eq!(decide(&app, &main, &pending_id, "cancel").await.status(), 200);
+        let claim = request_settings(&app, &main, &second, own(&["Installatie Zuid", "Installatietechniek Zuid"], true)).await;
+        assert_eq!(claim.status(), 202);
+        // Naming the first one's own name as a partner is possible, and the reviewer is told whose it is.
+        let partner = request_settings(&app, &main, &second, json!({"parts": ["repairs"], "own_names": ["Installatietechniek Zuid"], "partner_names": ["Installatietechniek"], "excel_download": false})).await;
+        assert_eq!(partner.status(), 202);
+        let warnings = partner.json::<Value>().await.unwrap()["warnings"].clone();
+        let warning = warnings.as_array().unwrap().iter().find(|w| w["code"] == "partner_name_of_other_contractor").unwrap_or_else(|| panic!("{warnings}"));
+        assert_eq!(warning["names"], json!(["Installatietechniek"]));
+        assert!(warning["message"].as_str().unwrap().contains("aannemer Installatietechniek"), "{warning}");
+    }
+
+    async fn a_part_switched_off_leaves_the_settings_in_force_and_on_again_grants_nothing(app) {
+        let admin = app.admin().await;
+        let reviewer = independent_reviewer(&app, &admin).await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let contractor = create_contractor(&app, &main, "Installatietechniek").await["id"].as_str().unwrap().to_string();
+        catalog(&app, &main, &["Installatietechniek"]).await;
+        let henk = app.create_user(&main.token, json!({"email": "henk@installatie.example.nl", "first_name": "Henk", "last_name": "M", "user_type": "contractor", "contractor_id": contractor})).await;
+        let henk_id = henk["id"].as_str().unwrap().to_string();
+        let requested = request_settings(&app, &main, &contractor, json!({"parts": ["repairs", "maintenance"], "own_names": ["Installatietechniek"], "partner_names": [], "excel_download": false})).await;
+        let id = requested.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+        assert_eq!(decide(&app, &reviewer, &id, "approve").await.status(), 200);
+        let before = app.get(&format!("/users/{henk_id}")).bearer_auth(&main.token).send().await.unwrap();
+        let etag = before.headers()["etag"].to_str().unwrap().to_string();
+        assert_eq!(before.json::<Value>().await.unwrap()["report_settings"]["parts"], json!(["repairs", "maintenance"]));
+
+        let off = app.client.patch(app.url("/corporations/KWH001")).bearer_auth(&admin.token).json(&json!({"active_parts": ["repairs"]})).send().await.unwrap();
+        assert_eq!(off.status(), 200);
+        let state: Value = app.get(&format!("/contractors/{contractor}/report-settings")).bearer_auth(&main.token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(state["active"]["parts"], json!(["repairs"]));
+        let after = app.get(&format!("/users/{henk_id}")).bearer_auth(&main.token).send().await.unwrap();
+        assert_ne!(after.headers()["etag"].to_str().unwrap(), etag, "the view changed, so does its ETag");
+        assert_eq!(after.json::<Value>().await.unwrap()["report_settings"]["parts"], json!(["repairs"]));
+        let stale = app.client.patch(app.url(&format!("/users/{henk_id}"))).bearer_auth(&main.token).header("If-Match", &etag).json(&json!({"phone": "010"})).send().await.unwrap();
+        assert_eq!(problem(stale, 412).await["code"], "precondition_failed");
+        let history: Value = app.get(&format!("/approvals?contractor_id={contractor}")).bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
+        let history = history["items"].as_array().cloned().unwrap_or_else(|| history.as_array().cloned().unwrap_or_default());
+        assert!(history.iter().any(|a| a["status"] == "approved" && a["reason"].as_str().is_some_and(|r| r.contains("uitgeschakeld"))), "{history:?}");
+
+        let on = app.client.patch(app.url("/corporations/KWH001")).bearer_auth(&admin.token).json(&json!({"active_parts": ["repairs", "maintenance"]})).send().await.unwrap();
+        assert_eq!(on.status(), 200);
+        let state: Value = app.get(&format!("/contractors/{contractor}/report-settings")).bearer_auth(&main.token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(state["active"]["parts"], json!(["repairs"]), "switching on grants nothing by itself");
+    }
+
+    async fn a_stale_if_match_after_a_settings_approval_answers_412(app) {
+        let admin = app.admin().await;
+        let reviewer = independent_reviewer(&app, &admin).await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let contractor = create_contractor(&app, &main, "Installatietechniek").await["id"].as_str().unwrap().to_string();
+        catalog(&app, &main, &["Installatietechniek"]).await;
+        let henk = app.create_user(&main.token, json!({"email": "henk@installatie.example.nl", "first_name": "Henk", "last_name": "M", "user_type": "contractor", "contractor_id": contractor})).await;
+        let henk_id = henk["id"].as_str().unwrap().to_string();
+        let read = app.get(&format!("/users/{henk_id}")).bearer_auth(&main.token).send().await.unwrap();
+        let etag = read.headers()["etag"].to_str().unwrap().to_string();
+        let requested = request_settings(&app, &main, &contractor, json!({"parts": ["repairs"], "own_names": ["Installatietechniek"], "partner_names": [], "excel_download": true})).await;
+        let id = requested.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+        assert_eq!(decide(&app, &reviewer, &id, "approve").await.status(), 200);
+        let now_shown: Value = app.user(&main, &henk_id).await;
+        assert_eq!(now_shown["excel_download"], true);
+        let stale = app.client.patch(app.url(&format!("/users/{henk_id}"))).bearer_auth(&main.token).header("If-Match", &etag).json(&json!({"phone": "010"})).send().await.unwrap();
+        assert_eq!(problem(stale, 412).await["code"], "precondition_failed");
+    }
+
+    async fn one_mailbox_is_one_user_across_unicode_forms(app) {
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        for (first, second) in [("jan@müller.de", "jan@xn--mller-kva.de"), ("piet@kwh.nl", "piet@ｋｗｈ.nl"), ("ｋｅｅｓ@kwh.nl", "KEES@KWH.NL")] {
+            let created = app.create_user(&main.token, json!({"email": first, "first_name": "A", "last_name": "B"})).await;
+            let again = app.post("/users").bearer_auth(&main.token).json(&json!({"email": second, "first_name": "A", "last_name": "B"})).send().await.unwrap();
+            assert_eq!(problem(again, 409).await["code"], "email_taken", "{first} / {second}");
+            assert!(created["email"].as_str().unwrap().is_ascii(), "stored and mailed in the canonical form: {created}");
+        }
+        assert_eq!(app.create_user(&main.token, json!({"email": "jan@muller.de", "first_name": "A", "last_name": "B"})).await["email"], "jan@muller.de");
+        assert_eq!(app.create_user(&main.token, json!({"email": "straße@kwh.nl", "first_name": "A", "last_name": "B"})).await["email"], "straße@kwh.nl");
+        assert_eq!(app.create_user(&main.token, json!({"email": "strasse@kwh.nl", "first_name": "A", "last_name": "B"})).await["email"], "strasse@kwh.nl");
+    }
+}
