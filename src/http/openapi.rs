@@ -11,6 +11,7 @@ use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDocument, Ref};
 use utoipa::{Modify, OpenApi};
 
 use super::problem::{PROBLEM_CONTENT_TYPE, Problem, ProblemFieldError};
+use super::schema::{ApprovalStatus, UserSort};
 
 pub const BEARER_SCHEME: &str = "bearer_auth";
 
@@ -25,7 +26,11 @@ Errors are `application/problem+json` (RFC 9457) with a stable `code`; send `Acc
 for Dutch texts.",
         version = env!("CARGO_PKG_VERSION"),
     ),
-    components(schemas(Problem, ProblemFieldError)),
+    servers((url = "/", description = "This service: the API is served at the root of the address that serves this document")),
+    // utoipa collects the schemas that bodies name, not those that a query parameter names
+    // through `value_type`: those must be registered here, or their `$ref` dangles (the test
+    // `every_ref_resolves` below catches one that is forgotten).
+    components(schemas(Problem, ProblemFieldError, ApprovalStatus, UserSort)),
     tags(
         (name = "session", description = "Signing in, and the signed-in user"),
         (name = "users", description = "Gebruikersbeheer: colleagues and contractor users"),
@@ -40,12 +45,16 @@ for Dutch texts.",
 )]
 pub struct ApiDoc;
 
-/// Adds to every operation the errors its shape implies, so no endpoint forgets them.
-/// Applied after the handlers' paths are collected (see [`super::openapi_document`]).
+/// Adds to every operation the errors its shape implies, so no endpoint forgets them, and
+/// says of every open operation that it is open. Applied after the handlers' paths are
+/// collected (see [`super::openapi_document`]).
 pub struct SharedResponses;
 
 impl Modify for SharedResponses {
     fn modify(&self, openapi: &mut OpenApiDocument) {
+        // utoipa fills the license from Cargo.toml, which names none (the service is not
+        // published): an empty license name says nothing, so the document names none either.
+        openapi.info.license = None;
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             BEARER_SCHEME,
@@ -69,6 +78,10 @@ impl Modify for SharedResponses {
             .flatten()
             {
                 add_shared_responses(operation);
+                // An operation that declares no requirement is open (sign-in, invitations,
+                // password reset, health): `security: []` says so, instead of leaving a reader
+                // or a linter to guess.
+                operation.security.get_or_insert_with(Vec::new);
             }
             if let Some(post) = &mut path.post {
                 accept_idempotency_key(post);
@@ -167,5 +180,97 @@ fn add_shared_responses(operation: &mut Operation) {
     }
     for (status, description) in shared {
         add_problem_response(operation, status, description);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    /// Every `"$ref"` string anywhere in the document, with where it stands.
+    fn refs(value: &Value, at: &mut Vec<String>, found: &mut Vec<(String, String)>) {
+        match value {
+            Value::Object(map) => {
+                for (key, value) in map {
+                    match (key.as_str(), value) {
+                        ("$ref", Value::String(target)) => found.push((at.join("/"), target.clone())),
+                        _ => {
+                            at.push(key.replace('~', "~0").replace('/', "~1"));
+                            refs(value, at, found);
+                            at.pop();
+                        }
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    at.push(index.to_string());
+                    refs(item, at, found);
+                    at.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Generators stop at the first `$ref` they cannot resolve (openapi-typescript, and
+    /// openapi-spec-validator rejects the document), so every one must point into the document.
+    #[test]
+    fn every_ref_resolves() {
+        let document = serde_json::to_value(crate::http::openapi_document()).unwrap();
+        let mut found = Vec::new();
+        refs(&document, &mut vec!["#".to_string()], &mut found);
+        // The document refers to its components a few hundred times; none at all would mean
+        // this walk looked at nothing.
+        assert!(found.len() > 100, "only {} $refs found", found.len());
+        let dangling: Vec<String> = found
+            .iter()
+            .filter(|(_, target)| {
+                let resolved = target.strip_prefix('#').and_then(|pointer| document.pointer(pointer));
+                !target.starts_with("#/components/") || resolved.is_none()
+            })
+            .map(|(at, target)| format!("{at}: {target}"))
+            .collect();
+        assert!(
+            dangling.is_empty(),
+            "$refs that resolve to nothing:\n{}",
+            dangling.join("\n")
+        );
+    }
+
+    /// The open operations are exactly these, each saying so with `security: []`; every other
+    /// operation asks for the bearer token.
+    #[test]
+    fn open_operations_say_so_and_all_others_need_the_token() {
+        let document = serde_json::to_value(crate::http::openapi_document()).unwrap();
+        let mut open = Vec::new();
+        for (path, item) in document["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                match operation.get("security") {
+                    Some(Value::Array(requirements)) if requirements.is_empty() => {
+                        open.push(format!("{} {path}", method.to_uppercase()))
+                    }
+                    Some(requirements) => assert_eq!(
+                        requirements,
+                        &serde_json::json!([{ super::BEARER_SCHEME: [] }]),
+                        "{method} {path}"
+                    ),
+                    None => panic!("{method} {path} declares no security"),
+                }
+            }
+        }
+        open.sort();
+        assert_eq!(
+            open,
+            [
+                "GET /health/live",
+                "GET /health/ready",
+                "GET /invitations/{token}",
+                "POST /auth/login",
+                "POST /auth/password-reset",
+                "POST /auth/password-reset/confirm",
+                "POST /invitations/accept",
+            ]
+        );
     }
 }

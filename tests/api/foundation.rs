@@ -86,6 +86,36 @@ async fn cors_allows_the_configured_frontend() {
     assert_eq!(response.headers()["access-control-allow-origin"], "https://mijn.kwh.nl");
 }
 
+/// A page on the frontend's origin can read these headers only if CORS exposes them (the
+/// browser test of `.ci/frontend.sh` reads each one in Chromium).
+#[tokio::test]
+async fn cors_exposes_the_headers_a_frontend_reads() {
+    let app = TestApp::spawn_with(Backend::Sqlite, &[("CORS_ORIGINS", "https://mijn.kwh.nl")])
+        .await
+        .unwrap();
+    let response = app
+        .client
+        .get(app.url("/health/live"))
+        .header("Origin", "https://mijn.kwh.nl")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["access-control-allow-origin"], "https://mijn.kwh.nl");
+    let exposed: Vec<String> = response
+        .headers()
+        .get_all("access-control-expose-headers")
+        .iter()
+        .flat_map(|value| value.to_str().unwrap().split(','))
+        .map(|name| name.trim().to_ascii_lowercase())
+        .collect();
+    for header in ["etag", "location", "retry-after", "x-request-id", "idempotent-replayed"] {
+        assert!(
+            exposed.iter().any(|name| name == header),
+            "{header} is not exposed: {exposed:?}"
+        );
+    }
+}
+
 #[test]
 fn openapi_document_matches_the_committed_snapshot() {
     let generated = mijnkwh::http::openapi_document().to_pretty_json().unwrap();
