@@ -150,6 +150,7 @@ diesel::table! {
 }
 
 diesel::joinable!(report_settings -> contractors (contractor_id));
+diesel::joinable!(users -> contractors (contractor_id));
 diesel::joinable!(approvals -> contractors (contractor_id));
 diesel::allow_tables_to_appear_in_same_query!(contractors, contractor_names, report_settings, approvals, users);
 

@@ -125,6 +125,9 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) ->
     let scope = super::management_scope(actor)?;
     write_transaction(conn, |conn| {
         let row = find_visible(conn, &scope, id)?;
+        // Locked before its users are read: a user created for it meanwhile is then either
+        // committed and read here, or waits and fails on the foreign key once it is gone.
+        store::lock(conn, id)?;
         let user_ids = store::user_ids(conn, id)?;
         for user_id in &user_ids {
             users::delete(conn, user_id)?;

@@ -9,6 +9,7 @@ mod batch;
 mod contractors;
 mod foundation;
 mod idempotency;
+mod integrity;
 mod invitations;
 mod outbox;
 mod roles;
