@@ -770,6 +770,7 @@ fn violation_message(kind: ViolationKind) -> Localized {
         Required => Localized::new("This field is required.", "Dit veld is verplicht."),
         TooLong { max } => Localized::new(format!("At most {max} characters."), format!("Maximaal {max} tekens.")),
         TooShort { min } => Localized::new(format!("At least {min} characters."), format!("Minimaal {min} tekens.")),
+        TooMany { max } => Localized::new(format!("At most {max} entries."), format!("Maximaal {max} items.")),
         InvalidEmail => Localized::new("Not a valid email address.", "Geen geldig e-mailadres."),
         InvalidCorporationCode => Localized::new(
             "2 to 20 letters, digits, - or _ (e.g. KWH042).",

@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{batch, catalog, pagination};
-use crate::domain::text;
+use crate::domain::{report_settings, text};
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::schema::{Schema, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::{KnownFormat, OpenApi, RefOr};
@@ -113,8 +113,22 @@ const BODY_RULES: &[(&str, &str, Rule)] = &[
     ("RejectRequest", "reason", Rule::Text(REMARKS)),
     ("ReportSettingsBody", "parts", Rule::List { min: 0, max: None }),
     // Names must be in the catalog, which says all there is to say about their text.
-    ("ReportSettingsBody", "own_names", Rule::List { min: 0, max: None }),
-    ("ReportSettingsBody", "partner_names", Rule::List { min: 0, max: None }),
+    (
+        "ReportSettingsBody",
+        "own_names",
+        Rule::List {
+            min: 0,
+            max: Some(report_settings::MAX_NAMES_PER_LIST),
+        },
+    ),
+    (
+        "ReportSettingsBody",
+        "partner_names",
+        Rule::List {
+            min: 0,
+            max: Some(report_settings::MAX_NAMES_PER_LIST),
+        },
+    ),
     ("BatchRequest", "items", Rule::MaxItems(batch::MAX_ITEMS)),
 ];
 

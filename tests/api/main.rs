@@ -6,6 +6,7 @@ mod smtp;
 mod api_tokens;
 mod approvals;
 mod batch;
+mod bounds;
 mod contractors;
 mod foundation;
 mod idempotency;
