@@ -77,6 +77,7 @@ diesel::table! {
         sent_at -> Nullable<Timestamp>,
         failed_at -> Nullable<Timestamp>,
         cancelled_at -> Nullable<Timestamp>,
+        delivery_error -> Nullable<Text>,
     }
 }
 
