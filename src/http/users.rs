@@ -743,7 +743,7 @@ fn decode_cursor(sort: UserSort, cursor: &str) -> Result<UserCursor, ApiError> {
     security(("bearer_auth" = [])),
     params(UserListParams),
     responses(
-        (status = 200, description = "A page of users; with `Accept: text/csv`, every matching user as a spreadsheet (semicolon-separated, UTF-8, Dutch column names of the Gebruikersbeheer screens)",
+        (status = 200, description = "A page of users; with `Accept: text/csv`, every matching user as a spreadsheet (semicolon-separated, UTF-8, Dutch column names of the Gebruikersbeheer screens), streamed page by page",
             content((UserPage = "application/json"), (String = "text/csv"))),
         (status = 403, description = "The caller's role may not manage users (`forbidden`)", body = Problem, content_type = "application/problem+json"),
     )
@@ -799,16 +799,7 @@ pub async fn list_users(
     };
     let now = state.now();
     if wants_csv(&request) {
-        let csv = state
-            .db(move |conn| Ok(super::export::users_csv(conn, query, now)?))
-            .await?;
-        return Ok(HttpResponse::Ok()
-            .insert_header((actix_web::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"))
-            .insert_header((
-                actix_web::http::header::CONTENT_DISPOSITION,
-                "attachment; filename=\"gebruikers.csv\"",
-            ))
-            .body(csv));
+        return super::export::users_csv(state, query, now).await;
     }
     let page = state
         .db(move |conn| {
