@@ -53,14 +53,23 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<ContractorRow>> {
     contractors::table.find(id).first(conn).optional()
 }
 
-pub fn list(conn: &mut DbConn, corporation_code: Option<&str>) -> QueryResult<Vec<ContractorRow>> {
+/// At most `limit` contractors, by name.
+pub fn list(conn: &mut DbConn, corporation_code: Option<&str>, limit: usize) -> QueryResult<Vec<ContractorRow>> {
     let mut query = contractors::table.into_boxed::<super::MultiBackend>();
     if let Some(code) = corporation_code {
         query = query.filter(contractors::corporation_code.eq(code.to_string()));
     }
     query
         .order((contractors::name_key.asc(), contractors::id.asc()))
+        .limit(i64::try_from(limit).unwrap_or(i64::MAX))
         .load(conn)
+}
+
+pub fn count_in(conn: &mut DbConn, corporation_code: &str) -> QueryResult<i64> {
+    contractors::table
+        .filter(contractors::corporation_code.eq(corporation_code))
+        .count()
+        .get_result(conn)
 }
 
 /// Names of these contractors, for showing them beside their users.

@@ -4,6 +4,7 @@
 pub mod corporation;
 pub mod delivery;
 pub mod email;
+pub mod limits;
 pub mod names;
 pub mod report_settings;
 pub mod text;

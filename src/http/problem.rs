@@ -62,6 +62,11 @@ pub enum ErrorCode {
     IdempotencyKeyReused,
     RequestInProgress,
     InsufficientScope,
+    CorporationLimitReached,
+    ContractorLimitReached,
+    CatalogLimitReached,
+    ApiTokenLimitReached,
+    ListTooLarge,
 }
 
 /// The fixed texts of one code.
@@ -74,7 +79,7 @@ struct ProblemText {
 
 impl ErrorCode {
     /// Every code, for tests and documentation.
-    pub const ALL: [ErrorCode; 41] = [
+    pub const ALL: [ErrorCode; 46] = [
         ErrorCode::MalformedJson,
         ErrorCode::InvalidBody,
         ErrorCode::UnsupportedMediaType,
@@ -116,6 +121,11 @@ impl ErrorCode {
         ErrorCode::IdempotencyKeyReused,
         ErrorCode::RequestInProgress,
         ErrorCode::InsufficientScope,
+        ErrorCode::CorporationLimitReached,
+        ErrorCode::ContractorLimitReached,
+        ErrorCode::CatalogLimitReached,
+        ErrorCode::ApiTokenLimitReached,
+        ErrorCode::ListTooLarge,
     ];
 
     fn text(self) -> ProblemText {
@@ -467,6 +477,51 @@ impl ErrorCode {
                 [
                     "This service token may only read; create a provision token to make changes.",
                     "Dit servicetoken mag alleen lezen; maak een provision-token aan om te wijzigen.",
+                ],
+            ),
+            CorporationLimitReached => (
+                StatusCode::CONFLICT,
+                "corporation_limit_reached",
+                ["Too many corporations", "Te veel corporaties"],
+                [
+                    "The system holds at most 1,000 corporations.",
+                    "Het systeem bevat maximaal 1.000 corporaties.",
+                ],
+            ),
+            ContractorLimitReached => (
+                StatusCode::CONFLICT,
+                "contractor_limit_reached",
+                ["Too many contractors", "Te veel aannemers"],
+                [
+                    "A corporation has at most 500 contractors; delete one you no longer work with.",
+                    "Een corporatie heeft maximaal 500 aannemers; verwijder er een waarmee u niet meer werkt.",
+                ],
+            ),
+            CatalogLimitReached => (
+                StatusCode::CONFLICT,
+                "catalog_limit_reached",
+                ["Too many contractor names", "Te veel aannemersnamen"],
+                [
+                    "A corporation's catalog holds at most 5,000 names; these new names do not fit.",
+                    "De lijst van een corporatie bevat maximaal 5.000 namen; deze nieuwe namen passen er niet bij.",
+                ],
+            ),
+            ApiTokenLimitReached => (
+                StatusCode::CONFLICT,
+                "api_token_limit_reached",
+                ["Too many service tokens", "Te veel servicetokens"],
+                [
+                    "A person has at most 25 service tokens in use; revoke one first.",
+                    "Een persoon heeft maximaal 25 servicetokens in gebruik; trek er eerst een in.",
+                ],
+            ),
+            ListTooLarge => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "list_too_large",
+                ["List too large", "Lijst te groot"],
+                [
+                    "More rows match than one answer holds; narrow the list (e.g. with corporation_code).",
+                    "Er voldoen meer rijen dan één antwoord bevat; beperk de lijst (bijv. met corporation_code).",
                 ],
             ),
             ContractorExists => (

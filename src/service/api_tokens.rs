@@ -7,6 +7,7 @@ use super::audit::{self as audit_log, AuditEntry};
 use crate::auth::token::{link_token_hash, random_token};
 use crate::db::rows::ApiTokenRow;
 use crate::db::{DbConn, api_tokens, write_transaction};
+use crate::domain::limits::{MAX_LISTED_API_TOKENS, MAX_LIVE_API_TOKENS_PER_USER, has_room};
 use crate::domain::user::{Actor, Role};
 use crate::http::auth::SERVICE_TOKEN_PREFIX;
 use crate::http::problem::{ApiError, ErrorCode};
@@ -69,6 +70,14 @@ pub fn create(
         revoked_at: None,
     };
     write_transaction(conn, |conn| {
+        api_tokens::lock_creator(conn, &row.created_by)?;
+        if !has_room(
+            api_tokens::count_live(conn, &row.created_by, now)?,
+            1,
+            MAX_LIVE_API_TOKENS_PER_USER,
+        ) {
+            return Err(ApiError::new(ErrorCode::ApiTokenLimitReached));
+        }
         api_tokens::insert(conn, &row)?;
         record(conn, actor, "api_token.created", &row, now)?;
         Ok::<_, ApiError>(())
@@ -80,7 +89,7 @@ pub fn create(
 pub fn list(conn: &mut DbConn, actor: &Actor) -> Result<Vec<ApiTokenRow>, ApiError> {
     super::management_scope(actor)?;
     let owner = (actor.role != Role::KwhAdmin).then_some(actor.user_id.as_str());
-    Ok(api_tokens::list(conn, owner)?)
+    Ok(api_tokens::list(conn, owner, MAX_LISTED_API_TOKENS)?)
 }
 
 /// Revokes a token at once: its next request is refused.

@@ -87,3 +87,105 @@ on_both_backends! {
         assert_eq!(*p7, "p0007@kwh001.example.nl;Corporatie;KWH001;;Persoon7;Achternaam 7;;;;Gebruiker;Mijn KWH;;Nee;;;Niet verzonden");
     }
 }
+
+/// Rows written straight into the database: the setup of a limit test, not what it tests.
+fn insert_rows(app: &crate::helpers::TestApp, table: &str, columns: &str, rows: impl Iterator<Item = String>) {
+    use diesel::RunQueryDsl;
+    let values: Vec<String> = rows.collect();
+    diesel::sql_query(format!("INSERT INTO {table} ({columns}) VALUES {}", values.join(", ")))
+        .execute(&mut app.db())
+        .unwrap();
+}
+
+fn contractor_rows(code: &'static str, range: std::ops::Range<usize>) -> impl Iterator<Item = String> {
+    range.map(move |n| {
+        format!(
+            "('{}', '{code}', 'Aannemer {n}', 'aannemer {n}', '2026-11-30 12:00:00', '2026-11-30 12:00:00')",
+            uuid::Uuid::new_v4()
+        )
+    })
+}
+
+const CONTRACTOR_COLUMNS: &str = "id, corporation_code, name, name_key, created_at, updated_at";
+
+on_both_backends! {
+    async fn a_corporation_has_at_most_500_contractors(app) {
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        insert_rows(&app, "contractors", CONTRACTOR_COLUMNS, contractor_rows("KWH001", 0..499));
+        let last = create_contractor(&app, &main, "De vijfhonderdste").await;
+        let refused = app.post("/contractors").bearer_auth(&main.token).json(&json!({"name": "Eén te veel"})).send().await.unwrap();
+        assert_eq!(problem(refused, 409).await["code"], "contractor_limit_reached");
+        let listed: Value = app.get("/contractors").bearer_auth(&main.token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(listed.as_array().unwrap().len(), 500);
+        let id = last["id"].as_str().unwrap();
+        assert_eq!(app.client.delete(app.url(&format!("/contractors/{id}"))).bearer_auth(&main.token).send().await.unwrap().status(), 204);
+        create_contractor(&app, &main, "Weer ruimte").await;
+    }
+
+    async fn a_list_of_every_corporations_contractors_holds_at_most_1000(app) {
+        let admin = app.admin().await;
+        for code in ["KWH001", "KWH002", "KWH003"] {
+            app.create_corporation(&admin, code).await;
+        }
+        insert_rows(&app, "contractors", CONTRACTOR_COLUMNS,
+            contractor_rows("KWH001", 0..334).chain(contractor_rows("KWH002", 0..334)).chain(contractor_rows("KWH003", 0..333)));
+        let all = app.get("/contractors").bearer_auth(&admin.token).send().await.unwrap();
+        assert_eq!(problem(all, 422).await["code"], "list_too_large");
+        let one: Value = app.get("/contractors?corporation_code=KWH002").bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(one.as_array().unwrap().len(), 334);
+        use diesel::RunQueryDsl;
+        diesel::sql_query("DELETE FROM contractors WHERE name = 'Aannemer 0' AND corporation_code = 'KWH003'").execute(&mut app.db()).unwrap();
+        let all: Value = app.get("/contractors").bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(all.as_array().unwrap().len(), 1_000, "exactly the bound is listed");
+    }
+
+    async fn a_catalog_holds_at_most_5000_names(app) {
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let post = |names: Vec<String>| app.post("/corporations/KWH001/contractor-names").bearer_auth(&main.token).json(&json!({"names": names})).send();
+        let names: Vec<String> = (0..5_000).map(|n| format!("Aannemer {n:04}")).collect();
+        assert_eq!(post(names.clone()).await.unwrap().status(), 200);
+        let refused = post(vec!["Aannemer 0001".into(), "Nieuwe Aannemer".into()]).await.unwrap();
+        assert_eq!(problem(refused, 409).await["code"], "catalog_limit_reached");
+        // Spellings it knows are still counted: a re-delivered file needs no room.
+        let again: Value = post(vec!["Aannemer 0001".into()]).await.unwrap().json().await.unwrap();
+        assert_eq!(again[0]["seen_count"], 2);
+        let listed: Value = app.get("/corporations/KWH001/contractor-names").bearer_auth(&main.token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(listed.as_array().unwrap().len(), 5_000);
+        assert!(listed.as_array().unwrap().iter().all(|n| n["name"] != "Nieuwe Aannemer"), "a refused post records nothing");
+    }
+
+    async fn a_person_has_at_most_25_service_tokens_in_use(app) {
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let create = || app.post("/api-tokens").bearer_auth(&main.token).json(&json!({"name": "HR-koppeling", "scope": "read"})).send();
+        let mut first = None;
+        for _ in 0..25 {
+            let response = create().await.unwrap();
+            assert_eq!(response.status(), 201);
+            first.get_or_insert(response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string());
+        }
+        assert_eq!(problem(create().await.unwrap(), 409).await["code"], "api_token_limit_reached");
+        // KWH staff have a count of their own.
+        let theirs = app.post("/api-tokens").bearer_auth(&admin.token).json(&json!({"name": "KWH", "scope": "read"})).send().await.unwrap();
+        assert_eq!(theirs.status(), 201);
+        let revoked = app.client.delete(app.url(&format!("/api-tokens/{}", first.unwrap()))).bearer_auth(&main.token).send().await.unwrap();
+        assert_eq!(revoked.status(), 204);
+        assert_eq!(create().await.unwrap().status(), 201, "a revoked token frees its place");
+        let listed: Value = app.get("/api-tokens").bearer_auth(&main.token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(listed.as_array().unwrap().len(), 26, "revoked ones stay listed");
+    }
+
+    async fn there_are_at_most_1000_corporations(app) {
+        let admin = app.admin().await;
+        insert_rows(&app, "corporations", "code, name, active_parts, created_at, updated_at",
+            (0..999).map(|n| format!("('C{n:04}', 'Woonstichting {n}', '[]', '2026-11-30 12:00:00', '2026-11-30 12:00:00')")));
+        app.create_corporation(&admin, "KWH001").await;
+        let refused = app.post("/corporations").bearer_auth(&admin.token)
+            .json(&json!({"code": "KWH002", "name": "Woonstichting KWH002", "active_parts": []})).send().await.unwrap();
+        assert_eq!(problem(refused, 409).await["code"], "corporation_limit_reached");
+        let listed: Value = app.get("/corporations").bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(listed.as_array().unwrap().len(), 1_000);
+    }
+}
