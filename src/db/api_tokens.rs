@@ -19,13 +19,41 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<ApiTokenRow>> {
     tokens::table.find(id).first(conn).optional()
 }
 
-/// Tokens of one creator, or of everyone (`None`), newest first.
-pub fn list(conn: &mut DbConn, created_by: Option<&str>) -> QueryResult<Vec<ApiTokenRow>> {
+/// At most `limit` tokens of one creator, or of everyone (`None`), newest first.
+pub fn list(conn: &mut DbConn, created_by: Option<&str>, limit: usize) -> QueryResult<Vec<ApiTokenRow>> {
     let mut query = tokens::table.into_boxed::<super::MultiBackend>();
     if let Some(user) = created_by {
         query = query.filter(tokens::created_by.eq(user.to_string()));
     }
-    query.order(tokens::created_at.desc()).load(conn)
+    query
+        .order((tokens::created_at.desc(), tokens::id.asc()))
+        .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+        .load(conn)
+}
+
+/// Tokens of this creator that are neither revoked nor expired at `now`.
+pub fn count_live(conn: &mut DbConn, created_by: &str, now: NaiveDateTime) -> QueryResult<i64> {
+    tokens::table
+        .filter(tokens::created_by.eq(created_by))
+        .filter(tokens::revoked_at.is_null())
+        .filter(tokens::expires_at.gt(now))
+        .count()
+        .get_result(conn)
+}
+
+/// Serialises the creation of one person's tokens inside a write transaction by locking the
+/// person's row (PostgreSQL; SQLite's `BEGIN IMMEDIATE` serialises all writers).
+pub fn lock_creator(conn: &mut DbConn, created_by: &str) -> QueryResult<()> {
+    use super::schema::users;
+    match conn {
+        DbConn::Pg(pg) => users::table
+            .find(created_by)
+            .select(users::id)
+            .for_update()
+            .load::<String>(pg)
+            .map(drop),
+        DbConn::Sqlite(_) => Ok(()),
+    }
 }
 
 pub fn revoke(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<()> {

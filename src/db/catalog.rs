@@ -39,9 +39,27 @@ pub fn record_seen(conn: &mut DbConn, corporation_code: &str, name: &str, at: Na
     .map(drop)
 }
 
-pub fn list(conn: &mut DbConn, corporation_code: &str) -> QueryResult<Vec<ContractorNameRow>> {
+/// At most `limit` names of the catalog, alphabetically.
+pub fn list(conn: &mut DbConn, corporation_code: &str, limit: usize) -> QueryResult<Vec<ContractorNameRow>> {
     names::table
         .filter(names::corporation_code.eq(corporation_code))
+        .order(names::name.asc())
+        .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+        .load(conn)
+}
+
+pub fn count(conn: &mut DbConn, corporation_code: &str) -> QueryResult<i64> {
+    names::table
+        .filter(names::corporation_code.eq(corporation_code))
+        .count()
+        .get_result(conn)
+}
+
+/// The catalog's rows of these spellings, alphabetically.
+pub fn named(conn: &mut DbConn, corporation_code: &str, wanted: &[String]) -> QueryResult<Vec<ContractorNameRow>> {
+    names::table
+        .filter(names::corporation_code.eq(corporation_code))
+        .filter(names::name.eq_any(wanted))
         .order(names::name.asc())
         .load(conn)
 }

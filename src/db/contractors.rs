@@ -53,14 +53,23 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<ContractorRow>> {
     contractors::table.find(id).first(conn).optional()
 }
 
-pub fn list(conn: &mut DbConn, corporation_code: Option<&str>) -> QueryResult<Vec<ContractorRow>> {
+/// At most `limit` contractors, by name.
+pub fn list(conn: &mut DbConn, corporation_code: Option<&str>, limit: usize) -> QueryResult<Vec<ContractorRow>> {
     let mut query = contractors::table.into_boxed::<super::MultiBackend>();
     if let Some(code) = corporation_code {
         query = query.filter(contractors::corporation_code.eq(code.to_string()));
     }
     query
         .order((contractors::name_key.asc(), contractors::id.asc()))
+        .limit(i64::try_from(limit).unwrap_or(i64::MAX))
         .load(conn)
+}
+
+pub fn count_in(conn: &mut DbConn, corporation_code: &str) -> QueryResult<i64> {
+    contractors::table
+        .filter(contractors::corporation_code.eq(corporation_code))
+        .count()
+        .get_result(conn)
 }
 
 /// Names of these contractors, for showing them beside their users.
@@ -73,8 +82,23 @@ pub fn names(conn: &mut DbConn, ids: &[String]) -> QueryResult<HashMap<String, S
         .collect())
 }
 
-/// Deletes the contractor; its settings and approvals go by cascade. Returns its users' ids,
-/// which the caller deletes first.
+/// Locks the contractor's row until the transaction ends (PostgreSQL). A user's insert needs a
+/// share lock on it for its foreign key, so no user is added to a contractor while it is
+/// locked. SQLite's `BEGIN IMMEDIATE` already serialises all writers.
+pub fn lock(conn: &mut DbConn, id: &str) -> QueryResult<()> {
+    match conn {
+        DbConn::Pg(pg) => contractors::table
+            .find(id)
+            .select(contractors::id)
+            .for_update()
+            .load::<String>(pg)
+            .map(drop),
+        DbConn::Sqlite(_) => Ok(()),
+    }
+}
+
+/// The ids of the contractor's users, which the caller deletes before the contractor (whose
+/// settings and approvals go by cascade).
 pub fn user_ids(conn: &mut DbConn, id: &str) -> QueryResult<Vec<String>> {
     users::table
         .filter(users::contractor_id.eq(id))
@@ -82,6 +106,7 @@ pub fn user_ids(conn: &mut DbConn, id: &str) -> QueryResult<Vec<String>> {
         .load(conn)
 }
 
+/// Deletes the contractor; its settings, approvals and any user not deleted first go by cascade.
 pub fn delete(conn: &mut DbConn, id: &str) -> QueryResult<()> {
     diesel::delete(contractors::table.find(id)).execute(conn).map(drop)
 }

@@ -30,14 +30,31 @@ pub fn find(conn: &mut DbConn, code: &str) -> QueryResult<Option<CorporationRow>
     corporations::table.find(code).first(conn).optional()
 }
 
-pub fn list(conn: &mut DbConn, only: Option<&str>) -> QueryResult<Vec<CorporationRow>> {
+/// At most `limit` corporations, by code.
+pub fn list(conn: &mut DbConn, only: Option<&str>, limit: usize) -> QueryResult<Vec<CorporationRow>> {
     let mut query = corporations::table
         .into_boxed::<super::MultiBackend>()
         .order(corporations::code.asc());
     if let Some(code) = only {
         query = query.filter(corporations::code.eq(code.to_string()));
     }
-    query.load(conn)
+    query.limit(i64::try_from(limit).unwrap_or(i64::MAX)).load(conn)
+}
+
+pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
+    corporations::table.count().get_result(conn)
+}
+
+/// Serialises the creation of corporations inside a write transaction, so that two creates
+/// cannot both see room for one more (PostgreSQL; SQLite's `BEGIN IMMEDIATE` serialises all
+/// writers). A transaction-scoped advisory lock: there is no row to lock before the insert.
+pub fn lock_creation(conn: &mut DbConn) -> QueryResult<()> {
+    match conn {
+        DbConn::Pg(pg) => diesel::sql_query("SELECT pg_advisory_xact_lock(4242002)")
+            .execute(pg)
+            .map(drop),
+        DbConn::Sqlite(_) => Ok(()),
+    }
 }
 
 pub fn update(conn: &mut DbConn, row: &CorporationRow) -> QueryResult<()> {

@@ -7,6 +7,7 @@ use diesel::sql_types::{BigInt, Text, Timestamp};
 use super::rows::OutboxRow;
 use super::schema::outbox_messages as outbox;
 use super::{DbConn, write_transaction};
+use crate::domain::delivery::DeliveryError;
 
 pub fn insert(conn: &mut DbConn, row: &OutboxRow) -> QueryResult<()> {
     diesel::insert_into(outbox::table).values(row).execute(conn).map(drop)
@@ -85,6 +86,7 @@ pub fn mark_sent(conn: &mut DbConn, id: &str, instance: &str, at: NaiveDateTime)
             outbox::sent_at.eq(Some(at)),
             outbox::attempts.eq(outbox::attempts + 1),
             outbox::last_error.eq(None::<String>),
+            outbox::delivery_error.eq(None::<String>),
             outbox::claimed_until.eq(None::<NaiveDateTime>),
         ))
         .execute(conn)
@@ -97,6 +99,7 @@ pub fn mark_failed(
     id: &str,
     instance: &str,
     error: &str,
+    class: DeliveryError,
     at: NaiveDateTime,
     retry_at: Option<NaiveDateTime>,
 ) -> QueryResult<()> {
@@ -104,6 +107,7 @@ pub fn mark_failed(
         .set((
             outbox::attempts.eq(outbox::attempts + 1),
             outbox::last_error.eq(Some(error)),
+            outbox::delivery_error.eq(Some(class.key())),
             outbox::next_attempt_at.eq(retry_at.unwrap_or(at)),
             outbox::failed_at.eq(if retry_at.is_none() { Some(at) } else { None }),
             outbox::claimed_until.eq(None::<NaiveDateTime>),

@@ -107,6 +107,8 @@ pub struct OutboxRow {
     pub sent_at: Option<NaiveDateTime>,
     pub failed_at: Option<NaiveDateTime>,
     pub cancelled_at: Option<NaiveDateTime>,
+    /// The class of `last_error` (`domain::delivery::DeliveryError`), the part everyone sees.
+    pub delivery_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Insertable)]

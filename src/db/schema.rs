@@ -88,6 +88,7 @@ diesel::table! {
         sent_at -> Nullable<Timestamp>,
         failed_at -> Nullable<Timestamp>,
         cancelled_at -> Nullable<Timestamp>,
+        delivery_error -> Nullable<Text>,
     }
 }
 
@@ -170,6 +171,7 @@ diesel::table! {
 
 diesel::joinable!(contractor_own_names -> contractors (contractor_id));
 diesel::joinable!(report_settings -> contractors (contractor_id));
+diesel::joinable!(users -> contractors (contractor_id));
 diesel::joinable!(approvals -> contractors (contractor_id));
 diesel::allow_tables_to_appear_in_same_query!(
     contractors,

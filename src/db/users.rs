@@ -17,6 +17,8 @@ diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql
 pub enum InsertUserError {
     EmailTaken,
     ExternalIdTaken,
+    /// The contractor was deleted after it was read (the foreign key of `contractor_id`).
+    ContractorGone,
     Database(DieselError),
 }
 
@@ -26,6 +28,8 @@ impl From<DieselError> for InsertUserError {
             InsertUserError::EmailTaken
         } else if is_external_id_violation(&error) {
             InsertUserError::ExternalIdTaken
+        } else if is_foreign_key_violation_of(&error, "users_contractor_id_fkey") {
+            InsertUserError::ContractorGone
         } else {
             InsertUserError::Database(error)
         }
@@ -42,6 +46,18 @@ pub fn is_unique_violation_of(error: &DieselError, index: &str, sqlite_column: &
     match error {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
             info.constraint_name() == Some(index) || info.message().contains(sqlite_column)
+        }
+        _ => false,
+    }
+}
+
+/// PostgreSQL names the violated key. SQLite names none ("FOREIGN KEY constraint failed"), and
+/// on an insert of a user the contractor is the only row it can be missing: the corporation
+/// was read in the same write transaction and corporations are never deleted.
+fn is_foreign_key_violation_of(error: &DieselError, constraint: &str) -> bool {
+    match error {
+        DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
+            info.constraint_name().is_none_or(|name| name == constraint)
         }
         _ => false,
     }

@@ -2,7 +2,9 @@
 //! that check combinations and return `Result`. No database, HTTP, clock or environment here.
 
 pub mod corporation;
+pub mod delivery;
 pub mod email;
+pub mod limits;
 pub mod names;
 pub mod report_settings;
 pub mod sign_in;

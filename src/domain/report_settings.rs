@@ -29,7 +29,28 @@ pub struct ReportSettingsInput {
     pub excel_download: bool,
 }
 
-/// Rules 7 and 8 against the corporation as it is now: parts among its active parts, every
+/// The most names `own_names` and `partner_names` may each hold. A contractor's own spellings
+/// and its subcontractors number in the tens; the bound keeps one request from checking
+/// thousands of names against the catalog (and from SQLite's limit on bound parameters).
+pub const MAX_NAMES_PER_LIST: usize = 100;
+
+/// The size of the name lists, checked before any name is looked up.
+pub fn check_list_sizes(input: &ReportSettingsInput) -> Result<(), Violations> {
+    let mut violations = Violations::new();
+    for (field, names) in [("own_names", &input.own_names), ("partner_names", &input.partner_names)] {
+        if names.len() > MAX_NAMES_PER_LIST {
+            violations.add(
+                field,
+                ViolationKind::TooMany {
+                    max: MAX_NAMES_PER_LIST,
+                },
+            );
+        }
+    }
+    violations.finish(|| ())
+}
+
+/// Rules 7 and 8 against the corporation as it is now: at most 100 names per list, parts among its active parts, every
 /// name in its catalog and listed once, no name in both lists, and Excel only for a single
 /// contractor (no partner names, at least one own name).
 pub fn validate(
@@ -37,6 +58,7 @@ pub fn validate(
     active_parts: &BTreeSet<SurveyPart>,
     catalog: &HashSet<String>,
 ) -> Result<ReportSettings, Violations> {
+    check_list_sizes(input)?;
     let mut violations = Violations::new();
     let parts = parse_key_set("parts", &input.parts, SurveyPart::from_key, &mut violations);
     for (index, key) in input.parts.iter().enumerate() {
@@ -199,6 +221,45 @@ mod tests {
             own_names: own.iter().map(|s| s.to_string()).collect(),
             partner_names: partners.iter().map(|s| s.to_string()).collect(),
             excel_download: excel,
+        }
+    }
+
+    #[test]
+    fn a_name_list_holds_at_most_a_hundred_names() {
+        let names: Vec<String> = (0..=MAX_NAMES_PER_LIST).map(|n| format!("Aannemer {n}")).collect();
+        let catalog: HashSet<String> = names.iter().cloned().collect();
+        let full = ReportSettingsInput {
+            parts: vec!["repairs".into()],
+            own_names: names[..MAX_NAMES_PER_LIST].to_vec(),
+            partner_names: vec![],
+            excel_download: false,
+        };
+        assert!(
+            validate(&full, &active(), &catalog).is_ok(),
+            "exactly the limit is allowed"
+        );
+        for field in ["own_names", "partner_names"] {
+            let mut over = ReportSettingsInput {
+                own_names: vec![],
+                ..full.clone()
+            };
+            match field {
+                "own_names" => over.own_names = names.clone(),
+                _ => over.partner_names = names.clone(),
+            }
+            let refused = validate(&over, &active(), &catalog).unwrap_err().into_vec();
+            assert_eq!(
+                refused.len(),
+                1,
+                "one error for the list, not one per name: {refused:?}"
+            );
+            assert_eq!(refused[0].field, field);
+            assert_eq!(
+                refused[0].kind,
+                ViolationKind::TooMany {
+                    max: MAX_NAMES_PER_LIST
+                }
+            );
         }
     }
 

@@ -17,6 +17,10 @@ pub enum ViolationKind {
     TooShort {
         min: usize,
     },
+    /// A list with more entries than the rule allows.
+    TooMany {
+        max: usize,
+    },
     InvalidEmail,
     InvalidCorporationCode,
     UnknownValue,
@@ -41,6 +45,7 @@ impl ViolationKind {
             ViolationKind::Required => "required",
             ViolationKind::TooLong { .. } => "too_long",
             ViolationKind::TooShort { .. } => "too_short",
+            ViolationKind::TooMany { .. } => "too_many",
             ViolationKind::InvalidEmail => "invalid_email",
             ViolationKind::InvalidCorporationCode => "invalid_corporation_code",
             ViolationKind::UnknownValue => "unknown_value",

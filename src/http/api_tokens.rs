@@ -60,13 +60,15 @@ pub struct CreateApiTokenRequest {
 }
 
 /// Create a service token that acts as you, limited by its scope. The secret is in this
-/// answer only; it is stored hashed.
+/// answer only; it is stored hashed. A person has at most 25 tokens in use (neither revoked
+/// nor expired).
 #[utoipa::path(
     tag = "integrations",
     security(("bearer_auth" = [])),
     request_body = CreateApiTokenRequest,
     responses(
         (status = 201, description = "Created; `token` holds the secret", body = ApiTokenResponse),
+        (status = 409, description = "25 tokens are in use already (`api_token_limit_reached`): revoke one", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only main users and KWH staff, signed in themselves (`forbidden`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -109,7 +111,8 @@ pub async fn create_token(
         .json(response(row, Some(secret))))
 }
 
-/// Your service tokens (KWH staff: everyone's), without their secrets.
+/// Your service tokens (KWH staff: everyone's), without their secrets: the newest 200, revoked
+/// and expired ones included.
 #[utoipa::path(
     tag = "integrations",
     security(("bearer_auth" = [])),

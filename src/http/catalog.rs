@@ -65,7 +65,8 @@ fn parse_code(code: &str) -> Result<CorporationCode, ApiError> {
 }
 
 /// Record the contractor names seen in a delivered data file. Re-posting a file adds no
-/// spelling twice; it counts the delivery and updates `last_seen_at`.
+/// spelling twice; it counts the delivery and updates `last_seen_at`. A catalog holds at most
+/// 5,000 spellings.
 #[utoipa::path(
     tag = "contractors",
     security(("bearer_auth" = [])),
@@ -73,6 +74,7 @@ fn parse_code(code: &str) -> Result<CorporationCode, ApiError> {
     request_body = RecordNamesRequest,
     responses(
         (status = 200, description = "The posted names as the catalog now has them", body = [ContractorNameResponse]),
+        (status = 409, description = "The new names would take the catalog past 5,000 (`catalog_limit_reached`); nothing is recorded", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such corporation in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
     )
@@ -115,6 +117,7 @@ pub async fn record_names(
 
 /// The catalog ("Alle aannemers"): every spelling of a contractor name in the corporation's
 /// delivered files. With `similar_to`, the likely spellings of one contractor come first.
+/// At most 5,000 names: the catalog holds no more.
 #[utoipa::path(
     tag = "contractors",
     security(("bearer_auth" = [])),

@@ -69,12 +69,17 @@ fn parse_name(name: &str) -> Result<String, ApiError> {
 }
 
 /// The contractors the caller manages, by name.
+///
+/// Bounded: a corporation has at most 500 contractors, and one answer holds at most 1,000;
+/// KWH staff listing every corporation's contractors beyond that get 422 `list_too_large`
+/// and filter by `corporation_code`.
 #[utoipa::path(
     tag = "contractors",
     security(("bearer_auth" = [])),
     params(ContractorListParams),
     responses(
-        (status = 200, description = "Contractors", body = [ContractorResponse]),
+        (status = 200, description = "Contractors (at most 1,000)", body = [ContractorResponse]),
+        (status = 422, description = "More than 1,000 match (`list_too_large`): filter by `corporation_code`", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -90,7 +95,8 @@ pub async fn list_contractors(
     Ok(web::Json(rows.into_iter().map(Into::into).collect()))
 }
 
-/// Add a contractor to a corporation. Names are unique per corporation, whatever their case.
+/// Add a contractor to a corporation. Names are unique per corporation, whatever their case;
+/// a corporation has at most 500 contractors.
 #[utoipa::path(
     tag = "contractors",
     security(("bearer_auth" = [])),
@@ -98,7 +104,7 @@ pub async fn list_contractors(
     responses(
         (status = 201, description = "Created", body = ContractorResponse),
         (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The name exists in this corporation (`contractor_exists`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The name exists in this corporation (`contractor_exists`), or it has 500 contractors (`contractor_limit_reached`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/contractors")]

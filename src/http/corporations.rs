@@ -92,7 +92,7 @@ pub async fn survey_parts(_caller: Caller) -> web::Json<Vec<SurveyPartResponse>>
     )
 }
 
-/// Corporations: all of them for KWH staff, its own for a main user.
+/// Corporations: all of them for KWH staff, its own for a main user. There are at most 1,000.
 #[utoipa::path(
     tag = "corporations",
     security(("bearer_auth" = [])),
@@ -148,7 +148,7 @@ fn parse_parts(keys: &[String], violations: &mut Violations) -> BTreeSet<SurveyP
     responses(
         (status = 201, description = "Created", body = CorporationResponse),
         (status = 403, description = "Only KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The code is in use (`corporation_exists`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The code is in use (`corporation_exists`), or there are 1,000 corporations (`corporation_limit_reached`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/corporations")]

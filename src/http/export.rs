@@ -1,14 +1,21 @@
 //! The user list as the main user's spreadsheet: the columns of the Gebruikersbeheer screens.
+//!
+//! The body streams: each page of users is read from the database when the client has taken
+//! the one before, so an export of any size holds one page in memory, never the whole list.
 
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpResponse, http::header};
 use chrono::NaiveDateTime;
+use futures_util::stream::{self, StreamExt};
 
-use super::users::user_responses;
+use super::problem::ApiError;
+use super::users::{UserResponse, user_responses};
+use crate::app::AppState;
 use crate::db::DbConn;
 use crate::db::users::{self as store, UserCursor, UserListQuery, UserSort};
 use crate::mail::templates::dutch_date_time;
 
-/// More rows than any corporation has; a bound so one request cannot run without end.
-const MAX_ROWS: usize = 100_000;
+/// Users per database read: 500 rows of text are some 150 kB.
 const PAGE: i64 = 500;
 
 const COLUMNS: [&str; 16] = [
@@ -65,56 +72,94 @@ fn dutch(key: &str) -> &str {
     }
 }
 
-/// Every user the query matches, walked page by page in its order.
-pub fn users_csv(conn: &mut DbConn, mut query: UserListQuery, now: NaiveDateTime) -> diesel::QueryResult<String> {
-    let mut csv = String::from("\u{feff}");
-    csv.push_str(&COLUMNS.join(";"));
-    csv.push_str("\r\n");
+/// Every user the query matches, in its order, as a streamed CSV download.
+///
+/// The first page is read before answering, so that a database that does not answer gives a
+/// problem+json (503) rather than a cut-off file. A later page that fails can only end the
+/// body early: the client sees an incomplete transfer, never a shorter file that looks whole.
+pub async fn users_csv(
+    state: web::Data<AppState>,
+    mut query: UserListQuery,
+    now: NaiveDateTime,
+) -> Result<HttpResponse, ApiError> {
     query.after = None;
     query.limit = PAGE;
-    let mut written = 0;
-    loop {
-        let rows = store::list(conn, &query)?;
-        let Some(last) = rows.last() else { break };
-        query.after = Some(match query.sort {
-            UserSort::LastName => UserCursor::Text(last.last_name.clone(), last.id.clone()),
-            UserSort::Email => UserCursor::Text(last.email.clone(), last.id.clone()),
-            UserSort::CreatedAt => UserCursor::Time(last.created_at, last.id.clone()),
-            UserSort::LastLoginAt => UserCursor::OptionalTime(last.last_login_at, last.id.clone()),
-        });
-        let full_page = rows.len() as i64 == PAGE;
-        for user in user_responses(conn, rows, now)? {
-            let list = |keys: &[String]| keys.iter().map(|k| dutch(k)).collect::<Vec<_>>().join(", ");
-            let when = |at: Option<chrono::DateTime<chrono::Utc>>| {
-                at.map(|t| dutch_date_time(t.naive_utc())).unwrap_or_default()
-            };
-            let values = [
-                user.email.clone(),
-                dutch(&user.user_type).to_string(),
-                user.corporation_code.clone().unwrap_or_default(),
-                user.contractor.as_ref().map(|c| c.name.clone()).unwrap_or_default(),
-                user.first_name.clone(),
-                user.last_name.clone(),
-                user.job_title.clone().unwrap_or_default(),
-                user.phone.clone().unwrap_or_default(),
-                user.remarks.clone().unwrap_or_default(),
-                dutch(&user.role).to_string(),
-                list(&user.access),
-                list(&user.email_notifications),
-                if user.excel_download { "Ja" } else { "Nee" }.to_string(),
-                when(user.last_login_at),
-                when(user.invitation.sent_at),
-                dutch(&user.invitation.status).to_string(),
-            ];
-            csv.push_str(&values.iter().map(|v| field(v)).collect::<Vec<_>>().join(";"));
-            csv.push_str("\r\n");
-            written += 1;
+    let first = read_page(&state, query, now).await?;
+    let head = format!("\u{feff}{}\r\n{}", COLUMNS.join(";"), first.csv);
+    let rest = stream::unfold(first.next, move |next| {
+        let state = state.clone();
+        async move {
+            let page = read_page(&state, next?, now).await;
+            Some(match page {
+                Ok(page) => (Ok(Bytes::from(page.csv)), page.next),
+                Err(error) => {
+                    tracing::error!(error = ?error, "users export: a page could not be read; the body ends early");
+                    (Err(std::io::Error::other("the export was interrupted")), None)
+                }
+            })
         }
-        if !full_page || written >= MAX_ROWS {
-            break;
-        }
+    });
+    let body = stream::once(async move { Ok(Bytes::from(head)) }).chain(rest);
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+        .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"gebruikers.csv\""))
+        .streaming(body))
+}
+
+/// One page as CSV lines, and the query of the page after it (`None` after the last).
+struct Page {
+    csv: String,
+    next: Option<UserListQuery>,
+}
+
+async fn read_page(state: &AppState, query: UserListQuery, now: NaiveDateTime) -> Result<Page, ApiError> {
+    state.db(move |conn| Ok(page(conn, query, now)?)).await
+}
+
+fn page(conn: &mut DbConn, mut query: UserListQuery, now: NaiveDateTime) -> diesel::QueryResult<Page> {
+    let rows = store::list(conn, &query)?;
+    let full_page = rows.len() as i64 == query.limit;
+    let after = rows.last().map(|last| match query.sort {
+        UserSort::LastName => UserCursor::Text(last.last_name.clone(), last.id.clone()),
+        UserSort::Email => UserCursor::Text(last.email.clone(), last.id.clone()),
+        UserSort::CreatedAt => UserCursor::Time(last.created_at, last.id.clone()),
+        UserSort::LastLoginAt => UserCursor::OptionalTime(last.last_login_at, last.id.clone()),
+    });
+    let mut csv = String::new();
+    for user in user_responses(conn, rows, now)? {
+        csv.push_str(&line(&user));
+        csv.push_str("\r\n");
     }
-    Ok(csv)
+    let next = after.filter(|_| full_page).map(|after| {
+        query.after = Some(after);
+        query
+    });
+    Ok(Page { csv, next })
+}
+
+fn line(user: &UserResponse) -> String {
+    let list = |keys: &[String]| keys.iter().map(|k| dutch(k)).collect::<Vec<_>>().join(", ");
+    let when =
+        |at: Option<chrono::DateTime<chrono::Utc>>| at.map(|t| dutch_date_time(t.naive_utc())).unwrap_or_default();
+    let values = [
+        user.email.clone(),
+        dutch(&user.user_type).to_string(),
+        user.corporation_code.clone().unwrap_or_default(),
+        user.contractor.as_ref().map(|c| c.name.clone()).unwrap_or_default(),
+        user.first_name.clone(),
+        user.last_name.clone(),
+        user.job_title.clone().unwrap_or_default(),
+        user.phone.clone().unwrap_or_default(),
+        user.remarks.clone().unwrap_or_default(),
+        dutch(&user.role).to_string(),
+        list(&user.access),
+        list(&user.email_notifications),
+        if user.excel_download { "Ja" } else { "Nee" }.to_string(),
+        when(user.last_login_at),
+        when(user.invitation.sent_at),
+        dutch(&user.invitation.status).to_string(),
+    ];
+    values.iter().map(|v| field(v)).collect::<Vec<_>>().join(";")
 }
 
 #[cfg(test)]

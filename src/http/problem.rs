@@ -64,6 +64,11 @@ pub enum ErrorCode {
     InsufficientScope,
     ExternalIdTaken,
     OwnNameTaken,
+    CorporationLimitReached,
+    ContractorLimitReached,
+    CatalogLimitReached,
+    ApiTokenLimitReached,
+    ListTooLarge,
 }
 
 /// The fixed texts of one code.
@@ -76,7 +81,7 @@ struct ProblemText {
 
 impl ErrorCode {
     /// Every code, for tests and documentation.
-    pub const ALL: [ErrorCode; 43] = [
+    pub const ALL: [ErrorCode; 48] = [
         ErrorCode::MalformedJson,
         ErrorCode::InvalidBody,
         ErrorCode::UnsupportedMediaType,
@@ -120,6 +125,11 @@ impl ErrorCode {
         ErrorCode::InsufficientScope,
         ErrorCode::ExternalIdTaken,
         ErrorCode::OwnNameTaken,
+        ErrorCode::CorporationLimitReached,
+        ErrorCode::ContractorLimitReached,
+        ErrorCode::CatalogLimitReached,
+        ErrorCode::ApiTokenLimitReached,
+        ErrorCode::ListTooLarge,
     ];
 
     fn text(self) -> ProblemText {
@@ -494,6 +504,51 @@ impl ErrorCode {
                     "Een andere gebruiker van deze corporatie heeft dit external_id.",
                 ],
             ),
+            CorporationLimitReached => (
+                StatusCode::CONFLICT,
+                "corporation_limit_reached",
+                ["Too many corporations", "Te veel corporaties"],
+                [
+                    "The system holds at most 1,000 corporations.",
+                    "Het systeem bevat maximaal 1.000 corporaties.",
+                ],
+            ),
+            ContractorLimitReached => (
+                StatusCode::CONFLICT,
+                "contractor_limit_reached",
+                ["Too many contractors", "Te veel aannemers"],
+                [
+                    "A corporation has at most 500 contractors; delete one you no longer work with.",
+                    "Een corporatie heeft maximaal 500 aannemers; verwijder er een waarmee u niet meer werkt.",
+                ],
+            ),
+            CatalogLimitReached => (
+                StatusCode::CONFLICT,
+                "catalog_limit_reached",
+                ["Too many contractor names", "Te veel aannemersnamen"],
+                [
+                    "A corporation's catalog holds at most 5,000 names; these new names do not fit.",
+                    "De lijst van een corporatie bevat maximaal 5.000 namen; deze nieuwe namen passen er niet bij.",
+                ],
+            ),
+            ApiTokenLimitReached => (
+                StatusCode::CONFLICT,
+                "api_token_limit_reached",
+                ["Too many service tokens", "Te veel servicetokens"],
+                [
+                    "A person has at most 25 service tokens in use; revoke one first.",
+                    "Een persoon heeft maximaal 25 servicetokens in gebruik; trek er eerst een in.",
+                ],
+            ),
+            ListTooLarge => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "list_too_large",
+                ["List too large", "Lijst te groot"],
+                [
+                    "More rows match than one answer holds; narrow the list (e.g. with corporation_code).",
+                    "Er voldoen meer rijen dan één antwoord bevat; beperk de lijst (bijv. met corporation_code).",
+                ],
+            ),
             ContractorExists => (
                 StatusCode::CONFLICT,
                 "contractor_exists",
@@ -803,6 +858,7 @@ fn violation_message(kind: ViolationKind) -> Localized {
         Required => Localized::new("This field is required.", "Dit veld is verplicht."),
         TooLong { max } => Localized::new(format!("At most {max} characters."), format!("Maximaal {max} tekens.")),
         TooShort { min } => Localized::new(format!("At least {min} characters."), format!("Minimaal {min} tekens.")),
+        TooMany { max } => Localized::new(format!("At most {max} entries."), format!("Maximaal {max} items.")),
         InvalidEmail => Localized::new("Not a valid email address.", "Geen geldig e-mailadres."),
         InvalidCorporationCode => Localized::new(
             "2 to 20 letters, digits, - or _ (e.g. KWH042).",

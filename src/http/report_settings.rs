@@ -28,11 +28,12 @@ pub struct ReportSettingsBody {
     #[serde(default)]
     #[schema(value_type = Vec<super::schema::SurveyPart>, example = json!(["repairs", "maintenance"]))]
     pub parts: Vec<String>,
-    /// Catalog spellings that are this contractor itself.
+    /// Catalog spellings that are this contractor itself; at most 100.
     #[serde(default)]
     #[schema(example = json!(["Installatietechniek", "installatietechnik", "Installatie-techniek"]))]
     pub own_names: Vec<String>,
-    /// Catalog names of other contractors (e.g. subcontractors) whose results it also sees.
+    /// Catalog names of other contractors (e.g. subcontractors) whose results it also sees;
+    /// at most 100.
     #[serde(default)]
     #[schema(example = json!([]))]
     pub partner_names: Vec<String>,

@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{batch, catalog, pagination};
-use crate::domain::text;
+use crate::domain::{report_settings, text};
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::schema::{Schema, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::{KnownFormat, OpenApi, RefOr};
@@ -113,8 +113,22 @@ const BODY_RULES: &[(&str, &str, Rule)] = &[
     ("RejectRequest", "reason", Rule::Text(REMARKS)),
     ("ReportSettingsBody", "parts", Rule::List { min: 0, max: None }),
     // Names must be in the catalog, which says all there is to say about their text.
-    ("ReportSettingsBody", "own_names", Rule::List { min: 0, max: None }),
-    ("ReportSettingsBody", "partner_names", Rule::List { min: 0, max: None }),
+    (
+        "ReportSettingsBody",
+        "own_names",
+        Rule::List {
+            min: 0,
+            max: Some(report_settings::MAX_NAMES_PER_LIST),
+        },
+    ),
+    (
+        "ReportSettingsBody",
+        "partner_names",
+        Rule::List {
+            min: 0,
+            max: Some(report_settings::MAX_NAMES_PER_LIST),
+        },
+    ),
     ("BatchRequest", "items", Rule::MaxItems(batch::MAX_ITEMS)),
 ];
 
@@ -317,6 +331,16 @@ pub enum TokenScope {
     Provision,
 }
 
+/// `domain::delivery::DeliveryError`: why an email could not be delivered.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryError {
+    MailboxUnavailable,
+    Rejected,
+    TemporaryFailure,
+    Configuration,
+}
+
 /// The sort orders of `GET /users`.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -330,7 +354,7 @@ pub enum UserSort {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{corporation, report_settings, text, user};
+    use crate::domain::{corporation, delivery, report_settings, text, user};
 
     fn keys<T: Serialize>(values: &[T]) -> Vec<String> {
         values
@@ -368,6 +392,15 @@ mod tests {
         ];
         let domain_parts: Vec<&str> = corporation::SurveyPart::ALL.iter().map(|p| p.key()).collect();
         assert_eq!(keys(&parts), domain_parts);
+        use DeliveryError as D;
+        let classes = [
+            D::MailboxUnavailable,
+            D::Rejected,
+            D::TemporaryFailure,
+            D::Configuration,
+        ];
+        let domain_classes: Vec<&str> = delivery::DeliveryError::ALL.iter().map(|c| c.key()).collect();
+        assert_eq!(keys(&classes), domain_classes);
         use ApprovalStatus as S;
         for key in keys(&[S::Pending, S::Approved, S::Rejected, S::Superseded, S::Cancelled]) {
             assert!(report_settings::ApprovalStatus::from_key(&key).is_some(), "{key}");

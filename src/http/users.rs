@@ -22,7 +22,7 @@ use crate::db::users::{self as user_store, UserCursor, UserListQuery, UserSort};
 use crate::domain::corporation::CorporationCode;
 use crate::domain::email::EmailAddress;
 use crate::domain::text::{MAX_NAME_LENGTH, MAX_REMARKS_LENGTH, optional_text, required_text};
-use crate::domain::user::{ManagementScope, Role, UserKindInput, UserType, resolve_kind};
+use crate::domain::user::{Actor, ManagementScope, Role, UserKindInput, UserType, resolve_kind};
 use crate::domain::violation::{ViolationKind, Violations};
 use crate::service::invitations::{InvitationView, invitation_view, invitation_views};
 use crate::service::management_scope;
@@ -80,11 +80,22 @@ pub struct InvitationState {
     pub sent_at: Option<DateTime<Utc>>,
     pub accepted_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
-    /// Delivery of the latest invitation email: `queued`, `sent`, `failed` (see `last_error`).
+    /// Delivery of the latest invitation email: `queued`, `sent`, `failed` (see `delivery_error`).
     #[schema(example = "sent")]
     pub delivery: Option<String>,
-    /// Why the last delivery attempt failed, for support.
+    /// Why the last delivery attempt failed: `mailbox_unavailable` (no such address: check it,
+    /// or create the user anew), `rejected` (refused for good for another reason),
+    /// `temporary_failure` (retried by itself) or `configuration` (KWH's mail setup); `null`
+    /// when the last attempt did not fail.
+    #[schema(value_type = Option<schema::DeliveryError>)]
+    pub delivery_error: Option<String>,
+    /// The mail server's own text of the last failed attempt. Shown to KWH staff only
+    /// (`null` for everyone else): it names hosts and addresses that are not the tenant's.
     pub last_error: Option<String>,
+    /// Kept aside until a handler knows that its caller is KWH staff.
+    #[serde(skip)]
+    #[schema(ignore)]
+    server_text: Option<String>,
 }
 
 impl From<InvitationView> for InvitationState {
@@ -95,8 +106,21 @@ impl From<InvitationView> for InvitationState {
             accepted_at: view.accepted_at.map(utc),
             expires_at: view.expires_at.map(utc),
             delivery: view.delivery.map(str::to_string),
-            last_error: view.last_error,
+            delivery_error: view.delivery_error.map(|class| class.key().to_string()),
+            last_error: None,
+            server_text: view.last_error,
         }
+    }
+}
+
+impl UserResponse {
+    /// The mail server's text of a failed invitation, for a KWH staff caller only; whoever
+    /// renders a user without asking shows no server text.
+    pub fn for_caller(mut self, actor: &Actor) -> Self {
+        if actor.role == Role::KwhAdmin {
+            self.invitation.last_error = self.invitation.server_text.take();
+        }
+        self
     }
 }
 
@@ -512,7 +536,7 @@ pub async fn create_user(
     let (row, body) = state
         .db(move |conn| {
             let row = use_cases::create_with_external_id(conn, &actor, new_user, external_id, ttl, now)?;
-            let body = user_response(conn, row.clone(), now)?;
+            let body = user_response(conn, row.clone(), now)?.for_caller(&actor);
             Ok((row, body))
         })
         .await?;
@@ -541,11 +565,12 @@ pub async fn get_user(
 ) -> Result<HttpResponse, ApiError> {
     let scope = management_scope(&caller.actor)?;
     let id = id.into_inner().to_string();
+    let actor = caller.actor;
     let now = state.now();
     let (row, body) = state
         .db(move |conn| {
             let (row, invitation) = use_cases::find_visible_with_invitation(conn, &scope, &id)?;
-            let body = user_response_with_invitation(conn, row.clone(), invitation, now)?;
+            let body = user_response_with_invitation(conn, row.clone(), invitation, now)?.for_caller(&actor);
             Ok((row, body))
         })
         .await?;
@@ -589,7 +614,7 @@ pub async fn update_user(
     let (row, body) = state
         .db(move |conn| {
             let row = use_cases::update(conn, &actor, &id, expected, edit, now)?;
-            let body = user_response(conn, row.clone(), now)?;
+            let body = user_response(conn, row.clone(), now)?.for_caller(&actor);
             Ok((row, body))
         })
         .await?;
@@ -726,7 +751,7 @@ fn decode_cursor(sort: UserSort, cursor: &str) -> Result<UserCursor, ApiError> {
     security(("bearer_auth" = [])),
     params(UserListParams),
     responses(
-        (status = 200, description = "A page of users; with `Accept: text/csv`, every matching user as a spreadsheet (semicolon-separated, UTF-8, Dutch column names of the Gebruikersbeheer screens)",
+        (status = 200, description = "A page of users; with `Accept: text/csv`, every matching user as a spreadsheet (semicolon-separated, UTF-8, Dutch column names of the Gebruikersbeheer screens), streamed page by page",
             content((UserPage = "application/json"), (String = "text/csv"))),
         (status = 403, description = "The caller's role may not manage users (`forbidden`)", body = Problem, content_type = "application/problem+json"),
     )
@@ -739,6 +764,7 @@ pub async fn list_users(
     params: web::Query<UserListParams>,
 ) -> Result<HttpResponse, ApiError> {
     let scope = management_scope(&caller.actor)?;
+    let actor = caller.actor;
     let params = params.into_inner();
     let limit = page_size(params.limit)?;
     let sort = match params.sort.as_deref().unwrap_or("last_name") {
@@ -781,23 +807,15 @@ pub async fn list_users(
     };
     let now = state.now();
     if wants_csv(&request) {
-        let csv = state
-            .db(move |conn| Ok(super::export::users_csv(conn, query, now)?))
-            .await?;
-        return Ok(HttpResponse::Ok()
-            .insert_header((actix_web::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"))
-            .insert_header((
-                actix_web::http::header::CONTENT_DISPOSITION,
-                "attachment; filename=\"gebruikers.csv\"",
-            ))
-            .body(csv));
+        return super::export::users_csv(state, query, now).await;
     }
     let page = state
         .db(move |conn| {
             let rows = user_store::list(conn, &query)?;
             let (rows, next_cursor) = split_page(rows, limit, |row| encode_cursor(sort, row));
+            let items = user_responses(conn, rows, now)?;
             Ok(UserPage {
-                items: user_responses(conn, rows, now)?,
+                items: items.into_iter().map(|user| user.for_caller(&actor)).collect(),
                 next_cursor,
             })
         })

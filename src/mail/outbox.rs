@@ -17,12 +17,13 @@ use tokio::sync::Notify;
 use url::Url;
 
 use super::templates::{self, DecisionMail, InvitationMail, PasswordResetMail, Rendered};
-use super::transport::Mailer;
+use super::transport::{DeliveryFailure, Mailer};
 use crate::auth::token::{link_token_hash, random_token};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::rows::OutboxRow;
 use crate::db::{DbConn, DbPool, outbox, user_tokens};
+use crate::domain::delivery::{DeliveryError, Failure, classify};
 
 pub enum OutgoingMail {
     Invitation(InvitationMail),
@@ -74,6 +75,7 @@ pub fn enqueue(
         sent_at: None,
         failed_at: None,
         cancelled_at: None,
+        delivery_error: None,
     };
     outbox::insert(conn, &row)?;
     Ok(row)
@@ -105,7 +107,7 @@ enum Prepared {
     /// The link was used or voided, or the user is gone: nothing to send.
     Cancelled,
     /// The message cannot be built (e.g. an address the mail library refuses): give up.
-    Broken(String),
+    Broken(DeliveryFailure),
 }
 
 impl Sender {
@@ -186,9 +188,19 @@ impl Sender {
         match prepared {
             Prepared::Cancelled => self.with_db(move |conn| Ok(outbox::cancel(conn, &id, now)?)).await,
             Prepared::Broken(error) => {
-                tracing::error!(message = %row.id, error = %error, "outbox: message cannot be built");
-                self.with_db(move |conn| Ok(outbox::mark_failed(conn, &id, &instance, &error, now, None)?))
-                    .await
+                tracing::error!(message = %row.id, error = %error.text, "outbox: message cannot be built");
+                self.with_db(move |conn| {
+                    Ok(outbox::mark_failed(
+                        conn,
+                        &id,
+                        &instance,
+                        &error.text,
+                        error.class,
+                        now,
+                        None,
+                    )?)
+                })
+                .await
             }
             Prepared::Send(message) => match self.mailer.send(message).await {
                 Ok(()) => {
@@ -200,9 +212,17 @@ impl Sender {
                 Err(error) => {
                     let failed_at = self.clock.now();
                     let retry_at = self.retry_at(row.attempts, failed_at);
-                    tracing::warn!(message = %row.id, attempt = row.attempts + 1, error = %error, "outbox: delivery failed");
+                    tracing::warn!(message = %row.id, attempt = row.attempts + 1, error = %error.text, class = error.class.key(), "outbox: delivery failed");
                     self.with_db(move |conn| {
-                        Ok(outbox::mark_failed(conn, &id, &instance, &error, failed_at, retry_at)?)
+                        Ok(outbox::mark_failed(
+                            conn,
+                            &id,
+                            &instance,
+                            &error.text,
+                            error.class,
+                            failed_at,
+                            retry_at,
+                        )?)
                     })
                     .await
                 }
@@ -248,7 +268,12 @@ fn prepare(
             }
         }
         "decision" => templates::decision(&serde_json::from_str::<DecisionMail>(&row.payload)?),
-        other => return Ok(Prepared::Broken(format!("unknown message kind {other}"))),
+        other => {
+            return Ok(Prepared::Broken(DeliveryFailure::new(
+                format!("unknown message kind {other}"),
+                DeliveryError::Configuration,
+            )));
+        }
     };
     Ok(match build_message(row, from, rendered) {
         Ok(message) => Prepared::Send(message),
@@ -279,13 +304,16 @@ fn mint_link(
     Ok(Some(url.to_string()))
 }
 
-fn build_message(row: &OutboxRow, from: Mailbox, rendered: Rendered) -> Result<Message, String> {
-    let to: Mailbox = row.recipient.parse().map_err(|e| format!("recipient refused: {e}"))?;
+fn build_message(row: &OutboxRow, from: Mailbox, rendered: Rendered) -> Result<Message, DeliveryFailure> {
+    let to: Mailbox = row
+        .recipient
+        .parse()
+        .map_err(|e| DeliveryFailure::new(format!("recipient refused: {e}"), classify(Failure::InvalidRecipient)))?;
     Message::builder()
         .from(from)
         .to(to)
         .subject(rendered.subject)
         .message_id(Some(row.message_id.clone()))
         .multipart(MultiPart::alternative_plain_html(rendered.text, rendered.html))
-        .map_err(|e| format!("message cannot be built: {e}"))
+        .map_err(|e| DeliveryFailure::new(format!("message cannot be built: {e}"), DeliveryError::Configuration))
 }

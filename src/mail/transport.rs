@@ -1,10 +1,43 @@
 //! Where messages go: `.eml` files (the embedded default) or an SMTP server.
 
+use std::error::Error as _;
 use std::time::Duration;
 
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::MailTransport;
+use crate::domain::delivery::{DeliveryError, Failure, classify};
+
+/// A failed attempt: the mail library's description with the server's reply (for KWH support
+/// only), and its class (for everyone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryFailure {
+    pub text: String,
+    pub class: DeliveryError,
+}
+
+impl DeliveryFailure {
+    pub fn new(text: impl Into<String>, class: DeliveryError) -> Self {
+        DeliveryFailure {
+            text: text.into(),
+            class,
+        }
+    }
+}
+
+fn smtp_failure(error: &lettre::transport::smtp::Error) -> DeliveryFailure {
+    let reply = error.source().map(ToString::to_string).unwrap_or_default();
+    let failure = match error.status() {
+        Some(code) => Failure::Reply {
+            code: code.to_string().parse().unwrap_or(0),
+            text: &reply,
+        },
+        None if error.is_tls() => Failure::Tls,
+        None if error.is_client() => Failure::Client,
+        None => Failure::Unreachable,
+    };
+    DeliveryFailure::new(error.to_string(), classify(failure))
+}
 
 pub enum Mailer {
     File(AsyncFileTransport<Tokio1Executor>),
@@ -31,10 +64,15 @@ impl Mailer {
     }
 
     /// Hands the message over; `Err` carries a description safe to store and show to support.
-    pub async fn send(&self, message: Message) -> Result<(), String> {
+    pub async fn send(&self, message: Message) -> Result<(), DeliveryFailure> {
         match self {
-            Mailer::File(transport) => transport.send(message).await.map(drop).map_err(|e| e.to_string()),
-            Mailer::Smtp(transport) => transport.send(message).await.map(drop).map_err(|e| e.to_string()),
+            // The mail folder is ours: a failure to write there is our configuration.
+            Mailer::File(transport) => transport
+                .send(message)
+                .await
+                .map(drop)
+                .map_err(|e| DeliveryFailure::new(e.to_string(), DeliveryError::Configuration)),
+            Mailer::Smtp(transport) => transport.send(message).await.map(drop).map_err(|e| smtp_failure(&e)),
         }
     }
 }

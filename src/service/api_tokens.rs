@@ -7,6 +7,7 @@ use super::audit::{self as audit_log, AuditEntry};
 use crate::auth::token::{link_token_hash, random_token};
 use crate::db::rows::ApiTokenRow;
 use crate::db::{DbConn, api_tokens, users, write_transaction};
+use crate::domain::limits::{MAX_LISTED_API_TOKENS, MAX_LIVE_API_TOKENS_PER_USER, has_room};
 use crate::domain::user::{Actor, Role};
 use crate::http::auth::SERVICE_TOKEN_PREFIX;
 use crate::http::problem::{ApiError, ErrorCode};
@@ -70,6 +71,14 @@ pub fn create(
         creator_token_version: 0,
     };
     write_transaction(conn, |conn| {
+        api_tokens::lock_creator(conn, &row.created_by)?;
+        if !has_room(
+            api_tokens::count_live(conn, &row.created_by, now)?,
+            1,
+            MAX_LIVE_API_TOKENS_PER_USER,
+        ) {
+            return Err(ApiError::new(ErrorCode::ApiTokenLimitReached));
+        }
         // Bound to the creator's sessions as they are now (SECURITY.md, the credential table).
         row.creator_token_version = users::find(conn, &actor.user_id)?
             .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized))?
@@ -85,7 +94,7 @@ pub fn create(
 pub fn list(conn: &mut DbConn, actor: &Actor) -> Result<Vec<ApiTokenRow>, ApiError> {
     super::management_scope(actor)?;
     let owner = (actor.role != Role::KwhAdmin).then_some(actor.user_id.as_str());
-    Ok(api_tokens::list(conn, owner)?)
+    Ok(api_tokens::list(conn, owner, MAX_LISTED_API_TOKENS)?)
 }
 
 /// Revokes a token at once: its next request is refused.

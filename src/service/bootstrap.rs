@@ -60,6 +60,7 @@ pub fn create_admin(conn: &mut DbConn, email: &str, password: &str, now: NaiveDa
         users::insert(conn, &row).map_err(|e| match e {
             users::InsertUserError::EmailTaken => anyhow::anyhow!("a user with this email address exists already"),
             users::InsertUserError::ExternalIdTaken => anyhow::anyhow!("external id taken"),
+            users::InsertUserError::ContractorGone => anyhow::anyhow!("the contractor does not exist"),
             users::InsertUserError::Database(e) => e.into(),
         })?;
         crate::service::audit::record(

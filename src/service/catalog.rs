@@ -7,9 +7,10 @@ use super::audit::{self as audit_log, AuditEntry};
 use crate::db::rows::ContractorNameRow;
 use crate::db::{DbConn, catalog, corporations, write_transaction};
 use crate::domain::corporation::CorporationCode;
+use crate::domain::limits::{MAX_CATALOG_NAMES_PER_CORPORATION, has_room};
 use crate::domain::names::similarity;
 use crate::domain::user::Actor;
-use crate::http::problem::ApiError;
+use crate::http::problem::{ApiError, ErrorCode};
 
 /// The corporation, when the actor may see its catalog (rule 4: otherwise it does not exist).
 fn visible_corporation(conn: &mut DbConn, actor: &Actor, code: &CorporationCode) -> Result<(), ApiError> {
@@ -30,7 +31,17 @@ pub fn record(
 ) -> Result<Vec<ContractorNameRow>, ApiError> {
     write_transaction(conn, |conn| {
         visible_corporation(conn, actor, code)?;
+        // Counted under the corporation's lock, so that two posts cannot both take the last places.
+        corporations::lock(conn, code.as_str())?;
         let known = catalog::existing(conn, code.as_str(), names)?;
+        let new = names.len().saturating_sub(known.len());
+        if !has_room(
+            catalog::count(conn, code.as_str())?,
+            new,
+            MAX_CATALOG_NAMES_PER_CORPORATION,
+        ) {
+            return Err(ApiError::new(ErrorCode::CatalogLimitReached));
+        }
         for name in names {
             catalog::record_seen(conn, code.as_str(), name, now)?;
         }
@@ -51,8 +62,7 @@ pub fn record(
                 now,
             )?;
         }
-        let rows = catalog::list(conn, code.as_str())?;
-        Ok(rows.into_iter().filter(|row| names.contains(&row.name)).collect())
+        Ok(catalog::named(conn, code.as_str(), names)?)
     })
 }
 
@@ -67,14 +77,16 @@ pub fn search(
 ) -> Result<Vec<(ContractorNameRow, Option<f64>)>, ApiError> {
     visible_corporation(conn, actor, code)?;
     let q = q.map(str::to_lowercase);
-    let mut rows: Vec<(ContractorNameRow, Option<f64>)> = catalog::list(conn, code.as_str())?
-        .into_iter()
-        .filter(|row| q.as_ref().is_none_or(|q| row.name.to_lowercase().contains(q)))
-        .map(|row| {
-            let score = similar_to.map(|target| similarity(target, &row.name));
-            (row, score)
-        })
-        .collect();
+    let listed = catalog::list(conn, code.as_str(), MAX_CATALOG_NAMES_PER_CORPORATION + 1)?;
+    let mut rows: Vec<(ContractorNameRow, Option<f64>)> =
+        super::within_bound(listed, MAX_CATALOG_NAMES_PER_CORPORATION)?
+            .into_iter()
+            .filter(|row| q.as_ref().is_none_or(|q| row.name.to_lowercase().contains(q)))
+            .map(|row| {
+                let score = similar_to.map(|target| similarity(target, &row.name));
+                (row, score)
+            })
+            .collect();
     if similar_to.is_some() {
         rows.sort_by(|a, b| {
             b.1.unwrap_or(0.0)

@@ -8,6 +8,7 @@ use crate::db::contractors::{self as store, WriteContractorError, name_key};
 use crate::db::rows::ContractorRow;
 use crate::db::{DbConn, corporations, outbox, users, write_transaction};
 use crate::domain::corporation::CorporationCode;
+use crate::domain::limits::{MAX_CONTRACTORS_PER_CORPORATION, MAX_LISTED_ROWS, has_room};
 use crate::domain::user::{Actor, ManagementScope};
 use crate::domain::violation::{ViolationKind, Violations};
 use crate::http::problem::{ApiError, ErrorCode};
@@ -34,7 +35,10 @@ pub fn list(
     let scope = super::management_scope(actor)?;
     match scope.narrow(requested) {
         None => Ok(Vec::new()),
-        Some(code) => Ok(store::list(conn, code.as_ref().map(CorporationCode::as_str))?),
+        Some(code) => {
+            let rows = store::list(conn, code.as_ref().map(CorporationCode::as_str), MAX_LISTED_ROWS + 1)?;
+            super::within_bound(rows, MAX_LISTED_ROWS)
+        }
     }
 }
 
@@ -83,6 +87,15 @@ pub fn create(
         if corporations::find(conn, corporation.as_str())?.is_none() {
             return Err(Violations::single("corporation_code", ViolationKind::UnknownReference).into());
         }
+        // Counted under the corporation's lock, so that two creates cannot both take the last place.
+        corporations::lock(conn, corporation.as_str())?;
+        if !has_room(
+            store::count_in(conn, corporation.as_str())?,
+            1,
+            MAX_CONTRACTORS_PER_CORPORATION,
+        ) {
+            return Err(ApiError::new(ErrorCode::ContractorLimitReached));
+        }
         let row = ContractorRow {
             id: uuid::Uuid::new_v4().to_string(),
             corporation_code: corporation.as_str().to_string(),
@@ -126,6 +139,9 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) ->
     let scope = super::management_scope(actor)?;
     write_transaction(conn, |conn| {
         let row = find_visible(conn, &scope, id)?;
+        // Locked before its users are read: a user created for it meanwhile is then either
+        // committed and read here, or waits and fails on the foreign key once it is gone.
+        store::lock(conn, id)?;
         let user_ids = store::user_ids(conn, id)?;
         for user_id in &user_ids {
             users::delete(conn, user_id)?;

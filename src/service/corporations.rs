@@ -10,6 +10,7 @@ use crate::db::corporations::{self as store, InsertCorporationError};
 use crate::db::rows::{CorporationRow, keys_from_json, keys_to_json};
 use crate::db::{DbConn, write_transaction};
 use crate::domain::corporation::{CorporationCode, SurveyPart};
+use crate::domain::limits::{MAX_CORPORATIONS, has_room};
 use crate::domain::user::{Actor, ManagementScope, Role};
 use crate::http::problem::{ApiError, ErrorCode};
 
@@ -32,8 +33,10 @@ pub fn find_visible(conn: &mut DbConn, actor: &Actor, code: &CorporationCode) ->
 
 pub fn list(conn: &mut DbConn, actor: &Actor) -> Result<Vec<CorporationRow>, ApiError> {
     match super::management_scope(actor)? {
-        ManagementScope::Everything => Ok(store::list(conn, None)?),
-        ManagementScope::Corporation(own) => Ok(store::list(conn, Some(own.as_str()))?),
+        ManagementScope::Everything => {
+            super::within_bound(store::list(conn, None, MAX_CORPORATIONS + 1)?, MAX_CORPORATIONS)
+        }
+        ManagementScope::Corporation(own) => Ok(store::list(conn, Some(own.as_str()), 1)?),
     }
 }
 
@@ -58,6 +61,10 @@ pub fn create(
         updated_at: now,
     };
     write_transaction(conn, |conn| {
+        store::lock_creation(conn)?;
+        if !has_room(store::count(conn)?, 1, MAX_CORPORATIONS) {
+            return Err(ApiError::new(ErrorCode::CorporationLimitReached));
+        }
         store::insert(conn, &row).map_err(|e| match e {
             InsertCorporationError::CodeTaken => ApiError::new(ErrorCode::CorporationExists),
             InsertCorporationError::Database(e) => e.into(),

@@ -10,6 +10,7 @@ use super::audit::{self as audit_log, AuditEntry};
 use crate::db::rows::{OutboxRow, UserRow, UserTokenRow};
 use crate::db::user_tokens::{INVITATION, PASSWORD_RESET};
 use crate::db::{DbConn, api_tokens, corporations, login_failures, outbox, user_tokens, users, write_transaction};
+use crate::domain::delivery::DeliveryError;
 use crate::domain::user::{Actor, Role};
 use crate::http::problem::{ApiError, ErrorCode};
 use crate::mail::outbox::{OutgoingMail, enqueue};
@@ -322,6 +323,9 @@ pub struct InvitationView {
     pub expires_at: Option<NaiveDateTime>,
     /// `queued`, `sent`, `failed` or `cancelled`; `None` before any invitation.
     pub delivery: Option<&'static str>,
+    /// The class of the last failed attempt, for everyone.
+    pub delivery_error: Option<DeliveryError>,
+    /// The mail server's own text of it: for KWH staff only.
     pub last_error: Option<String>,
 }
 
@@ -333,6 +337,7 @@ impl InvitationView {
             accepted_at: None,
             expires_at: None,
             delivery: None,
+            delivery_error: None,
             last_error: None,
         }
     }
@@ -370,6 +375,9 @@ pub fn invitation_view(link: &UserTokenRow, message: Option<&OutboxRow>, now: Na
         accepted_at: link.used_at,
         expires_at: Some(link.expires_at),
         delivery,
+        delivery_error: message
+            .and_then(|m| m.delivery_error.as_deref())
+            .and_then(DeliveryError::from_key),
         last_error: message.and_then(|m| m.last_error.clone()),
     }
 }

@@ -23,6 +23,17 @@ pub fn management_scope(actor: &Actor) -> Result<ManagementScope, ApiError> {
         .ok_or_else(|| ApiError::new(ErrorCode::Forbidden))
 }
 
+/// A list read with one row more than `max`: that row means more match than one answer holds
+/// (rows from before a bound existed), which answers `list_too_large` instead of a list that
+/// is silently cut short.
+pub fn within_bound<T>(mut rows: Vec<T>, max: usize) -> Result<Vec<T>, ApiError> {
+    if rows.len() > max {
+        rows.clear();
+        return Err(ApiError::new(ErrorCode::ListTooLarge));
+    }
+    Ok(rows)
+}
+
 /// Rule 4: a row of another corporation answers as if it did not exist (404).
 pub fn visible_in<T>(scope: &ManagementScope, corporation_code: Option<&str>, row: T) -> Result<T, ApiError> {
     let code = corporation_code.and_then(|c| crate::domain::corporation::CorporationCode::parse(c).ok());

@@ -12,7 +12,8 @@ use crate::db::rows::{ApprovalRow, ContractorRow, ReportSettingsRow, keys_from_j
 use crate::db::{DbConn, catalog, corporations, users, write_transaction};
 use crate::domain::corporation::SurveyPart;
 use crate::domain::report_settings::{
-    ApprovalAction, ApprovalStatus, ReportSettings, ReportSettingsInput, Warning, transition, validate, warnings,
+    ApprovalAction, ApprovalStatus, ReportSettings, ReportSettingsInput, Warning, check_list_sizes, transition,
+    validate, warnings,
 };
 use crate::domain::user::{Actor, ManagementScope, Role};
 use crate::domain::violation::Violations;
@@ -67,6 +68,7 @@ fn check_against_corporation(
     corporation_code: &str,
     input: &ReportSettingsInput,
 ) -> Result<ReportSettings, ApiError> {
+    check_list_sizes(input)?;
     let corporation = corporations::find(conn, corporation_code)?.ok_or_else(ApiError::not_found)?;
     let active_parts: BTreeSet<SurveyPart> = keys_from_json(&corporation.active_parts)
         .iter()
@@ -440,7 +442,8 @@ pub fn remove_switched_off_parts(
         return Ok(0);
     }
     let mut changed = 0;
-    for contractor in crate::db::contractors::list(conn, Some(corporation_code))? {
+    // Every contractor, also any beyond the cap on new ones (from before the cap).
+    for contractor in crate::db::contractors::list(conn, Some(corporation_code), usize::MAX)? {
         store::lock_contractor(conn, &contractor.id)?;
         let Some(row) = store::find_active(conn, &contractor.id)? else {
             continue;

@@ -118,6 +118,10 @@ pub fn create_with_external_id(
         users::insert(conn, &row).map_err(|error| match error {
             InsertUserError::EmailTaken => ApiError::new(ErrorCode::EmailTaken),
             InsertUserError::ExternalIdTaken => ApiError::new(ErrorCode::ExternalIdTaken),
+            // Deleted by a request that ran beside this one: as if it had never existed.
+            InsertUserError::ContractorGone => {
+                Violations::single("contractor_id", ViolationKind::UnknownReference).into()
+            }
             InsertUserError::Database(error) => error.into(),
         })?;
         let mut facts = Map::new();

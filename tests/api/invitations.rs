@@ -187,11 +187,15 @@ for_each_backend! {
             assert_eq!(invite(&app, &main, &id).await.status(), 202);
             ids.push(id);
         }
-        // Delivery failed at least once and support can see why.
+        // Delivery failed at least once: the main user sees that it is retried, KWH support
+        // also the mail library's own words.
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         let shown = app.user(&main, &ids[0]).await;
         assert_eq!(shown["invitation"]["delivery"], "queued");
-        assert!(shown["invitation"]["last_error"].is_string(), "{shown}");
+        assert_eq!(shown["invitation"]["delivery_error"], "temporary_failure", "{shown}");
+        assert_eq!(shown["invitation"]["last_error"], Value::Null, "{shown}");
+        let for_support = app.user(&admin, &ids[0]).await;
+        assert!(for_support["invitation"]["last_error"].is_string(), "{for_support}");
 
         let smtp = SmtpServer::start_on(port);
         let delivered = smtp.wait_for(50).await;
@@ -205,6 +209,38 @@ for_each_backend! {
         assert!(per_id.values().all(|n| *n == 1), "a message was sent twice");
         let shown = app.user(&main, &ids[0]).await;
         assert_eq!(shown["invitation"]["delivery"], "sent");
+        assert_eq!(shown["invitation"]["delivery_error"], Value::Null, "a delivery that succeeded shows no error");
+    }
+
+    async fn main_users_see_the_class_of_a_refused_address_and_only_kwh_staff_the_servers_reply(backend) {
+        let smtp = SmtpServer::start_rejecting_recipients();
+        let Some(app) = TestApp::spawn_with_smtp(backend, &smtp.url()).await else { return };
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let user = colleague(&app, &main, "bestaat.niet@kwh001.example.nl").await;
+        let id = user["id"].as_str().unwrap();
+        assert_eq!(invite(&app, &main, id).await.status(), 202);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let shown = loop {
+            let shown = app.user(&main, id).await;
+            if !shown["invitation"]["delivery_error"].is_null() {
+                break shown;
+            }
+            assert!(std::time::Instant::now() < deadline, "no failed attempt: {shown}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        assert_eq!(shown["invitation"]["delivery_error"], "mailbox_unavailable", "{shown}");
+        assert_eq!(shown["invitation"]["last_error"], Value::Null, "{shown}");
+        let listed: Value = app.get("/users?q=bestaat").bearer_auth(&main.token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(listed["items"][0]["invitation"]["delivery_error"], "mailbox_unavailable");
+        assert_eq!(listed["items"][0]["invitation"]["last_error"], Value::Null, "the list shows no server text either");
+
+        let for_support = app.user(&admin, id).await;
+        assert_eq!(for_support["invitation"]["delivery_error"], "mailbox_unavailable");
+        let reply = for_support["invitation"]["last_error"].as_str().unwrap_or_default();
+        assert!(reply.contains("550") && reply.contains("User unknown in virtual mailbox table"), "{for_support}");
+        let listed: Value = app.get("/users?q=bestaat").bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
+        assert!(listed["items"][0]["invitation"]["last_error"].is_string());
     }
 
     async fn a_rolled_back_change_leaves_no_message(backend) {

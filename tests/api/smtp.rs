@@ -75,25 +75,49 @@ impl Mail {
     }
 }
 
+/// What the server does with a message: keep it, or what a module of our own says.
+enum Handler {
+    Mailbox,
+    /// Writes the module into the folder and returns the handler's class path.
+    Python(fn(&Path) -> &'static str),
+}
+
 impl SmtpServer {
     pub fn start() -> SmtpServer {
         Self::start_on(free_port())
     }
 
     pub fn start_on(port: u16) -> SmtpServer {
+        Self::start_with_handler(port, Handler::Mailbox)
+    }
+
+    /// A server that refuses every recipient as a mailbox that does not exist, with the reply
+    /// text a Postfix server sends (it names the address and the server's tables).
+    pub fn start_rejecting_recipients() -> SmtpServer {
+        Self::start_with_handler(
+            free_port(),
+            Handler::Python(|dir| {
+                let handler = [
+                    "class UnknownMailbox:",
+                    "    async def handle_RCPT(self, server, session, envelope, address, options):",
+                    "        return '550 5.1.1 <%s>: Recipient address rejected: User unknown in virtual mailbox table' % address",
+                ];
+                std::fs::write(dir.join("rejecting.py"), handler.join("\n") + "\n").unwrap();
+                "rejecting.UnknownMailbox"
+            }),
+        )
+    }
+
+    fn start_with_handler(port: u16, handler: Handler) -> SmtpServer {
         let dir = tempfile::tempdir().unwrap();
         let maildir = dir.path().join("maildir");
-        let child = Command::new(python())
-            .args([
-                "-m",
-                "aiosmtpd",
-                "-n",
-                "-l",
-                &format!("127.0.0.1:{port}"),
-                "-c",
-                "aiosmtpd.handlers.Mailbox",
-            ])
-            .arg(&maildir)
+        let mut command = Command::new(python());
+        command.args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c"]);
+        match handler {
+            Handler::Mailbox => command.arg("aiosmtpd.handlers.Mailbox").arg(&maildir),
+            Handler::Python(write) => command.arg(write(dir.path())).env("PYTHONPATH", dir.path()),
+        };
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
