@@ -86,7 +86,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(&settings.log_filter);
+    telemetry::init(&settings.log_filter, settings.log_format);
     let outcome = match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => serve(settings, args),
         Command::Migrate => migrate(&settings),
@@ -176,13 +176,18 @@ fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let database = settings.database.redacted();
         let bind_addr = settings.bind_addr;
+        let metrics_addr = settings.metrics.addr;
         let mut application = Application::build(settings).await?;
         let base = format!("http://{}:{}", display_host(bind_addr), application.port());
         let created_admin = application.created_admin.take();
+        let metrics_port = application.metrics_port();
         let running = application.run_until_signalled()?;
         tracing::info!(database = %database, "serving on {base}");
         println!("Mijn KWH API is running on {base} (database {database}).");
         println!("Swagger UI: {base}/swagger-ui/");
+        if let (Some(addr), Some(port)) = (metrics_addr, metrics_port) {
+            println!("Metrics: http://{}:{port}/metrics", display_host(addr));
+        }
         if let Some(admin) = created_admin {
             match admin.generated_password {
                 // Printed once, to the console only: it is never logged and never shown again.

@@ -78,17 +78,30 @@ pub fn claim_due(
     Ok(rows)
 }
 
-/// The mail server accepted the message.
+/// The mail server accepted the message; the link it carries remembers when (the message is
+/// purged long before the user's invitation stops being shown).
 pub fn mark_sent(conn: &mut DbConn, id: &str, instance: &str, at: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(outbox::table.find(id).filter(outbox::claimed_by.eq(instance)))
-        .set((
-            outbox::sent_at.eq(Some(at)),
-            outbox::attempts.eq(outbox::attempts + 1),
-            outbox::last_error.eq(None::<String>),
-            outbox::claimed_until.eq(None::<NaiveDateTime>),
-        ))
-        .execute(conn)
-        .map(drop)
+    use super::schema::user_tokens;
+    write_transaction(conn, |conn| {
+        let updated = diesel::update(outbox::table.find(id).filter(outbox::claimed_by.eq(instance)))
+            .set((
+                outbox::sent_at.eq(Some(at)),
+                outbox::attempts.eq(outbox::attempts + 1),
+                outbox::last_error.eq(None::<String>),
+                outbox::claimed_until.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)?;
+        if updated == 1 {
+            diesel::update(
+                user_tokens::table
+                    .filter(user_tokens::outbox_message_id.eq(id))
+                    .filter(user_tokens::sent_at.is_null()),
+            )
+            .set(user_tokens::sent_at.eq(Some(at)))
+            .execute(conn)?;
+        }
+        Ok(())
+    })
 }
 
 /// The attempt failed: try again at `retry_at`, or give up (`failed_at`) when it is `None`.
@@ -126,4 +139,35 @@ pub fn cancel(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<()>
 /// A deleted user's messages go with their personal data.
 pub fn delete_for_user(conn: &mut DbConn, user_id: &str) -> QueryResult<usize> {
     diesel::delete(outbox::table.filter(outbox::user_id.eq(user_id))).execute(conn)
+}
+
+/// What waits in the outbox of every instance, for the metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backlog {
+    /// Not yet accepted by the mail server, nor given up or cancelled.
+    pub queued: i64,
+    /// Given up after the last attempt.
+    pub failed: i64,
+    /// The earliest time a queued message was due: how long mail has been stuck.
+    pub oldest_due_since: Option<NaiveDateTime>,
+}
+
+pub fn backlog(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Backlog> {
+    let queued = outbox::table
+        .filter(outbox::sent_at.is_null())
+        .filter(outbox::failed_at.is_null())
+        .filter(outbox::cancelled_at.is_null());
+    Ok(Backlog {
+        queued: queued.count().get_result(conn)?,
+        failed: outbox::table
+            .filter(outbox::failed_at.is_not_null())
+            .count()
+            .get_result(conn)?,
+        // A retried message is due from its next attempt; a new one from its creation. The
+        // earlier of the two says how long the message could have gone out and did not.
+        oldest_due_since: queued
+            .filter(outbox::next_attempt_at.le(now))
+            .select(diesel::dsl::min(outbox::created_at))
+            .first(conn)?,
+    })
 }

@@ -2,6 +2,7 @@
 //! that check combinations and return `Result`. No database, HTTP, clock or environment here.
 
 pub mod corporation;
+pub mod dutch_time;
 pub mod email;
 pub mod names;
 pub mod report_settings;

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use super::users::user_responses;
 use crate::db::DbConn;
 use crate::db::users::{self as store, UserCursor, UserListQuery, UserSort};
-use crate::mail::templates::dutch_date_time;
+use crate::domain::dutch_time::dutch_date_time;
 
 /// More rows than any corporation has; a bound so one request cannot run without end.
 const MAX_ROWS: usize = 100_000;

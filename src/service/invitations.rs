@@ -117,6 +117,7 @@ fn new_link(
         expires_at,
         used_at: None,
         revoked_at: None,
+        sent_at: None,
     }
 }
 
@@ -305,14 +306,19 @@ pub fn invitation_views(
         .collect())
 }
 
-/// What the API shows of a user's newest invitation and its email.
+/// What the API shows of a user's newest invitation and its email (the email may have been
+/// purged; the link remembers when it was sent).
 pub fn invitation_view(link: &UserTokenRow, message: Option<&OutboxRow>, now: NaiveDateTime) -> InvitationView {
-    let delivery = message.map(|m| match (m.sent_at, m.failed_at, m.cancelled_at) {
-        (Some(_), _, _) => "sent",
-        (None, Some(_), _) => "failed",
-        (None, None, Some(_)) => "cancelled",
-        (None, None, None) => "queued",
-    });
+    let sent_at = link.sent_at.or(message.and_then(|m| m.sent_at));
+    let delivery = match (sent_at, message) {
+        (Some(_), _) => Some("sent"),
+        (None, Some(m)) => Some(match (m.failed_at, m.cancelled_at) {
+            (Some(_), _) => "failed",
+            (None, Some(_)) => "cancelled",
+            (None, None) => "queued",
+        }),
+        (None, None) => None,
+    };
     let status = match (link.used_at, link.expires_at <= now) {
         (Some(_), _) => "accepted",
         (None, true) => "expired",
@@ -320,7 +326,7 @@ pub fn invitation_view(link: &UserTokenRow, message: Option<&OutboxRow>, now: Na
     };
     InvitationView {
         status,
-        sent_at: message.and_then(|m| m.sent_at),
+        sent_at,
         accepted_at: link.used_at,
         expires_at: Some(link.expires_at),
         delivery,

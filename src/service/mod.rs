@@ -9,7 +9,9 @@ pub mod contractors;
 pub mod corporations;
 pub mod demo;
 pub mod invitations;
+pub mod monitoring;
 pub mod report_settings;
+pub mod retention;
 pub mod users;
 
 use crate::domain::user::{Actor, ManagementScope};

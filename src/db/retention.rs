@@ -1,0 +1,126 @@
+//! Deleting rows whose period is over, one function per table, in small batches.
+//!
+//! Each batch reads up to `batch` ids past the cutoff and deletes those ids in one statement.
+//! Two instances purging at once may read the same ids; the second `DELETE` then finds them
+//! gone and counts nothing, so every row is deleted (and counted) once, and no statement holds
+//! its locks for longer than one batch takes.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::user_tokens as tokens;
+use super::schema::{audit_events, idempotency_keys, login_failures, outbox_messages as outbox, rate_limit_windows};
+use super::user_tokens::{INVITATION, PASSWORD_RESET};
+use super::{DbConn, write_transaction};
+
+/// One batch of a purge: how many ids were past the cutoff, and how many this call deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Batch {
+    pub found: usize,
+    pub deleted: usize,
+}
+
+fn delete_outbox(conn: &mut DbConn, ids: Vec<String>) -> QueryResult<Batch> {
+    let found = ids.len();
+    let deleted = write_transaction(conn, |conn| {
+        diesel::delete(outbox::table.filter(outbox::id.eq_any(&ids))).execute(conn)
+    })?;
+    Ok(Batch { found, deleted })
+}
+
+/// Email the mail server accepted, or that was cancelled, before `before`.
+pub fn sent_mail(conn: &mut DbConn, before: NaiveDateTime, batch: i64) -> QueryResult<Batch> {
+    let ids: Vec<String> = outbox::table
+        .filter(outbox::sent_at.lt(before).or(outbox::cancelled_at.lt(before)))
+        .select(outbox::id)
+        .limit(batch)
+        .load(conn)?;
+    delete_outbox(conn, ids)
+}
+
+/// Email given up on before `before`.
+pub fn failed_mail(conn: &mut DbConn, before: NaiveDateTime, batch: i64) -> QueryResult<Batch> {
+    let ids: Vec<String> = outbox::table
+        .filter(outbox::sent_at.is_null())
+        .filter(outbox::failed_at.lt(before))
+        .select(outbox::id)
+        .limit(batch)
+        .load(conn)?;
+    delete_outbox(conn, ids)
+}
+
+/// Links that can no longer be used and are not what a user's invitation shows: password
+/// resets used, voided or expired before `before`, and invitations voided before it (by a
+/// newer one). A user's newest invitation stays while the user does ("Bevestigd" on the
+/// screens).
+pub fn spent_links(conn: &mut DbConn, before: NaiveDateTime, batch: i64) -> QueryResult<Batch> {
+    let spent_reset = tokens::purpose.eq(PASSWORD_RESET).and(
+        tokens::used_at
+            .lt(before)
+            .or(tokens::revoked_at.lt(before))
+            .or(tokens::expires_at.lt(before)),
+    );
+    let voided_invitation = tokens::purpose.eq(INVITATION).and(tokens::revoked_at.lt(before));
+    let ids: Vec<String> = tokens::table
+        .filter(spent_reset.or(voided_invitation))
+        .select(tokens::id)
+        .limit(batch)
+        .load(conn)?;
+    let found = ids.len();
+    let deleted = write_transaction(conn, |conn| {
+        diesel::delete(tokens::table.filter(tokens::id.eq_any(&ids))).execute(conn)
+    })?;
+    Ok(Batch { found, deleted })
+}
+
+/// Audit events recorded before `before`.
+pub fn audit_events(conn: &mut DbConn, before: NaiveDateTime, batch: i64) -> QueryResult<Batch> {
+    let ids: Vec<String> = audit_events::table
+        .filter(audit_events::at.lt(before))
+        .select(audit_events::id)
+        .limit(batch)
+        .load(conn)?;
+    let found = ids.len();
+    let deleted = write_transaction(conn, |conn| {
+        diesel::delete(audit_events::table.filter(audit_events::id.eq_any(&ids))).execute(conn)
+    })?;
+    Ok(Batch { found, deleted })
+}
+
+/// Failed sign-ins from before `before` (the throttle counts only recent ones).
+pub fn sign_in_failures(conn: &mut DbConn, before: NaiveDateTime, batch: i64) -> QueryResult<Batch> {
+    let ids: Vec<String> = login_failures::table
+        .filter(login_failures::failed_at.lt(before))
+        .select(login_failures::id)
+        .limit(batch)
+        .load(conn)?;
+    let found = ids.len();
+    let deleted = write_transaction(conn, |conn| {
+        diesel::delete(login_failures::table.filter(login_failures::id.eq_any(&ids))).execute(conn)
+    })?;
+    Ok(Batch { found, deleted })
+}
+
+/// Rate-limit windows that started before `before`. The key is (subject, window start), so
+/// there is no single id to batch on; the table holds one row per caller and minute, and the
+/// limiter already forgets old windows as it goes, so one statement stays short.
+pub fn rate_limit_windows(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<Batch> {
+    let deleted = write_transaction(conn, |conn| {
+        diesel::delete(rate_limit_windows::table.filter(rate_limit_windows::window_start.lt(before))).execute(conn)
+    })?;
+    Ok(Batch {
+        found: deleted,
+        deleted,
+    })
+}
+
+/// Idempotency answers that expired before `before` (keyed by caller and key, as above).
+pub fn expired_idempotency_keys(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<Batch> {
+    let deleted = write_transaction(conn, |conn| {
+        diesel::delete(idempotency_keys::table.filter(idempotency_keys::expires_at.lt(before))).execute(conn)
+    })?;
+    Ok(Batch {
+        found: deleted,
+        deleted,
+    })
+}
