@@ -10,6 +10,7 @@ mod contractors;
 mod foundation;
 mod idempotency;
 mod invitations;
+mod operations;
 mod outbox;
 mod roles;
 mod session;
