@@ -9,7 +9,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::user_tokens as tokens;
-use super::schema::{audit_events, idempotency_keys, login_failures, outbox_messages as outbox, rate_limit_windows};
+use super::schema::{
+    audit_events, audit_retention, idempotency_keys, login_failures, outbox_messages as outbox, rate_limit_windows,
+};
 use super::user_tokens::{INVITATION, PASSWORD_RESET};
 use super::{DbConn, write_transaction};
 
@@ -73,7 +75,8 @@ pub fn spent_links(conn: &mut DbConn, before: NaiveDateTime, batch: i64) -> Quer
     Ok(Batch { found, deleted })
 }
 
-/// Audit events recorded before `before`.
+/// Audit events recorded before `before`. The log refuses any other delete (a trigger): the
+/// cutoff is recorded first, in the same transaction, and only moves forward.
 pub fn audit_events(conn: &mut DbConn, before: NaiveDateTime, batch: i64) -> QueryResult<Batch> {
     let ids: Vec<String> = audit_events::table
         .filter(audit_events::at.lt(before))
@@ -82,6 +85,13 @@ pub fn audit_events(conn: &mut DbConn, before: NaiveDateTime, batch: i64) -> Que
         .load(conn)?;
     let found = ids.len();
     let deleted = write_transaction(conn, |conn| {
+        diesel::update(
+            audit_retention::table
+                .find(1)
+                .filter(audit_retention::cutoff.lt(before)),
+        )
+        .set(audit_retention::cutoff.eq(before))
+        .execute(conn)?;
         diesel::delete(audit_events::table.filter(audit_events::id.eq_any(&ids))).execute(conn)
     })?;
     Ok(Batch { found, deleted })

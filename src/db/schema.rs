@@ -189,3 +189,11 @@ diesel::table! {
         request_count -> Integer,
     }
 }
+
+diesel::table! {
+    /// The one row's `cutoff`: audit events older than it may be deleted (retention), no others.
+    audit_retention (id) {
+        id -> Integer,
+        cutoff -> Timestamp,
+    }
+}

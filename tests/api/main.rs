@@ -12,6 +12,7 @@ mod idempotency;
 mod invitations;
 mod operations;
 mod outbox;
+mod retention;
 mod roles;
 mod session;
 mod users;
