@@ -49,9 +49,7 @@ impl AppState {
     {
         let pool = self.pool.clone();
         // Waiting counts from here: for a blocking thread first, then for a connection.
-        let waiting = self.metrics.pool_waiting.clone();
-        waiting.inc();
-        let waited = scopeguard(waiting.clone());
+        let waited = WaitingForConnection::start(self.metrics.pool_waiting.clone());
         web::block(move || {
             let checked_out = pool.get();
             drop(waited);
@@ -69,17 +67,21 @@ impl AppState {
     }
 }
 
-/// Lowers the waiting gauge once, wherever the work stops waiting (or is dropped unstarted).
-struct WaitingGuard(prometheus::IntGauge);
+/// One unit of database work on the waiting gauge: raised when it starts waiting, lowered once
+/// when it has its connection (or failed to get one, or was dropped before it ran).
+struct WaitingForConnection(prometheus::IntGauge);
 
-impl Drop for WaitingGuard {
-    fn drop(&mut self) {
-        self.0.dec();
+impl WaitingForConnection {
+    fn start(gauge: prometheus::IntGauge) -> Self {
+        gauge.inc();
+        WaitingForConnection(gauge)
     }
 }
 
-fn scopeguard(gauge: prometheus::IntGauge) -> WaitingGuard {
-    WaitingGuard(gauge)
+impl Drop for WaitingForConnection {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 impl AppState {

@@ -21,6 +21,12 @@ Configuration (environment variables, or a .env file in the working folder):
   KWH_ADMIN_EMAIL, KWH_ADMIN_PASSWORD   the first kwh_admin, created on first start
   CORS_ORIGINS      comma-separated frontend origins allowed to call the API from a browser
   RUST_LOG          log filter (default info)
+  LOG_FORMAT        text (default) or json (one object per line, for log shippers)
+  APPROVALS_NOTIFY  one address told of every new report-settings request (KWH's team mailbox)
+  METRICS_ADDR      a listener of its own for GET /metrics (Prometheus), e.g. 127.0.0.1:9464
+  METRICS_TOKEN     also serve /metrics on BIND_ADDR to this bearer token (32+ characters)
+  RETENTION_SENT_MAIL_DAYS (30), RETENTION_FAILED_MAIL_DAYS (90), RETENTION_AUDIT_DAYS (unset:
+                    keep), RETENTION_INTERVAL_MINUTES (60)   how long data is kept (README)
 
 Try it: `mijnkwh serve --demo` seeds a demo corporation and prints a main user to sign in with.
 
