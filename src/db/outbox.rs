@@ -78,30 +78,17 @@ pub fn claim_due(
     Ok(rows)
 }
 
-/// The mail server accepted the message; the link it carries remembers when (the message is
-/// purged long before the user's invitation stops being shown).
+/// The mail server accepted the message.
 pub fn mark_sent(conn: &mut DbConn, id: &str, instance: &str, at: NaiveDateTime) -> QueryResult<()> {
-    use super::schema::user_tokens;
-    write_transaction(conn, |conn| {
-        let updated = diesel::update(outbox::table.find(id).filter(outbox::claimed_by.eq(instance)))
-            .set((
-                outbox::sent_at.eq(Some(at)),
-                outbox::attempts.eq(outbox::attempts + 1),
-                outbox::last_error.eq(None::<String>),
-                outbox::claimed_until.eq(None::<NaiveDateTime>),
-            ))
-            .execute(conn)?;
-        if updated == 1 {
-            diesel::update(
-                user_tokens::table
-                    .filter(user_tokens::outbox_message_id.eq(id))
-                    .filter(user_tokens::sent_at.is_null()),
-            )
-            .set(user_tokens::sent_at.eq(Some(at)))
-            .execute(conn)?;
-        }
-        Ok(())
-    })
+    diesel::update(outbox::table.find(id).filter(outbox::claimed_by.eq(instance)))
+        .set((
+            outbox::sent_at.eq(Some(at)),
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::last_error.eq(None::<String>),
+            outbox::claimed_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)
+        .map(drop)
 }
 
 /// The attempt failed: try again at `retry_at`, or give up (`failed_at`) when it is `None`.

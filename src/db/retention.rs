@@ -22,9 +22,24 @@ pub struct Batch {
     pub deleted: usize,
 }
 
+/// Deletes these messages; the links they carried first copy when they were sent, because a
+/// user's invitation shows "sent" for as long as the user exists. Links before messages: the
+/// order in which a new invitation locks them (voiding the old link, then cancelling its
+/// message), so the two never wait for each other in a circle.
 fn delete_outbox(conn: &mut DbConn, ids: Vec<String>) -> QueryResult<Batch> {
     let found = ids.len();
     let deleted = write_transaction(conn, |conn| {
+        let sent_at_of_message = outbox::table
+            .filter(outbox::id.nullable().eq(tokens::outbox_message_id))
+            .select(outbox::sent_at)
+            .single_value();
+        diesel::update(
+            tokens::table
+                .filter(tokens::outbox_message_id.eq_any(ids.iter().map(|id| Some(id.as_str()))))
+                .filter(tokens::sent_at.is_null()),
+        )
+        .set(tokens::sent_at.eq(sent_at_of_message))
+        .execute(conn)?;
         diesel::delete(outbox::table.filter(outbox::id.eq_any(&ids))).execute(conn)
     })?;
     Ok(Batch { found, deleted })

@@ -23,8 +23,8 @@ fn settings(audit_events: Option<Duration>) -> RetentionSettings {
     }
 }
 
-/// A message with the given outcome at `at` (sent, failed, cancelled, or still queued).
-fn message(conn: &mut DbConn, recipient: &str, outcome: &str, at: NaiveDateTime) {
+/// A message with the given outcome at `at` (sent, failed, cancelled, or still queued); its id.
+fn message(conn: &mut DbConn, recipient: &str, outcome: &str, at: NaiveDateTime) -> String {
     let id = uuid::Uuid::now_v7();
     let stamp = |name: &str| (outcome == name).then_some(at);
     mijnkwh::db::outbox::insert(
@@ -48,15 +48,17 @@ fn message(conn: &mut DbConn, recipient: &str, outcome: &str, at: NaiveDateTime)
         },
     )
     .unwrap();
+    id.to_string()
 }
 
+/// A link created at `created_at`, used or voided five minutes later, carried by `message`.
 fn link(
     conn: &mut DbConn,
     user_id: &str,
     purpose: &str,
     created_at: NaiveDateTime,
-    used: bool,
-    revoked: bool,
+    (used, revoked): (bool, bool),
+    message: Option<&str>,
 ) -> String {
     let id = uuid::Uuid::new_v4().to_string();
     mijnkwh::db::user_tokens::insert(
@@ -66,13 +68,13 @@ fn link(
             user_id: user_id.into(),
             purpose: purpose.into(),
             token_hash: Some(id.clone()),
-            outbox_message_id: None,
+            outbox_message_id: message.map(str::to_string),
             created_by: None,
             created_at,
             expires_at: created_at + Duration::hours(1),
             used_at: used.then_some(created_at + Duration::minutes(5)),
             revoked_at: revoked.then_some(created_at + Duration::minutes(5)),
-            sent_at: Some(created_at),
+            sent_at: None,
         },
     )
     .unwrap();
@@ -96,17 +98,18 @@ on_both_backends! {
         let start = app.clock.now();
         let day = Duration::days(1);
 
-        message(&mut conn, "sent-old", "sent", start);
+        let accepted_invitations_mail = message(&mut conn, "sent-old", "sent", start);
         message(&mut conn, "sent-recent", "sent", start + day * 2);
         message(&mut conn, "cancelled-old", "cancelled", start);
         message(&mut conn, "failed-old", "failed", start - day * 60);
         message(&mut conn, "failed-recent", "failed", start);
         message(&mut conn, "queued-old", "queued", start - day * 200);
 
-        let old_reset = link(&mut conn, &admin.id, "password_reset", start - day * 3, true, false);
-        let recent_reset = link(&mut conn, &admin.id, "password_reset", start + day * 30, false, false);
-        let voided_invitation = link(&mut conn, &admin.id, "invitation", start - day * 3, false, true);
-        let accepted_invitation = link(&mut conn, &admin.id, "invitation", start - day * 300, true, false);
+        let old_reset = link(&mut conn, &admin.id, "password_reset", start - day * 3, (true, false), None);
+        let recent_reset = link(&mut conn, &admin.id, "password_reset", start + day * 30, (false, false), None);
+        let voided_invitation = link(&mut conn, &admin.id, "invitation", start - day * 3, (false, true), None);
+        let accepted_invitation =
+            link(&mut conn, &admin.id, "invitation", start - day, (true, false), Some(&accepted_invitations_mail));
 
         let later = start + Duration::days(31);
         mijnkwh::db::login_failures::record(&mut conn, &["account:old".into()], later - Duration::hours(2)).unwrap();
@@ -144,10 +147,14 @@ on_both_backends! {
         let audit_after: i64 = audit_events::table.count().get_result(&mut conn).unwrap();
         assert_eq!(audit_after, audit_before, "audit events are kept unless a period is set");
 
-        // The accepted invitation still shows as sent and accepted, its email long gone.
+        // The accepted invitation still shows when it was sent and accepted, its email gone.
+        let kept_sent_at: Option<NaiveDateTime> = user_tokens::table.find(&accepted_invitation)
+            .select(user_tokens::sent_at).first(&mut conn).unwrap();
+        assert_eq!(kept_sent_at, Some(start), "the link copied its message's sent_at");
         let shown = app.user(&app.admin().await, &admin.id).await;
         assert_eq!(shown["invitation"]["status"], "accepted", "{shown}");
-        assert!(shown["invitation"]["sent_at"].is_string(), "{shown}");
+        assert_eq!(shown["invitation"]["delivery"], "sent", "{shown}");
+        assert_eq!(shown["invitation"]["sent_at"], start.and_utc().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true), "{shown}");
 
         // A period for the audit log removes what is older, and only that.
         let recent_event_at: NaiveDateTime = audit_events::table.select(diesel::dsl::max(audit_events::at))
