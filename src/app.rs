@@ -18,6 +18,8 @@ use crate::db::{self, DbConn, DbPool};
 use crate::http::problem::{ApiError, ErrorCode};
 use crate::http::{self, context, fallback::RouteTable, logging::RedactingRootSpan};
 use crate::mail::outbox::Sender;
+use crate::metrics::Metrics;
+use crate::service;
 use crate::service::bootstrap::{self, CreatedAdmin};
 use tokio::sync::Notify;
 
@@ -31,6 +33,7 @@ pub struct AppState {
     pub mail_wake: Arc<Notify>,
     /// One argon2id run per core at a time (see [`AppState::password_work`]).
     pub password_threads: PasswordThreads,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -52,8 +55,12 @@ impl AppState {
             return transaction.run(move |conn| work(conn)).await;
         }
         let pool = self.pool.clone();
+        // Waiting counts from here: for a blocking thread first, then for a connection.
+        let waited = WaitingForConnection::start(self.metrics.pool_waiting.clone());
         web::block(move || {
-            let mut conn = pool.get().map_err(|e| {
+            let checked_out = pool.get();
+            drop(waited);
+            let mut conn = checked_out.map_err(|e| {
                 tracing::warn!(error = %e, "no database connection");
                 ApiError::new(ErrorCode::ServiceUnavailable)
             })?;
@@ -163,6 +170,23 @@ impl RequestTransaction {
     }
 }
 
+/// One unit of database work on the waiting gauge: raised when it starts waiting, lowered once
+/// when it has its connection (or failed to get one, or was dropped before it ran).
+struct WaitingForConnection(prometheus::IntGauge);
+
+impl WaitingForConnection {
+    fn start(gauge: prometheus::IntGauge) -> Self {
+        gauge.inc();
+        WaitingForConnection(gauge)
+    }
+}
+
+impl Drop for WaitingForConnection {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
 impl AppState {
     /// Runs a password hash or verification on the argon2 threads, at most one per core at once.
     ///
@@ -184,6 +208,8 @@ impl AppState {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The operators' listener (`METRICS_ADDR`), when there is one.
+    metrics_server: Option<(u16, Server)>,
     /// The kwh_admin this start created, to be told once to the person starting it.
     pub created_admin: Option<CreatedAdmin>,
 }
@@ -209,13 +235,47 @@ impl Application {
         let listener = TcpListener::bind(settings.bind_addr)
             .with_context(|| format!("cannot listen on BIND_ADDR {}", settings.bind_addr))?;
         let port = listener.local_addr()?.port();
+        let metrics_listener = match settings.metrics.addr {
+            Some(addr) => {
+                Some(TcpListener::bind(addr).with_context(|| format!("cannot listen on METRICS_ADDR {addr}"))?)
+            }
+            None => None,
+        };
         let mail_wake = Arc::new(Notify::new());
-        let sender = Sender::new(&settings, pool.clone(), clock.clone(), mail_wake.clone())?;
-        let server = serve(listener, settings, pool, clock, mail_wake)?;
+        let metrics = Arc::new(Metrics::new());
+        let secret = token::resolve_secret(&settings)?;
+        let link_key = token::LinkKey::from_secret(&secret);
+        let tokens = TokenKeys::new(&secret, settings.access_token_ttl.as_secs() as i64)?;
+        let sender = Sender::new(
+            &settings,
+            link_key,
+            pool.clone(),
+            clock.clone(),
+            mail_wake.clone(),
+            metrics.clone(),
+        )?;
+        let retention =
+            service::retention::run(pool.clone(), settings.retention.clone(), clock.clone(), metrics.clone());
+        let state = web::Data::new(AppState {
+            pool: pool.clone(),
+            settings: Arc::new(settings),
+            tokens,
+            clock,
+            mail_wake,
+            password_threads: PasswordThreads::start(*crate::auth::password::PARALLEL_RUNS)?,
+            metrics,
+        });
+        let server = serve(listener, state.clone())?;
+        let metrics_server = match metrics_listener {
+            Some(listener) => Some((listener.local_addr()?.port(), serve_metrics(listener, state)?)),
+            None => None,
+        };
         tokio::spawn(sender.run());
+        tokio::spawn(retention);
         Ok(Application {
             port,
             server,
+            metrics_server,
             created_admin,
         })
     }
@@ -224,13 +284,27 @@ impl Application {
         self.port
     }
 
+    /// The port of the metrics listener, when `METRICS_ADDR` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_server.as_ref().map(|(port, _)| *port)
+    }
+
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()
     }
 
-    /// Serves until stopped through [`Application::handle`].
+    /// Serves until stopped through [`Application::handle`]; the metrics listener stops with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let metrics = self.metrics_server.map(|(_, server)| {
+            let handle = server.handle();
+            tokio::spawn(server);
+            handle
+        });
+        let result = self.server.await;
+        if let Some(metrics) = metrics {
+            metrics.stop(false).await;
+        }
+        result
     }
 
     /// Serves until SIGTERM or SIGINT, then finishes the requests in flight.
@@ -242,6 +316,11 @@ impl Application {
         let mut terminate = signal(SignalKind::terminate())?;
         let mut interrupt = signal(SignalKind::interrupt())?;
         let handle = self.server.handle();
+        let metrics = self.metrics_server.map(|(_, server)| {
+            let handle = server.handle();
+            actix_web::rt::spawn(server);
+            handle
+        });
         actix_web::rt::spawn(async move {
             let name = tokio::select! {
                 _ = terminate.recv() => "SIGTERM",
@@ -249,6 +328,9 @@ impl Application {
             };
             tracing::info!("{name} received: finishing requests in flight, then stopping");
             handle.stop(true).await;
+            if let Some(metrics) = metrics {
+                metrics.stop(true).await;
+            }
         });
         Ok(self.server)
     }
@@ -257,32 +339,16 @@ impl Application {
 /// Requests in flight get this long to finish after SIGTERM/SIGINT.
 const SHUTDOWN_GRACE_SECS: u64 = 30;
 
-fn serve(
-    listener: TcpListener,
-    settings: Settings,
-    pool: DbPool,
-    clock: Arc<dyn Clock>,
-    mail_wake: Arc<Notify>,
-) -> anyhow::Result<Server> {
+fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
     let document = http::openapi_document();
     let routes = web::Data::new(Arc::new(RouteTable::from_openapi(&document)));
-    let max_body_bytes = settings.max_body_bytes;
-    let cors_origins = settings.cors_origins.clone();
-    let secret = token::resolve_secret(&settings)?;
-    let tokens = TokenKeys::new(&secret, settings.access_token_ttl.as_secs() as i64)?;
+    let max_body_bytes = state.settings.max_body_bytes;
+    let cors_origins = state.settings.cors_origins.clone();
     // Blocking threads beyond the connections only wait for one, each with its stack and malloc
     // arena: under 128 connections the default (256 per worker) grew to some 250 threads and
     // 150 MB resident. Work beyond this waits in the worker's queue instead. (Argon2 has
     // threads of its own, `PasswordThreads`.)
-    let blocking_threads = pool.max_size() as usize;
-    let state = web::Data::new(AppState {
-        pool,
-        settings: Arc::new(settings),
-        tokens,
-        clock,
-        mail_wake,
-        password_threads: PasswordThreads::start(*crate::auth::password::PARALLEL_RUNS)?,
-    });
+    let blocking_threads = state.pool.max_size() as usize;
 
     let server = HttpServer::new(move || {
         let document = document.clone();
@@ -294,6 +360,7 @@ fn serve(
             .wrap(actix_web::middleware::from_fn(http::limits::header_size))
             .wrap_fn(context::with_request_context)
             .wrap(cors(&cors_origins))
+            .wrap(actix_web::middleware::from_fn(http::metrics::count_requests))
             .wrap(TracingLogger::<RedactingRootSpan>::new())
             .app_data(state.clone())
             .app_data(routes.clone())
@@ -302,12 +369,29 @@ fn serve(
                 http::register_routes(&mut utoipa_actix_web::service_config::ServiceConfig::new(config));
                 config
                     .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/openapi.json", document))
-                    .route("/swagger-ui", web::get().to(http::redirect_to_swagger_ui));
+                    .route("/swagger-ui", web::get().to(http::redirect_to_swagger_ui))
+                    // Not in the API's document: for a scraper with METRICS_TOKEN (404 without one).
+                    .route("/metrics", web::get().to(http::metrics::scrape_with_token));
             })
             .default_service(web::to(http::fallback::no_route))
     })
     .worker_max_blocking_threads(blocking_threads)
     .shutdown_timeout(SHUTDOWN_GRACE_SECS)
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// The operators' listener: `/metrics` and nothing else, on one worker (a scrape every few
+/// seconds needs no more).
+fn serve_metrics(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .route("/metrics", web::get().to(http::metrics::scrape))
+    })
+    .workers(1)
     .disable_signals()
     .listen(listener)?
     .run();

@@ -23,6 +23,12 @@ Configuration (environment variables, or a .env file in the working folder):
   TRUSTED_PROXIES   addresses or CIDR ranges of proxies whose X-Forwarded-For is believed
   RATE_LIMIT_PER_MINUTE   requests per minute per signed-in caller (default 600, 0: off)
   RUST_LOG          log filter (default info)
+  LOG_FORMAT        text (default) or json (one object per line, for log shippers)
+  APPROVALS_NOTIFY  one address told of every new report-settings request (KWH's team mailbox)
+  METRICS_ADDR      a listener of its own for GET /metrics (Prometheus), e.g. 127.0.0.1:9464
+  METRICS_TOKEN     also serve /metrics on BIND_ADDR to this bearer token (32+ characters)
+  RETENTION_SENT_MAIL_DAYS (30), RETENTION_FAILED_MAIL_DAYS (90), RETENTION_AUDIT_DAYS (unset:
+                    keep), RETENTION_INTERVAL_MINUTES (60)   how long data is kept (README)
 
 Try it: `mijnkwh serve --demo` seeds a demo corporation and prints a main user to sign in with.
 
@@ -88,7 +94,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(&settings.log_filter);
+    telemetry::init(&settings.log_filter, settings.log_format);
     let outcome = match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => serve(settings, args),
         Command::Migrate => migrate(&settings),
@@ -178,13 +184,18 @@ fn serve(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let database = settings.database.redacted();
         let bind_addr = settings.bind_addr;
+        let metrics_addr = settings.metrics.addr;
         let mut application = Application::build(settings).await?;
         let base = format!("http://{}:{}", display_host(bind_addr), application.port());
         let created_admin = application.created_admin.take();
+        let metrics_port = application.metrics_port();
         let running = application.run_until_signalled()?;
         tracing::info!(database = %database, "serving on {base}");
         println!("Mijn KWH API is running on {base} (database {database}).");
         println!("Swagger UI: {base}/swagger-ui/");
+        if let (Some(addr), Some(port)) = (metrics_addr, metrics_port) {
+            println!("Metrics: http://{}:{port}/metrics", display_host(addr));
+        }
         if let Some(admin) = created_admin {
             match admin.generated_password {
                 // Printed once, to the console only: it is never logged and never shown again.

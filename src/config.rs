@@ -126,6 +126,37 @@ pub struct MailSettings {
     pub smtp_timeout: Duration,
 }
 
+/// How long data is kept that no longer serves its purpose (see the README's retention table
+/// for the reason of each default).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetentionSettings {
+    /// Sent and cancelled email, counted from when it was sent or cancelled.
+    pub sent_mail: chrono::Duration,
+    /// Email given up on, counted from the last attempt: support needs longer to look into it.
+    pub failed_mail: chrono::Duration,
+    /// Audit events; `None` keeps them (KWH decides the period).
+    pub audit_events: Option<chrono::Duration>,
+    /// How often each instance purges.
+    pub interval: Duration,
+}
+
+/// Where operators scrape the metrics (see `http::metrics`).
+#[derive(Clone, Debug, Default)]
+pub struct MetricsSettings {
+    /// A listener of its own that serves only `/metrics`.
+    pub addr: Option<SocketAddr>,
+    /// When set, `/metrics` on the main listener too, for this bearer token.
+    pub token: Option<Secret>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Lines for people at a terminal.
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
 /// The first `kwh_admin`, created on a first start when none exists.
 #[derive(Clone, Debug, Default)]
 pub struct AdminBootstrap {
@@ -156,6 +187,11 @@ pub struct Settings {
     /// For the crash test only (`FAULT_INJECTION=abort_before_idempotent_commit`): the process
     /// aborts after an idempotent request's handler ran, before its transaction commits.
     pub fault_abort_before_idempotent_commit: bool,
+    /// KWH's review mailbox: told of every new report-settings request (none: nobody is).
+    pub approvals_notify: Option<String>,
+    pub retention: RetentionSettings,
+    pub metrics: MetricsSettings,
+    pub log_format: LogFormat,
 }
 
 /// A configuration value that cannot be used; the message names the variable.
@@ -370,10 +406,60 @@ impl Settings {
             Some(other) => return Err(fail("FAULT_INJECTION", format!("unknown fault {other:?}"))),
         };
 
+        let days = |days: u64| chrono::Duration::days(days as i64);
+        let retention = RetentionSettings {
+            sent_mail: days(number("RETENTION_SENT_MAIL_DAYS", 30, 1..=3650)?),
+            failed_mail: days(number("RETENTION_FAILED_MAIL_DAYS", 90, 1..=3650)?),
+            audit_events: match var("RETENTION_AUDIT_DAYS") {
+                None => None,
+                Some(_) => Some(days(number("RETENTION_AUDIT_DAYS", 0, 1..=36_500)?)),
+            },
+            interval: Duration::from_secs(60 * number("RETENTION_INTERVAL_MINUTES", 60, 1..=1440)?),
+        };
+
+        let metrics = MetricsSettings {
+            addr: match var("METRICS_ADDR") {
+                None => None,
+                Some(addr) => Some(addr.parse::<SocketAddr>().map_err(|_| {
+                    fail(
+                        "METRICS_ADDR",
+                        format!("expected IP:PORT such as 127.0.0.1:9464, got {addr:?}"),
+                    )
+                })?),
+            },
+            token: var("METRICS_TOKEN").map(Secret::new),
+        };
+        if metrics.token.as_ref().is_some_and(|t| t.expose().len() < 32) {
+            return Err(fail("METRICS_TOKEN", "must be at least 32 characters long".into()));
+        }
+
+        let log_format = match var("LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(fail("LOG_FORMAT", format!("expected text or json, got {other:?}"))),
+        };
+
+        let approvals_notify = match var("APPROVALS_NOTIFY") {
+            None => None,
+            Some(address) => {
+                let parsed = crate::domain::email::EmailAddress::parse(&address).map_err(|_| {
+                    fail(
+                        "APPROVALS_NOTIFY",
+                        format!("expected one email address, got {address:?}"),
+                    )
+                })?;
+                Some(parsed.as_str().to_string())
+            }
+        };
+
         Ok(Settings {
             rate_limit_per_minute,
             trusted_proxies,
             fault_abort_before_idempotent_commit,
+            approvals_notify,
+            retention,
+            metrics,
+            log_format,
             database,
             database_pool_size,
             bind_addr,
@@ -450,6 +536,14 @@ mod tests {
         assert_eq!(s.access_token_ttl, Duration::from_secs(3600));
         assert!(s.cors_origins.is_empty());
         assert_eq!(s.database.data_dir(), PathBuf::from("data"));
+        assert_eq!(s.retention.sent_mail, chrono::Duration::days(30));
+        assert_eq!(s.retention.failed_mail, chrono::Duration::days(90));
+        assert_eq!(
+            s.retention.audit_events, None,
+            "audit events are kept unless KWH decides"
+        );
+        assert!(s.metrics.addr.is_none() && s.metrics.token.is_none());
+        assert_eq!(s.log_format, LogFormat::Text);
     }
 
     #[test]
@@ -466,6 +560,12 @@ mod tests {
             (vec![("KWH_ADMIN_EMAIL", "a@b.nl")], "KWH_ADMIN_PASSWORD"),
             (vec![("JWT_SECRET", "short")], "JWT_SECRET"),
             (vec![("RUST_LOG", "info,[=")], "RUST_LOG"),
+            (vec![("APPROVALS_NOTIFY", "team at kwh")], "APPROVALS_NOTIFY"),
+            (vec![("RETENTION_SENT_MAIL_DAYS", "0")], "RETENTION_SENT_MAIL_DAYS"),
+            (vec![("RETENTION_AUDIT_DAYS", "forever")], "RETENTION_AUDIT_DAYS"),
+            (vec![("METRICS_ADDR", "anywhere")], "METRICS_ADDR"),
+            (vec![("METRICS_TOKEN", "short")], "METRICS_TOKEN"),
+            (vec![("LOG_FORMAT", "xml")], "LOG_FORMAT"),
         ] {
             let error = settings(&vars).unwrap_err();
             assert_eq!(error.variable, variable, "{vars:?}");

@@ -12,5 +12,6 @@ pub mod db;
 pub mod domain;
 pub mod http;
 pub mod mail;
+pub mod metrics;
 pub mod service;
 pub mod telemetry;

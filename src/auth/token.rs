@@ -97,6 +97,40 @@ pub fn random_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// The key that derives link tokens, kept apart from the one that signs access tokens.
+#[derive(Clone)]
+pub struct LinkKey(Vec<u8>);
+
+impl LinkKey {
+    /// Derived from the signing secret that every instance already shares, under a label of
+    /// its own, so that no access token and no link token can be computed from the other.
+    pub fn from_secret(secret: &Secret) -> LinkKey {
+        LinkKey(hmac_sha256(secret.expose().as_bytes(), b"mijnkwh link tokens v1"))
+    }
+
+    /// The token of one link: the same for every delivery attempt of its message, so a
+    /// retry after a mail server that accepted the message but reported a failure sends the
+    /// link that already works. 256 bits, URL-safe base64; a new invitation is a new link row
+    /// (a new id) and so a new token, and voiding the old row ends the old token.
+    pub fn token_for(&self, link_id: &str) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(hmac_sha256(&self.0, link_id.as_bytes()))
+    }
+}
+
+impl std::fmt::Debug for LinkKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LinkKey([redacted])")
+    }
+}
+
+fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(message);
+    mac.finalize().into_bytes().to_vec()
+}
+
 /// How single-use link tokens are stored: SHA-256, hex. The tokens carry 256 random bits, so a
 /// fast hash is enough; what matters is that a database leak yields no usable link.
 pub fn link_token_hash(token: &str) -> String {
@@ -126,6 +160,17 @@ mod tests {
 
     fn keys() -> TokenKeys {
         TokenKeys::new(&Secret::new("0123456789abcdef0123456789abcdef"), 3600).unwrap()
+    }
+
+    #[test]
+    fn a_link_has_one_token_per_link_and_secret() {
+        let key = LinkKey::from_secret(&Secret::new("0123456789abcdef0123456789abcdef"));
+        let other = LinkKey::from_secret(&Secret::new("fedcba9876543210fedcba9876543210"));
+        let token = key.token_for("link-1");
+        assert_eq!(token, key.token_for("link-1"), "every attempt carries the same link");
+        assert_eq!(token.len(), 43, "256 bits, URL-safe base64");
+        assert_ne!(token, key.token_for("link-2"));
+        assert_ne!(token, other.token_for("link-1"));
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod login_failures;
 pub mod outbox;
 pub mod rate_limits;
 pub mod report_settings;
+pub mod retention;
 pub mod rows;
 pub mod schema;
 pub mod sql;

@@ -131,3 +131,34 @@ pub fn cancel(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<()>
 pub fn delete_for_user(conn: &mut DbConn, user_id: &str) -> QueryResult<usize> {
     diesel::delete(outbox::table.filter(outbox::user_id.eq(user_id))).execute(conn)
 }
+
+/// What waits in the outbox of every instance, for the metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backlog {
+    /// Not yet accepted by the mail server, nor given up or cancelled.
+    pub queued: i64,
+    /// Given up after the last attempt.
+    pub failed: i64,
+    /// The earliest time a queued message was due: how long mail has been stuck.
+    pub oldest_due_since: Option<NaiveDateTime>,
+}
+
+pub fn backlog(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Backlog> {
+    let queued = outbox::table
+        .filter(outbox::sent_at.is_null())
+        .filter(outbox::failed_at.is_null())
+        .filter(outbox::cancelled_at.is_null());
+    Ok(Backlog {
+        queued: queued.count().get_result(conn)?,
+        failed: outbox::table
+            .filter(outbox::failed_at.is_not_null())
+            .count()
+            .get_result(conn)?,
+        // A retried message is due from its next attempt; a new one from its creation. The
+        // earlier of the two says how long the message could have gone out and did not.
+        oldest_due_since: queued
+            .filter(outbox::next_attempt_at.le(now))
+            .select(diesel::dsl::min(outbox::created_at))
+            .first(conn)?,
+    })
+}

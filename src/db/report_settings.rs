@@ -85,12 +85,14 @@ pub struct ApprovalQuery {
     pub corporation_code: Option<String>,
     pub status: Option<String>,
     pub contractor_id: Option<String>,
-    /// Ids are UUIDv7: the id of the last request of the previous page.
-    pub before_id: Option<String>,
+    /// The review queue's order: the request that has waited longest first.
+    pub oldest_first: bool,
+    /// Ids are UUIDv7 (time-ordered): the id of the last request of the previous page.
+    pub cursor: Option<String>,
     pub limit: i64,
 }
 
-/// Newest first.
+/// Newest first, or oldest first for the review queue.
 pub fn list_approvals(conn: &mut DbConn, query: &ApprovalQuery) -> QueryResult<Vec<ApprovalRow>> {
     let mut select = approvals::table.into_boxed::<super::MultiBackend>();
     if let Some(code) = &query.corporation_code {
@@ -102,10 +104,17 @@ pub fn list_approvals(conn: &mut DbConn, query: &ApprovalQuery) -> QueryResult<V
     if let Some(contractor) = &query.contractor_id {
         select = select.filter(approvals::contractor_id.eq(contractor.clone()));
     }
-    if let Some(before) = &query.before_id {
-        select = select.filter(approvals::id.lt(before.clone()));
-    }
-    select.order(approvals::id.desc()).limit(query.limit).load(conn)
+    select = match (&query.cursor, query.oldest_first) {
+        (Some(after), true) => select.filter(approvals::id.gt(after.clone())),
+        (Some(before), false) => select.filter(approvals::id.lt(before.clone())),
+        (None, _) => select,
+    };
+    let select = if query.oldest_first {
+        select.order(approvals::id.asc())
+    } else {
+        select.order(approvals::id.desc())
+    };
+    select.limit(query.limit).load(conn)
 }
 
 /// Serialises changes to one contractor's settings and requests inside a write transaction

@@ -125,6 +125,9 @@ pub struct UserTokenRow {
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
+    /// When the mail server accepted the message carrying the link (kept after the message
+    /// itself is purged).
+    pub sent_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Insertable)]

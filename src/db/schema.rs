@@ -104,6 +104,7 @@ diesel::table! {
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
+        sent_at -> Nullable<Timestamp>,
     }
 }
 
@@ -218,5 +219,13 @@ diesel::table! {
         subject -> Text,
         window_start -> Timestamp,
         request_count -> Integer,
+    }
+}
+
+diesel::table! {
+    /// The one row's `cutoff`: audit events older than it may be deleted (retention), no others.
+    audit_retention (id) {
+        id -> Integer,
+        cutoff -> Timestamp,
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod corporation;
 pub mod delivery;
+pub mod dutch_time;
 pub mod email;
 pub mod limits;
 pub mod names;

@@ -194,9 +194,90 @@ pub fn warnings(
     warnings
 }
 
+impl Warning {
+    /// The warning as the reviewer reads it, in Dutch (the API and the review mail share it).
+    pub fn dutch_message(&self) -> String {
+        match self {
+            Warning::ExcelNewlyGranted => "Excel Download (persoonsgegevens) wordt nieuw toegekend.".into(),
+            Warning::PartnerNamesAdded(names) => format!(
+                "De aannemer gaat resultaten van andere aannemers zien: {}.",
+                names.join(", ")
+            ),
+            Warning::OwnNameUnlikeContractor { name, .. } => {
+                format!("Eigen notatie '{name}' lijkt weinig op de naam van de aannemer.")
+            }
+            Warning::PartnerNameOfContractor { name, contractor } => {
+                format!("Partnernotatie '{name}' is de eigen notatie van aannemer {contractor}.")
+            }
+        }
+    }
+}
+
+/// The fields a change alters, one Dutch line each ("Excel Download: Nee → Ja"), for the
+/// reviewer's mail; fields that stay as they are are left out.
+pub fn dutch_changes(current: Option<&ReportSettings>, proposed: &ReportSettings) -> Vec<String> {
+    fn names(list: &[String]) -> String {
+        if list.is_empty() {
+            "(geen)".into()
+        } else {
+            list.join(", ")
+        }
+    }
+    fn parts(settings: &ReportSettings) -> String {
+        let labels: Vec<String> = settings.parts.iter().map(|p| p.dutch_label().to_string()).collect();
+        names(&labels)
+    }
+    let yes_no = |excel: bool| if excel { "Ja" } else { "Nee" }.to_string();
+    let none = "(nog niets ingesteld)".to_string();
+    let fields = [
+        ("Onderdelen", current.map(parts), parts(proposed)),
+        (
+            "Eigen notaties",
+            current.map(|c| names(&c.own_names)),
+            names(&proposed.own_names),
+        ),
+        (
+            "Resultaten van andere aannemers",
+            current.map(|c| names(&c.partner_names)),
+            names(&proposed.partner_names),
+        ),
+        (
+            "Excel Download",
+            current.map(|c| yes_no(c.excel_download)),
+            yes_no(proposed.excel_download),
+        ),
+    ];
+    fields
+        .into_iter()
+        .filter(|(_, old, new)| old.as_ref() != Some(new))
+        .map(|(label, old, new)| format!("{label}: {} → {new}", old.unwrap_or_else(|| none.clone())))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_reviewer_reads_only_what_changes_in_dutch() {
+        let current = ReportSettings {
+            parts: [SurveyPart::Repairs].into_iter().collect(),
+            own_names: vec!["Installatietechniek".into()],
+            partner_names: vec![],
+            excel_download: false,
+        };
+        let proposed = ReportSettings {
+            excel_download: true,
+            ..current.clone()
+        };
+        assert_eq!(
+            dutch_changes(Some(&current), &proposed),
+            vec!["Excel Download: Nee → Ja"]
+        );
+        let first = dutch_changes(None, &proposed);
+        assert_eq!(first.len(), 4, "{first:?}");
+        assert!(first.contains(&"Onderdelen: (nog niets ingesteld) → Reparaties".to_string()));
+    }
 
     fn catalog() -> HashSet<String> {
         [

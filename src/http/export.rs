@@ -13,7 +13,7 @@ use super::users::{UserResponse, user_responses};
 use crate::app::AppState;
 use crate::db::DbConn;
 use crate::db::users::{self as store, UserCursor, UserListQuery, UserSort};
-use crate::mail::templates::dutch_date_time;
+use crate::domain::dutch_time::dutch_date_time;
 
 /// Users per database read: 500 rows of text are some 150 kB.
 const PAGE: i64 = 500;

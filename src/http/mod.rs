@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod invitations;
 pub mod limits;
 pub mod logging;
+pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod problem;

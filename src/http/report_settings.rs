@@ -86,6 +86,9 @@ pub struct ApprovalResponse {
     pub status: String,
     pub requested_by: String,
     pub requested_at: DateTime<Utc>,
+    /// Seconds since the request was made: how long a pending one has waited for KWH.
+    #[schema(example = 5400)]
+    pub age_seconds: i64,
     pub decided_by: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
     pub reason: Option<String>,
@@ -99,28 +102,29 @@ pub struct ApprovalResponse {
 }
 
 fn warning(warning: &Warning) -> ReviewWarning {
+    let message = warning.dutch_message();
     match warning {
         Warning::ExcelNewlyGranted => ReviewWarning {
             code: "excel_newly_granted",
-            message: "Excel Download (persoonsgegevens) wordt nieuw toegekend.".into(),
+            message,
             names: vec![],
             score: None,
         },
         Warning::PartnerNamesAdded(names) => ReviewWarning {
             code: "partner_names_added",
-            message: "De aannemer gaat resultaten van andere aannemers zien.".into(),
+            message,
             names: names.clone(),
             score: None,
         },
-        Warning::PartnerNameOfContractor { name, contractor } => ReviewWarning {
+        Warning::PartnerNameOfContractor { name, .. } => ReviewWarning {
             code: "partner_name_of_other_contractor",
-            message: format!("Partnernotatie '{name}' is de eigen notatie van aannemer {contractor}."),
+            message,
             names: vec![name.clone()],
             score: None,
         },
         Warning::OwnNameUnlikeContractor { name, score } => ReviewWarning {
             code: "own_name_unlike_contractor",
-            message: format!("Eigen notatie '{name}' lijkt weinig op de naam van de aannemer."),
+            message,
             names: vec![name.clone()],
             score: Some(*score),
         },
@@ -158,8 +162,9 @@ fn changes(current: Option<&ReportSettingsBody>, proposed: &ReportSettingsBody) 
         .collect()
 }
 
-impl From<ApprovalDetail> for ApprovalResponse {
-    fn from(detail: ApprovalDetail) -> Self {
+impl ApprovalResponse {
+    /// The request as shown at `now` (its age depends on it).
+    fn new(detail: ApprovalDetail, now: NaiveDateTime) -> Self {
         let current = detail.current.as_ref().map(ReportSettingsBody::from);
         let proposed = ReportSettingsBody::from(&detail.proposed);
         let approval = detail.approval;
@@ -175,6 +180,7 @@ impl From<ApprovalDetail> for ApprovalResponse {
             status: approval.status,
             requested_by: approval.requested_by,
             requested_at: approval.requested_at.and_utc(),
+            age_seconds: (now - approval.requested_at).num_seconds().max(0),
             decided_by: approval.decided_by,
             decided_at: approval.decided_at.map(|t| t.and_utc()),
             reason: approval.reason,
@@ -211,13 +217,14 @@ pub async fn get_report_settings(
 ) -> Result<web::Json<ReportSettingsState>, ApiError> {
     let id = id.into_inner().to_string();
     let actor = caller.actor;
+    let now = state.now();
     let response = state
         .db(move |conn| {
             let current = use_cases::current(conn, &actor, &id)?;
             let pending = current.pending.map(|p| use_cases::detail(conn, p)).transpose()?;
             Ok(ReportSettingsState {
                 active: current.active.as_ref().map(ReportSettingsBody::from),
-                pending: pending.map(Into::into),
+                pending: pending.map(|detail| ApprovalResponse::new(detail, now)),
             })
         })
         .await?;
@@ -254,15 +261,17 @@ pub async fn request_report_settings(
     let id = id.into_inner().to_string();
     let actor = caller.actor;
     let now = state.now();
+    let reviewers = state.settings.approvals_notify.clone();
     let detail = state
         .db(move |conn| {
-            let approval = use_cases::request(conn, &actor, &id, input, now)?;
+            let approval = use_cases::request(conn, &actor, &id, input, reviewers.as_deref(), now)?;
             use_cases::detail(conn, approval)
         })
         .await?;
+    state.mail_wake.notify_one();
     Ok(HttpResponse::Accepted()
         .insert_header((LOCATION, format!("/approvals/{}", detail.approval.id)))
-        .json(ApprovalResponse::from(detail)))
+        .json(ApprovalResponse::new(detail, now)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -288,7 +297,8 @@ pub struct ApprovalPage {
     pub next_cursor: Option<String>,
 }
 
-/// Report-settings requests, newest first: all for KWH staff, its own corporation's for a main user.
+/// Report-settings requests, newest first; `status=pending` lists the queue oldest first (the
+/// one that has waited longest on top). All for KWH staff, its own corporation's for a main user.
 #[utoipa::path(
     tag = "approvals",
     security(("bearer_auth" = [])),
@@ -319,19 +329,21 @@ pub async fn list_approvals(
     let query = ApprovalQuery {
         corporation_code: corporation_parameter(params.corporation_code.as_deref())?
             .map(|code| code.as_str().to_string()),
+        oldest_first: params.status.as_deref() == Some(ApprovalStatus::Pending.key()),
         status: params.status,
         contractor_id: text_parameter("contractor_id", params.contractor_id)?,
-        before_id: params.cursor,
+        cursor: params.cursor,
         limit: limit + 1,
     };
     let actor = caller.actor;
+    let now = state.now();
     let page = state
         .db(move |conn| {
             let rows = use_cases::list(conn, &actor, query)?;
             let (rows, next_cursor) = split_page(rows, limit, |row| row.id.clone());
             let items = rows
                 .into_iter()
-                .map(|row| use_cases::detail(conn, row).map(Into::into))
+                .map(|row| use_cases::detail(conn, row).map(|detail| ApprovalResponse::new(detail, now)))
                 .collect::<Result<_, _>>()?;
             Ok(ApprovalPage { items, next_cursor })
         })
@@ -358,13 +370,14 @@ pub async fn get_approval(
 ) -> Result<web::Json<ApprovalResponse>, ApiError> {
     let id = id.into_inner().to_string();
     let actor = caller.actor;
+    let now = state.now();
     let detail = state
         .db(move |conn| {
             let approval = use_cases::find_visible(conn, &actor, &id)?;
             use_cases::detail(conn, approval)
         })
         .await?;
-    Ok(web::Json(detail.into()))
+    Ok(web::Json(ApprovalResponse::new(detail, now)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -391,7 +404,7 @@ async fn decide_and_show(
         })
         .await?;
     state.mail_wake.notify_one();
-    Ok(web::Json(detail.into()))
+    Ok(web::Json(ApprovalResponse::new(detail, now)))
 }
 
 /// Approve a request (KWH staff, not the requester). Checks rules 7 and 8 again against the

@@ -2,9 +2,10 @@
 //! causes it; a sender in every instance delivers due rows, retries with backoff, and marks
 //! them sent once the mail server accepted them.
 //!
-//! Links are minted at delivery: the token is generated, its hash stored on the link's row,
-//! and the plaintext exists only in the message itself. A link voided before its message goes
-//! out cancels the message.
+//! Links are minted at delivery: the token is derived from the link's id and a server key
+//! (the same on every attempt, so a retried message carries the link an earlier attempt may
+//! already have delivered), its hash stored on the link's row, and the plaintext exists only
+//! in the message itself. A link voided before its message goes out cancels the message.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,19 +17,21 @@ use lettre::message::{Mailbox, MultiPart};
 use tokio::sync::Notify;
 use url::Url;
 
-use super::templates::{self, DecisionMail, InvitationMail, PasswordResetMail, Rendered};
+use super::templates::{self, ApprovalRequestMail, DecisionMail, InvitationMail, PasswordResetMail, Rendered};
 use super::transport::{DeliveryFailure, Mailer};
-use crate::auth::token::{link_token_hash, random_token};
+use crate::auth::token::{LinkKey, link_token_hash};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::rows::OutboxRow;
 use crate::db::{DbConn, DbPool, outbox, user_tokens};
 use crate::domain::delivery::{DeliveryError, Failure, classify};
+use crate::metrics::Metrics;
 
 pub enum OutgoingMail {
     Invitation(InvitationMail),
     PasswordReset(PasswordResetMail),
     Decision(DecisionMail),
+    ApprovalRequest(ApprovalRequestMail),
 }
 
 impl OutgoingMail {
@@ -37,6 +40,7 @@ impl OutgoingMail {
             OutgoingMail::Invitation(_) => "invitation",
             OutgoingMail::PasswordReset(_) => "password_reset",
             OutgoingMail::Decision(_) => "decision",
+            OutgoingMail::ApprovalRequest(_) => "approval_request",
         }
     }
 
@@ -45,6 +49,7 @@ impl OutgoingMail {
             OutgoingMail::Invitation(mail) => serde_json::to_string(mail),
             OutgoingMail::PasswordReset(mail) => serde_json::to_string(mail),
             OutgoingMail::Decision(mail) => serde_json::to_string(mail),
+            OutgoingMail::ApprovalRequest(mail) => serde_json::to_string(mail),
         }
         .expect("mail payloads serialise")
     }
@@ -92,6 +97,7 @@ pub struct Sender {
     clock: Arc<dyn Clock>,
     from: Mailbox,
     public_base_url: Url,
+    link_key: LinkKey,
     retry_base: Duration,
     retry_max: Duration,
     max_attempts: i32,
@@ -99,6 +105,7 @@ pub struct Sender {
     smtp_timeout: Duration,
     instance: String,
     wake: Arc<Notify>,
+    metrics: Arc<Metrics>,
 }
 
 /// What delivering one message needs, prepared in the database.
@@ -111,13 +118,21 @@ enum Prepared {
 }
 
 impl Sender {
-    pub fn new(settings: &Settings, pool: DbPool, clock: Arc<dyn Clock>, wake: Arc<Notify>) -> anyhow::Result<Sender> {
+    pub fn new(
+        settings: &Settings,
+        link_key: LinkKey,
+        pool: DbPool,
+        clock: Arc<dyn Clock>,
+        wake: Arc<Notify>,
+        metrics: Arc<Metrics>,
+    ) -> anyhow::Result<Sender> {
         Ok(Sender {
             pool,
             mailer: Mailer::from_settings(&settings.mail.transport, settings.mail.smtp_timeout)?,
             clock,
             from: settings.mail.from.clone(),
             public_base_url: settings.public_base_url.clone(),
+            link_key,
             retry_base: settings.mail.retry_base,
             retry_max: settings.mail.retry_max,
             max_attempts: settings.mail.max_attempts,
@@ -125,6 +140,7 @@ impl Sender {
             smtp_timeout: settings.mail.smtp_timeout,
             instance: uuid::Uuid::new_v4().to_string(),
             wake,
+            metrics,
         })
     }
 
@@ -178,16 +194,24 @@ impl Sender {
     async fn deliver(&self, row: OutboxRow) -> anyhow::Result<()> {
         let this_row = row.clone();
         let from = self.from.clone();
-        let base = self.public_base_url.clone();
+        let links = Links {
+            base: self.public_base_url.clone(),
+            key: self.link_key.clone(),
+        };
         let now = self.clock.now();
         let prepared = self
-            .with_db(move |conn| prepare(conn, &this_row, from, &base, now))
+            .with_db(move |conn| prepare(conn, &this_row, from, &links, now))
             .await?;
         let instance = self.instance.clone();
         let id = row.id.clone();
+        let counted = |outcome: &str| self.metrics.mail_deliveries.with_label_values(&[outcome]).inc();
         match prepared {
-            Prepared::Cancelled => self.with_db(move |conn| Ok(outbox::cancel(conn, &id, now)?)).await,
+            Prepared::Cancelled => {
+                counted("cancelled");
+                self.with_db(move |conn| Ok(outbox::cancel(conn, &id, now)?)).await
+            }
             Prepared::Broken(error) => {
+                counted("failed");
                 tracing::error!(message = %row.id, error = %error.text, "outbox: message cannot be built");
                 self.with_db(move |conn| {
                     Ok(outbox::mark_failed(
@@ -204,6 +228,7 @@ impl Sender {
             }
             Prepared::Send(message) => match self.mailer.send(message).await {
                 Ok(()) => {
+                    counted("sent");
                     let sent_at = self.clock.now();
                     tracing::info!(message = %row.id, kind = %row.kind, "outbox: sent");
                     self.with_db(move |conn| Ok(outbox::mark_sent(conn, &id, &instance, sent_at)?))
@@ -212,6 +237,7 @@ impl Sender {
                 Err(error) => {
                     let failed_at = self.clock.now();
                     let retry_at = self.retry_at(row.attempts, failed_at);
+                    counted(if retry_at.is_some() { "retry" } else { "failed" });
                     tracing::warn!(message = %row.id, attempt = row.attempts + 1, error = %error.text, class = error.class.key(), "outbox: delivery failed");
                     self.with_db(move |conn| {
                         Ok(outbox::mark_failed(
@@ -244,30 +270,37 @@ impl Sender {
     }
 }
 
+/// What minting a link needs: where the frontend is, and the key tokens are derived with.
+struct Links {
+    base: Url,
+    key: LinkKey,
+}
+
 /// Mints the link (if the message carries one) and builds the message.
 fn prepare(
     conn: &mut DbConn,
     row: &OutboxRow,
     from: Mailbox,
-    base: &Url,
+    links: &Links,
     now: NaiveDateTime,
 ) -> anyhow::Result<Prepared> {
     let rendered = match row.kind.as_str() {
         "invitation" => {
             let mail: InvitationMail = serde_json::from_str(&row.payload)?;
-            match mint_link(conn, &mail.token_id, base, "uitnodiging", now)? {
+            match mint_link(conn, &mail.token_id, links, "uitnodiging", now)? {
                 Some(link) => templates::invitation(&mail, &link),
                 None => return Ok(Prepared::Cancelled),
             }
         }
         "password_reset" => {
             let mail: PasswordResetMail = serde_json::from_str(&row.payload)?;
-            match mint_link(conn, &mail.token_id, base, "wachtwoord-herstellen", now)? {
+            match mint_link(conn, &mail.token_id, links, "wachtwoord-herstellen", now)? {
                 Some(link) => templates::password_reset(&mail, &link),
                 None => return Ok(Prepared::Cancelled),
             }
         }
         "decision" => templates::decision(&serde_json::from_str::<DecisionMail>(&row.payload)?),
+        "approval_request" => templates::approval_request(&serde_json::from_str::<ApprovalRequestMail>(&row.payload)?),
         other => {
             return Ok(Prepared::Broken(DeliveryFailure::new(
                 format!("unknown message kind {other}"),
@@ -281,11 +314,11 @@ fn prepare(
     })
 }
 
-/// A fresh token for the link, or `None` when the link was used, voided or has expired.
+/// The link's token, or `None` when the link was used, voided or has expired.
 fn mint_link(
     conn: &mut DbConn,
     token_id: &str,
-    base: &Url,
+    links: &Links,
     page: &str,
     now: NaiveDateTime,
 ) -> anyhow::Result<Option<String>> {
@@ -295,13 +328,25 @@ fn mint_link(
     if link.expires_at <= now {
         return Ok(None);
     }
-    let token = random_token();
+    let token = links.key.token_for(token_id);
     if !user_tokens::set_hash_if_open(conn, token_id, &link_token_hash(&token))? {
         return Ok(None);
     }
-    let mut url = base.join(page)?;
-    url.query_pairs_mut().append_pair("token", &token);
-    Ok(Some(url.to_string()))
+    Ok(Some(frontend_link(&links.base, page, &token)))
+}
+
+/// `PUBLIC_BASE_URL/page?token=…`, keeping the base's path with or without its trailing
+/// slash (a frontend under `/mijnkwh` gets `/mijnkwh/uitnodiging`; `Url::join` would drop the
+/// last segment of a base without the slash).
+pub fn frontend_link(base: &Url, page: &str, token: &str) -> String {
+    let mut url = base.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.pop_if_empty().push(page);
+    }
+    url.query_pairs_mut().append_pair("token", token);
+    url.to_string()
 }
 
 fn build_message(row: &OutboxRow, from: Mailbox, rendered: Rendered) -> Result<Message, DeliveryFailure> {
@@ -316,4 +361,26 @@ fn build_message(row: &OutboxRow, from: Mailbox, rendered: Rendered) -> Result<M
         .message_id(Some(row.message_id.clone()))
         .multipart(MultiPart::alternative_plain_html(rendered.text, rendered.html))
         .map_err(|e| DeliveryFailure::new(format!("message cannot be built: {e}"), DeliveryError::Configuration))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_keep_the_base_path_with_or_without_its_slash() {
+        for base in ["https://portaal.kwh.nl/mijnkwh", "https://portaal.kwh.nl/mijnkwh/"] {
+            assert_eq!(
+                frontend_link(&Url::parse(base).unwrap(), "uitnodiging", "abc"),
+                "https://portaal.kwh.nl/mijnkwh/uitnodiging?token=abc",
+                "{base}"
+            );
+        }
+        for base in ["https://mijn.kwh.nl", "https://mijn.kwh.nl/"] {
+            assert_eq!(
+                frontend_link(&Url::parse(base).unwrap(), "wachtwoord-herstellen", "abc"),
+                "https://mijn.kwh.nl/wachtwoord-herstellen?token=abc"
+            );
+        }
+    }
 }

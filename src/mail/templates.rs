@@ -3,8 +3,10 @@
 //! A template gets only what its reader needs: a first name, the organisation, who invited
 //! them, a link and its expiry. No other personal data.
 
-use chrono::{Datelike, NaiveDateTime, Timelike};
+use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
+
+use crate::domain::dutch_time::dutch_date_time;
 
 pub struct Rendered {
     pub subject: String,
@@ -41,41 +43,19 @@ pub struct DecisionMail {
     pub reason: Option<String>,
 }
 
-const WEEKDAYS: [&str; 7] = [
-    "maandag",
-    "dinsdag",
-    "woensdag",
-    "donderdag",
-    "vrijdag",
-    "zaterdag",
-    "zondag",
-];
-const MONTHS: [&str; 12] = [
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-];
-
-/// "dinsdag 07 mei 2024, 14:19 (UTC)", as the Mijn KWH screens write dates.
-pub fn dutch_date_time(at: NaiveDateTime) -> String {
-    format!(
-        "{} {:02} {} {}, {:02}:{:02} (UTC)",
-        WEEKDAYS[at.weekday().num_days_from_monday() as usize],
-        at.day(),
-        MONTHS[at.month0() as usize],
-        at.year(),
-        at.hour(),
-        at.minute()
-    )
+/// A new report-settings request, for KWH's review mailbox (`APPROVALS_NOTIFY`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApprovalRequestMail {
+    pub approval_id: String,
+    pub contractor: String,
+    pub corporation: String,
+    /// The main user (or KWH employee) who asked.
+    pub requested_by: String,
+    pub requested_at: NaiveDateTime,
+    /// One Dutch line per field that changes.
+    pub changes: Vec<String>,
+    /// The warnings for the GDPR check, in Dutch.
+    pub warnings: Vec<String>,
 }
 
 pub fn escape_html(text: &str) -> String {
@@ -92,7 +72,7 @@ fn html_page(paragraphs: &[String], link: Option<(&str, &str)>) -> String {
          <body style=\"font-family: Arial, sans-serif; line-height: 1.5\">",
     );
     for (index, paragraph) in paragraphs.iter().enumerate() {
-        html.push_str(&format!("<p>{}</p>", escape_html(paragraph)));
+        html.push_str(&format!("<p>{}</p>", escape_html(paragraph).replace('\n', "<br>")));
         if index == 1
             && let Some((label, href)) = link
         {
@@ -177,6 +157,43 @@ pub fn decision(mail: &DecisionMail) -> Rendered {
     }
 }
 
+pub fn approval_request(mail: &ApprovalRequestMail) -> Rendered {
+    let subject = format!(
+        "Te controleren: rapportage-instellingen {} ({})",
+        mail.contractor, mail.corporation
+    );
+    let bullets = |lines: &[String]| lines.iter().map(|l| format!("- {l}")).collect::<Vec<_>>().join("\n");
+    let mut paragraphs = vec![
+        "Beste collega,".to_string(),
+        format!(
+            "{} heeft op {} een wijziging van de rapportage-instellingen van {} ({}) aangevraagd. \
+             De wijziging gaat pas in na goedkeuring door KWH; de aanvrager krijgt bericht zodra de \
+             instellingen zijn gecheckt.",
+            mail.requested_by,
+            dutch_date_time(mail.requested_at),
+            mail.contractor,
+            mail.corporation
+        ),
+        format!("Wat verandert:\n{}", bullets(&mail.changes)),
+    ];
+    if mail.warnings.is_empty() {
+        paragraphs.push("Geen waarschuwingen.".to_string());
+    } else {
+        paragraphs.push(format!("Let op bij de AVG-check:\n{}", bullets(&mail.warnings)));
+    }
+    paragraphs.push(format!(
+        "Aanvraag: {} (GET /approvals/{}).",
+        mail.approval_id, mail.approval_id
+    ));
+    paragraphs.push(SIGNATURE.replace("KWH", "Mijn KWH"));
+    let text = paragraphs.join("\n\n") + "\n";
+    Rendered {
+        subject,
+        text,
+        html: html_page(&paragraphs, None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,8 +206,21 @@ mod tests {
     }
 
     #[test]
-    fn dates_read_as_on_the_dutch_screens() {
-        assert_eq!(dutch_date_time(at()), "dinsdag 07 mei 2024, 14:19 (UTC)");
+    fn an_invitation_gives_its_expiry_on_amsterdams_clock() {
+        let mail = InvitationMail {
+            token_id: "t".into(),
+            first_name: "Jan".into(),
+            organisation: "Woonstichting".into(),
+            inviter: "KWH".into(),
+            expires_at: at(),
+        };
+        let rendered = invitation(&mail, "https://mijn.kwh.nl/uitnodiging?token=abc");
+        assert!(
+            rendered.text.contains("dinsdag 07 mei 2024, 16:19"),
+            "{}",
+            rendered.text
+        );
+        assert!(!rendered.text.contains("UTC"));
     }
 
     #[test]

@@ -32,6 +32,29 @@ pub fn record(conn: &mut DbConn, entry: AuditEntry<'_>, at: NaiveDateTime) -> di
     )
 }
 
+/// An event about a user, in the user's corporation.
+pub fn user_event(
+    conn: &mut DbConn,
+    actor_id: Option<&str>,
+    action: &str,
+    user: &crate::db::rows::UserRow,
+    changes: Map<String, Value>,
+    at: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    record(
+        conn,
+        AuditEntry {
+            actor_id,
+            action,
+            target_type: "user",
+            target_id: Some(&user.id),
+            corporation_code: user.corporation_code.as_deref(),
+            changes,
+        },
+        at,
+    )
+}
+
 /// `{"old": .., "new": ..}` for a field whose values may be shown.
 pub fn change(old: impl Into<Value>, new: impl Into<Value>) -> Value {
     serde_json::json!({ "old": old.into(), "new": new.into() })

@@ -127,7 +127,7 @@ fn seed_contractor(conn: &mut DbConn, code: &CorporationCode, now: NaiveDateTime
         partner_names: vec![],
         excel_download: true,
     };
-    super::report_settings::request(conn, &actor, &contractor.id, change, now).map_err(api)?;
+    super::report_settings::request(conn, &actor, &contractor.id, change, None, now).map_err(api)?;
     Ok(())
 }
 

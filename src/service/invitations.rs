@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{Duration, NaiveDateTime};
 use serde_json::Map;
 
-use super::audit::{self as audit_log, AuditEntry};
+use super::audit as audit_log;
 use crate::db::rows::{OutboxRow, UserRow, UserTokenRow};
 use crate::db::user_tokens::{INVITATION, PASSWORD_RESET};
 use crate::db::{DbConn, api_tokens, corporations, login_failures, outbox, user_tokens, users, write_transaction};
@@ -129,6 +129,7 @@ fn new_link(
         expires_at,
         used_at: None,
         revoked_at: None,
+        sent_at: None,
     }
 }
 
@@ -159,18 +160,7 @@ fn record(
     changes: Map<String, serde_json::Value>,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<()> {
-    audit_log::record(
-        conn,
-        AuditEntry {
-            actor_id,
-            action,
-            target_type: "user",
-            target_id: Some(&user.id),
-            corporation_code: user.corporation_code.as_deref(),
-            changes,
-        },
-        now,
-    )
+    audit_log::user_event(conn, actor_id, action, user, changes, now)
 }
 
 /// Why a link cannot be used.
@@ -356,14 +346,19 @@ pub fn invitation_views(
         .collect())
 }
 
-/// What the API shows of a user's newest invitation and its email.
+/// What the API shows of a user's newest invitation and its email (the email may have been
+/// purged; the link remembers when it was sent).
 pub fn invitation_view(link: &UserTokenRow, message: Option<&OutboxRow>, now: NaiveDateTime) -> InvitationView {
-    let delivery = message.map(|m| match (m.sent_at, m.failed_at, m.cancelled_at) {
-        (Some(_), _, _) => "sent",
-        (None, Some(_), _) => "failed",
-        (None, None, Some(_)) => "cancelled",
-        (None, None, None) => "queued",
-    });
+    let sent_at = link.sent_at.or(message.and_then(|m| m.sent_at));
+    let delivery = match (sent_at, message) {
+        (Some(_), _) => Some("sent"),
+        (None, Some(m)) => Some(match (m.failed_at, m.cancelled_at) {
+            (Some(_), _) => "failed",
+            (None, Some(_)) => "cancelled",
+            (None, None) => "queued",
+        }),
+        (None, None) => None,
+    };
     let status = match (link.used_at, link.expires_at <= now) {
         (Some(_), _) => "accepted",
         (None, true) => "expired",
@@ -371,7 +366,7 @@ pub fn invitation_view(link: &UserTokenRow, message: Option<&OutboxRow>, now: Na
     };
     InvitationView {
         status,
-        sent_at: message.and_then(|m| m.sent_at),
+        sent_at,
         accepted_at: link.used_at,
         expires_at: Some(link.expires_at),
         delivery,

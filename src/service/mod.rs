@@ -9,7 +9,9 @@ pub mod contractors;
 pub mod corporations;
 pub mod demo;
 pub mod invitations;
+pub mod monitoring;
 pub mod report_settings;
+pub mod retention;
 pub mod sign_in;
 pub mod users;
 

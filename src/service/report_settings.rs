@@ -12,14 +12,14 @@ use crate::db::rows::{ApprovalRow, ContractorRow, ReportSettingsRow, keys_from_j
 use crate::db::{DbConn, catalog, corporations, users, write_transaction};
 use crate::domain::corporation::SurveyPart;
 use crate::domain::report_settings::{
-    ApprovalAction, ApprovalStatus, ReportSettings, ReportSettingsInput, Warning, check_list_sizes, transition,
-    validate, warnings,
+    ApprovalAction, ApprovalStatus, ReportSettings, ReportSettingsInput, Warning, check_list_sizes, dutch_changes,
+    transition, validate, warnings,
 };
 use crate::domain::user::{Actor, ManagementScope, Role};
 use crate::domain::violation::Violations;
 use crate::http::problem::{ApiError, ErrorCode};
 use crate::mail::outbox::{OutgoingMail, enqueue};
-use crate::mail::templates::DecisionMail;
+use crate::mail::templates::{ApprovalRequestMail, DecisionMail};
 
 /// The settings in force and the pending request of one contractor.
 pub struct SettingsState {
@@ -150,12 +150,14 @@ fn settings_changes(
 }
 
 /// Requests a change: checked now (rules 7, 8), then pending; an older pending request for the
-/// contractor is superseded. The settings in force stay as they are.
+/// contractor is superseded. The settings in force stay as they are. KWH's review mailbox
+/// (`reviewers`), when there is one, is told in the same transaction.
 pub fn request(
     conn: &mut DbConn,
     actor: &Actor,
     contractor_id: &str,
     input: ReportSettingsInput,
+    reviewers: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<ApprovalRow, ApiError> {
     let scope = super::management_scope(actor)?;
@@ -198,6 +200,17 @@ pub fn request(
             settings_changes(current.as_ref(), &proposed, &approval.id),
             now,
         )?;
+        if let Some(reviewers) = reviewers {
+            notify_reviewers(
+                conn,
+                reviewers,
+                actor,
+                &approval,
+                &contractor,
+                current.as_ref(),
+                &proposed,
+            )?;
+        }
         Ok(approval)
     })
 }
@@ -229,6 +242,46 @@ fn release_pending_own_names(conn: &mut DbConn, approval: &ApprovalRow) -> Resul
         &approval.contractor_id,
         [in_force.as_ref(), None],
     )
+}
+
+/// Tells KWH's review mailbox what a new request changes and what to look at, through the
+/// outbox like every other mail: the seed promises the requester a message once the settings
+/// are checked, so someone at KWH must know there is something to check.
+fn notify_reviewers(
+    conn: &mut DbConn,
+    reviewers: &str,
+    actor: &Actor,
+    approval: &ApprovalRow,
+    contractor: &ContractorRow,
+    current: Option<&ReportSettings>,
+    proposed: &ReportSettings,
+) -> Result<(), ApiError> {
+    let corporation = corporations::find(conn, &contractor.corporation_code)?
+        .map(|c| format!("{}, {}", c.name, c.code))
+        .unwrap_or_else(|| contractor.corporation_code.clone());
+    let requested_by = users::find(conn, &actor.user_id)?
+        .map(|u| format!("{} {}", u.first_name, u.last_name))
+        .unwrap_or_else(|| "KWH".into());
+    let holders = store::own_name_holders(
+        conn,
+        &contractor.corporation_code,
+        &proposed.partner_names,
+        &contractor.id,
+    )?;
+    let mail = OutgoingMail::ApprovalRequest(ApprovalRequestMail {
+        approval_id: approval.id.clone(),
+        contractor: contractor.name.clone(),
+        corporation,
+        requested_by,
+        requested_at: approval.requested_at,
+        changes: dutch_changes(current, proposed),
+        warnings: warnings(current, proposed, &contractor.name, &holders)
+            .iter()
+            .map(Warning::dutch_message)
+            .collect(),
+    });
+    enqueue(conn, reviewers, None, &mail, approval.requested_at)?;
+    Ok(())
 }
 
 /// Rule 4 for approvals: KWH staff see all, a main user its own corporation's.

@@ -7,7 +7,7 @@
 use chrono::NaiveDateTime;
 use serde_json::Map;
 
-use super::audit::{self as audit_log, AuditEntry};
+use super::audit as audit_log;
 use crate::db::login_failures::{self, AttemptKeys};
 use crate::db::rows::UserRow;
 use crate::db::{DbConn, users, write_transaction};
@@ -71,36 +71,15 @@ pub fn finish(
             login_failures::release(conn, &attempt.reserved)?;
             login_failures::remember_client(conn, &user.id, &attempt.keys.client, now)?;
             users::record_login(conn, &user.id, now)?;
-            record(conn, Some(&user.id), "login.succeeded", &user, now)?;
+            audit_log::user_event(conn, Some(&user.id), "login.succeeded", &user, Map::new(), now)?;
             Ok(Some(user))
         }
         other => {
             login_failures::prune(conn, now)?;
             if let Some(user) = &other {
-                record(conn, None, "login.failed", user, now)?;
+                audit_log::user_event(conn, None, "login.failed", user, Map::new(), now)?;
             }
             Ok(None)
         }
     })
-}
-
-fn record(
-    conn: &mut DbConn,
-    actor_id: Option<&str>,
-    action: &str,
-    user: &UserRow,
-    now: NaiveDateTime,
-) -> diesel::QueryResult<()> {
-    audit_log::record(
-        conn,
-        AuditEntry {
-            actor_id,
-            action,
-            target_type: "user",
-            target_id: Some(&user.id),
-            corporation_code: user.corporation_code.as_deref(),
-            changes: Map::new(),
-        },
-        now,
-    )
 }

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
 
-use super::audit::{self as audit_log, AuditEntry, change, changed_personal_field};
+use super::audit::{self as audit_log, change, changed_personal_field};
 use crate::db::rows::{UserChanges, UserRow, keys_from_json, keys_to_json};
 use crate::db::user_tokens::{self, InvitationWithEmail};
 use crate::db::users::InsertUserError;
@@ -417,18 +417,7 @@ fn record_user_event(
     changes: Map<String, Value>,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<()> {
-    audit_log::record(
-        conn,
-        AuditEntry {
-            actor_id: Some(&actor.audit_id()),
-            action,
-            target_type: "user",
-            target_id: Some(&row.id),
-            corporation_code: row.corporation_code.as_deref(),
-            changes,
-        },
-        now,
-    )
+    audit_log::user_event(conn, Some(&actor.audit_id()), action, row, changes, now)
 }
 
 fn lock_out_error(lock_out: LockOut) -> ApiError {

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use crate::helpers::{Session, TestApp, problem};
 use crate::on_both_backends;
 
-async fn create_token(app: &TestApp, session: &Session, scope: &str) -> Value {
+pub async fn create_token(app: &TestApp, session: &Session, scope: &str) -> Value {
     let response = app
         .post("/api-tokens")
         .bearer_auth(&session.token)

@@ -12,7 +12,7 @@ const SPELLINGS: [&str; 3] = ["Installatietechniek", "installatietechnik", "Inst
 /// A second KWH employee, signed in.
 /// A second kwh_admin for four-eyes checks, created by a third one: an account the requester
 /// created is no second pair of eyes (rule 9).
-async fn second_admin(app: &TestApp, admin: &Session) -> Session {
+pub async fn second_admin(app: &TestApp, admin: &Session) -> Session {
     let third = app.create_user(&admin.token, json!({
         "email": "derde.beheerder@kwh.example.nl", "user_type": "kwh", "first_name": "Derde", "last_name": "Beheerder"
     })).await;
@@ -40,7 +40,7 @@ async fn seed_example(app: &TestApp, admin: &Session) -> (Session, String) {
     (main, contractor["id"].as_str().unwrap().to_string())
 }
 
-async fn put_settings(app: &TestApp, session: &Session, contractor: &str, body: Value) -> reqwest::Response {
+pub async fn put_settings(app: &TestApp, session: &Session, contractor: &str, body: Value) -> reqwest::Response {
     app.client
         .put(app.url(&format!("/contractors/{contractor}/report-settings")))
         .bearer_auth(&session.token)
@@ -50,7 +50,7 @@ async fn put_settings(app: &TestApp, session: &Session, contractor: &str, body: 
         .unwrap()
 }
 
-async fn decide(app: &TestApp, session: &Session, approval: &str, action: &str) -> reqwest::Response {
+pub async fn decide(app: &TestApp, session: &Session, approval: &str, action: &str) -> reqwest::Response {
     let mut request = app
         .post(&format!("/approvals/{approval}/{action}"))
         .bearer_auth(&session.token);
@@ -315,5 +315,88 @@ on_both_backends! {
             assert_eq!(pending_count["items"].as_array().unwrap().len(), 1);
             decide(&app, &main, pending["id"].as_str().unwrap(), "cancel").await;
         }
+    }
+}
+
+for_each_backend! {
+    async fn a_new_request_puts_one_mail_to_kwhs_review_mailbox_in_the_outbox(backend) {
+        let smtp = SmtpServer::start();
+        let mut extra = crate::helpers::smtp_settings(&smtp.url());
+        extra.push(("APPROVALS_NOTIFY", "Team.AVG@kwh.example.nl".into()));
+        let extra: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let Some(app) = TestApp::spawn_with(backend, &extra).await else { return };
+        let admin = app.admin().await;
+        let (main, contractor) = seed_example(&app, &admin).await;
+        let with_partner = json!({"parts": ["repairs"], "own_names": SPELLINGS, "partner_names": ["Loodgieter Bakker"]});
+        assert_eq!(put_settings(&app, &main, &contractor, with_partner).await.status(), 202);
+
+        let review = smtp.wait_for(1).await.into_iter().find(|m| m.to.contains("team.avg@kwh.example.nl"))
+            .expect("a mail to the review mailbox");
+        assert!(review.subject.contains("Installatietechniek"), "{}", review.subject);
+        assert!(review.text.contains("Hanneke Hoofd heeft op"), "{}", review.text);
+        assert!(review.text.contains("Onderdelen: (nog niets ingesteld) → Reparaties"), "{}", review.text);
+        assert!(review.text.contains("Resultaten van andere aannemers: (nog niets ingesteld) → Loodgieter Bakker"), "{}", review.text);
+        assert!(review.text.contains("De aannemer gaat resultaten van andere aannemers zien: Loodgieter Bakker."), "{}", review.text);
+
+        // A second request supersedes the first and tells the reviewers once more: one mail per request.
+        assert_eq!(put_settings(&app, &main, &contractor, own_only(true)).await.status(), 202);
+        use diesel::prelude::*;
+        use mijnkwh::db::schema::outbox_messages as outbox;
+        let queued: Vec<(String, String)> = outbox::table
+            .filter(outbox::kind.eq("approval_request"))
+            .select((outbox::recipient, outbox::payload))
+            .load(&mut app.db())
+            .unwrap();
+        assert_eq!(queued.len(), 2, "{queued:?}");
+        assert!(queued.iter().all(|(to, _)| to == "team.avg@kwh.example.nl"));
+        assert!(queued.iter().any(|(_, payload)| payload.contains("Excel Download: (nog niets ingesteld) → Ja")));
+        let messages = smtp.wait_for(2).await;
+        let reviews: Vec<_> = messages.iter().filter(|m| m.to.contains("team.avg@")).collect();
+        assert_eq!(reviews.len(), 2);
+        assert!(reviews.iter().any(|m| m.text.contains("Excel Download (persoonsgegevens) wordt nieuw toegekend.")));
+    }
+}
+
+on_both_backends! {
+    async fn without_a_review_mailbox_a_request_queues_no_mail(app) {
+        let admin = app.admin().await;
+        let (main, contractor) = seed_example(&app, &admin).await;
+        assert_eq!(put_settings(&app, &main, &contractor, own_only(false)).await.status(), 202);
+        use diesel::prelude::*;
+        use mijnkwh::db::schema::outbox_messages as outbox;
+        let queued: i64 = outbox::table.filter(outbox::kind.eq("approval_request")).count().get_result(&mut app.db()).unwrap();
+        assert_eq!(queued, 0);
+    }
+
+    async fn the_pending_queue_lists_the_longest_waiting_first_with_its_age(app) {
+        let admin = app.admin().await;
+        let (main, first) = seed_example(&app, &admin).await;
+        let second = create_contractor(&app, &main, "Bouwbedrijf Jansen").await["id"].as_str().unwrap().to_string();
+        assert_eq!(put_settings(&app, &main, &first, own_only(false)).await.status(), 202);
+        app.clock.advance(chrono::Duration::minutes(30));
+        let other = json!({"parts": ["repairs"], "own_names": ["Bouwbedrijf Jansen"], "partner_names": []});
+        assert_eq!(put_settings(&app, &main, &second, other).await.status(), 202);
+        app.clock.advance(chrono::Duration::minutes(10));
+        let admin = app.admin().await;
+
+        let queue: Value = app.get("/approvals?status=pending").bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
+        let items = queue["items"].as_array().unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0]["contractor"]["id"], first.as_str(), "oldest first");
+        let ages: Vec<i64> = items.iter().map(|i| i["age_seconds"].as_i64().unwrap()).collect();
+        assert!((2400..2460).contains(&ages[0]), "{ages:?}");
+        assert!((600..660).contains(&ages[1]), "{ages:?}");
+
+        // Pages of the queue keep its order.
+        let page: Value = app.get("/approvals?status=pending&limit=1").bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(page["items"][0]["contractor"]["id"], first.as_str());
+        let cursor = page["next_cursor"].as_str().unwrap();
+        let next: Value = app.get(&format!("/approvals?status=pending&limit=1&cursor={cursor}")).bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(next["items"][0]["contractor"]["id"], second.as_str());
+        assert!(next["next_cursor"].is_null());
+
+        // Every other list stays newest first.
+        let all: Value = app.get("/approvals").bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(all["items"][0]["contractor"]["id"], second.as_str());
     }
 }

@@ -9,7 +9,7 @@ fn person(i: usize) -> Value {
     json!({"email": format!("p{i}@kwh001.example.nl"), "external_id": format!("HR-{i:04}"), "first_name": format!("Persoon{i}"), "last_name": "Batch"})
 }
 
-async fn batch(app: &TestApp, session: &Session, query: &str, items: Vec<Value>) -> Value {
+pub async fn batch(app: &TestApp, session: &Session, query: &str, items: Vec<Value>) -> Value {
     let response = app
         .post(&format!("/users/batch{query}"))
         .bearer_auth(&session.token)

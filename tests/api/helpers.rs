@@ -24,6 +24,8 @@ pub const USER_PASSWORD: &str = "user-password-for-tests";
 
 pub struct TestApp {
     pub address: String,
+    /// The metrics listener, when the test set `METRICS_ADDR`.
+    pub metrics_address: Option<String>,
     /// The app's clock: tests move it forward instead of sleeping.
     pub clock: std::sync::Arc<mijnkwh::clock::ShiftedClock>,
     pub client: reqwest::Client,
@@ -150,6 +152,9 @@ impl TestApp {
             .await
             .expect("the application starts");
         let address = format!("http://127.0.0.1:{}", application.port());
+        let metrics_address = application
+            .metrics_port()
+            .map(|port| format!("http://127.0.0.1:{port}"));
         let server = application.handle();
         tokio::spawn(application.run_until_stopped());
         let client = reqwest::Client::builder()
@@ -158,6 +163,7 @@ impl TestApp {
             .unwrap();
         Some(TestApp {
             address,
+            metrics_address,
             clock,
             client,
             database,

@@ -279,3 +279,153 @@ for_each_backend! {
         assert_eq!((messages, links), (0, 0));
     }
 }
+
+/// Moves the app's clock to `month`/`day` of next year at 12:00 UTC (before anyone signs in:
+/// access tokens are issued on that clock).
+fn move_clock_to(app: &TestApp, month: u32, day: u32) -> chrono::NaiveDateTime {
+    use chrono::Datelike;
+    let real = chrono::Utc::now().naive_utc();
+    let target = chrono::NaiveDate::from_ymd_opt(real.year() + 1, month, day)
+        .unwrap()
+        .and_hms_opt(12, 0, 0)
+        .unwrap();
+    app.clock.advance(target - real);
+    target
+}
+
+/// "dinsdag 08 december 2026, 09:27" for a UTC time `offset_hours` behind Amsterdam, written
+/// out here independently of the code under test.
+fn amsterdam_text(utc: chrono::DateTime<chrono::Utc>, offset_hours: i64) -> String {
+    use chrono::{Datelike, Timelike};
+    const DAYS: [&str; 7] = [
+        "maandag",
+        "dinsdag",
+        "woensdag",
+        "donderdag",
+        "vrijdag",
+        "zaterdag",
+        "zondag",
+    ];
+    const MONTHS: [&str; 12] = [
+        "januari",
+        "februari",
+        "maart",
+        "april",
+        "mei",
+        "juni",
+        "juli",
+        "augustus",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ];
+    let local = utc.naive_utc() + chrono::Duration::hours(offset_hours);
+    format!(
+        "{} {:02} {} {}, {:02}:{:02}",
+        DAYS[local.weekday().num_days_from_monday() as usize],
+        local.day(),
+        MONTHS[local.month0() as usize],
+        local.year(),
+        local.hour(),
+        local.minute()
+    )
+}
+
+fn rfc3339(value: &Value) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(value.as_str().unwrap())
+        .unwrap()
+        .to_utc()
+}
+
+for_each_backend! {
+    async fn invitation_mails_give_amsterdam_time_in_winter_and_in_summer(backend) {
+        // (month, day, hours Amsterdam is ahead of UTC on the day the link expires)
+        for (month, day, offset) in [(1, 10, 1), (7, 10, 2)] {
+            let smtp = SmtpServer::start();
+            let Some(app) = TestApp::spawn_with_smtp(backend, &smtp.url()).await else { return };
+            move_clock_to(&app, month, day);
+            let admin = app.admin().await;
+            let main = app.corporation_with_main_user(&admin, "KWH001").await;
+            let user = colleague(&app, &main, "jan@kwh001.example.nl").await;
+            let id = user["id"].as_str().unwrap();
+            assert_eq!(invite(&app, &main, id).await.status(), 202);
+            let mail = smtp.wait_for(1).await.remove(0);
+            let expires_at = rfc3339(&app.user(&main, id).await["invitation"]["expires_at"]);
+            let local = amsterdam_text(expires_at, offset);
+            assert!(mail.text.contains(&format!("geldig tot {local}")), "expected {local} in {}", mail.text);
+            assert!(!mail.text.contains("UTC"), "{}", mail.text);
+            assert!(!mail.text.contains(&amsterdam_text(expires_at, 0)), "UTC shown: {}", mail.text);
+        }
+    }
+
+    async fn links_keep_the_path_of_the_public_base_url(backend) {
+        for base in ["https://portaal.kwh.nl/mijnkwh", "https://portaal.kwh.nl/mijnkwh/"] {
+            let smtp = SmtpServer::start();
+            let mut extra = crate::helpers::smtp_settings(&smtp.url());
+            extra.push(("PUBLIC_BASE_URL", base.into()));
+            let extra: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let Some(app) = TestApp::spawn_with(backend, &extra).await else { return };
+            let admin = app.admin().await;
+            let main = app.corporation_with_main_user(&admin, "KWH001").await;
+            let user = colleague(&app, &main, "jan@kwh001.example.nl").await;
+            invite(&app, &main, user["id"].as_str().unwrap()).await;
+            let invitation = smtp.wait_for(1).await.remove(0);
+            let token = invitation.link_token();
+            assert!(
+                invitation.text.contains(&format!("https://portaal.kwh.nl/mijnkwh/uitnodiging?token={token}")),
+                "{base}: {}", invitation.text
+            );
+            let reset = app.post("/auth/password-reset").json(&json!({"email": "hoofd@kwh001.example.nl"})).send().await.unwrap();
+            assert_eq!(reset.status(), 202);
+            let reset = smtp.wait_for(2).await.into_iter().find(|m| m.to.contains("hoofd@")).unwrap();
+            assert!(reset.text.contains("https://portaal.kwh.nl/mijnkwh/wachtwoord-herstellen?token="), "{base}: {}", reset.text);
+        }
+    }
+
+    async fn a_retried_delivery_carries_the_link_an_earlier_attempt_delivered(backend) {
+        let smtp = SmtpServer::start();
+        let Some(app) = TestApp::spawn_with_smtp(backend, &smtp.url()).await else { return };
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let user = colleague(&app, &main, "jan@kwh001.example.nl").await;
+        invite(&app, &main, user["id"].as_str().unwrap()).await;
+        let first = smtp.wait_for(1).await.remove(0);
+
+        // The mail server accepted the message, but the sender saw an error (a timeout after
+        // the data was in): the message is due again, as after a failed attempt.
+        use diesel::prelude::*;
+        use mijnkwh::db::schema::outbox_messages as outbox;
+        let retried = diesel::update(outbox::table.filter(outbox::recipient.eq("jan@kwh001.example.nl")))
+            .set((
+                outbox::sent_at.eq(None::<chrono::NaiveDateTime>),
+                outbox::last_error.eq(Some("timed out waiting for the server's answer")),
+                outbox::next_attempt_at.eq(mijnkwh::db::now()),
+            ))
+            .execute(&mut app.db())
+            .unwrap();
+        assert_eq!(retried, 1);
+        let mails = smtp.wait_for(2).await;
+        assert_eq!(mails.len(), 2);
+        assert_eq!(mails[0].message_id, mails[1].message_id, "the same message, sent twice");
+        assert_eq!(mails[0].link_token(), mails[1].link_token(), "both carry one link");
+        assert_eq!(accept(&app, &first.link_token(), "een goed wachtwoord").await.status(), 200, "the first mail's link works");
+    }
+}
+
+crate::on_both_backends! {
+    async fn the_spreadsheet_shows_the_last_sign_in_on_amsterdams_clock(app) {
+        move_clock_to(&app, 7, 10);
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let response = app.get("/users?corporation_code=KWH001").bearer_auth(&main.token)
+            .header("Accept", "text/csv").send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let csv = response.text().await.unwrap();
+        let header: Vec<&str> = csv.lines().next().unwrap().trim_start_matches('\u{feff}').split(';').collect();
+        let column = header.iter().position(|h| *h == "Laatste aanmelding").unwrap();
+        let row: Vec<&str> = csv.lines().find(|l| l.starts_with("hoofd@kwh001")).unwrap().split(';').collect();
+        let last_login = rfc3339(&app.user(&main, &main.id).await["last_login_at"]);
+        assert_eq!(row[column], amsterdam_text(last_login, 2), "summer time: UTC+2");
+    }
+}

@@ -3,21 +3,12 @@
 
 use serde_json::{Value, json};
 
+use crate::api_tokens::create_token;
+use crate::approvals::{decide, put_settings, second_admin};
+use crate::batch::batch;
 use crate::contractors::create_contractor;
 use crate::helpers::{Session, TestApp, problem};
 use crate::on_both_backends;
-
-async fn batch(app: &TestApp, session: &str, query: &str, items: Value) -> Value {
-    let response = app
-        .post(&format!("/users/batch{query}"))
-        .bearer_auth(session)
-        .json(&json!({"items": items}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
-    response.json().await.unwrap()
-}
 
 /// A problem without what differs per request.
 fn comparable(mut problem: Value) -> Value {
@@ -38,57 +29,34 @@ async fn catalog(app: &TestApp, main: &Session, names: &[&str]) {
     assert_eq!(recorded.status(), 200);
 }
 
-async fn request_settings(app: &TestApp, session: &Session, contractor: &str, body: Value) -> reqwest::Response {
-    app.client
-        .put(app.url(&format!("/contractors/{contractor}/report-settings")))
-        .bearer_auth(&session.token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn decide(app: &TestApp, session: &Session, approval: &str, action: &str) -> reqwest::Response {
-    let mut request = app
-        .post(&format!("/approvals/{approval}/{action}"))
-        .bearer_auth(&session.token);
-    if action == "reject" {
-        request = request.json(&json!({"reason": "Niet nodig"}));
-    }
-    request.send().await.unwrap()
-}
-
-/// A kwh_admin created by a third one, so that the first admin's requests may be decided by it.
-async fn independent_reviewer(app: &TestApp, admin: &Session) -> Session {
-    let third = app
-        .create_user(
-            &admin.token,
-            json!({"email": "derde@kwh.example.nl", "user_type": "kwh", "first_name": "D", "last_name": "B"}),
-        )
-        .await;
-    let third = app.sign_in_as(&third).await;
-    let reviewer = app
-        .create_user(
-            &third.token,
-            json!({"email": "reviewer@kwh.example.nl", "user_type": "kwh", "first_name": "R", "last_name": "B"}),
-        )
-        .await;
-    app.sign_in_as(&reviewer).await
-}
-
 async fn token(app: &TestApp, session: &Session, scope: &str) -> String {
-    let response = app
-        .post("/api-tokens")
-        .bearer_auth(&session.token)
-        .json(&json!({"name": "HR", "scope": scope}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    response.json::<Value>().await.unwrap()["token"]
+    create_token(app, session, scope).await["token"]
         .as_str()
         .unwrap()
         .to_string()
+}
+
+/// A batch as a service token sends it (the shared helper takes a session).
+async fn batch_as(app: &TestApp, secret: &str, query: &str, items: Value) -> Value {
+    let session = Session {
+        id: String::new(),
+        token: secret.to_string(),
+    };
+    batch(app, &session, query, items.as_array().unwrap().clone()).await
+}
+
+/// A corporation with a contractor in the catalog, a contractor user of it, and a reviewer
+/// who may decide the admin's and the main user's requests.
+async fn contractor_with_user(app: &TestApp, admin: &Session) -> (Session, Session, String, String) {
+    let reviewer = second_admin(app, admin).await;
+    let main = app.corporation_with_main_user(admin, "KWH001").await;
+    let contractor = create_contractor(app, &main, "Installatietechniek").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    catalog(app, &main, &["Installatietechniek"]).await;
+    let henk = app.create_user(&main.token, json!({"email": "henk@installatie.example.nl", "first_name": "Henk", "last_name": "M", "user_type": "contractor", "contractor_id": contractor})).await;
+    (reviewer, main, contractor, henk["id"].as_str().unwrap().to_string())
 }
 
 on_both_backends! {
@@ -96,13 +64,13 @@ on_both_backends! {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         let other = app.corporation_with_main_user(&admin, "KWH002").await;
-        let provisioned = batch(&app, &other.token, "", json!([
+        let provisioned = batch_as(&app, &other.token, "", json!([
             {"email": "hr1@kwh002.example.nl", "first_name": "H", "last_name": "R", "external_id": "HR-1"}
         ])).await;
         assert_eq!(provisioned["summary"]["created"], 1);
         // Probing KWH002 from KWH001: its HR number with its own address, with another address,
         // an HR number it does not have, and a corporation that does not exist at all.
-        let probe = batch(&app, &main.token, "?dry_run=true", json!([
+        let probe = batch_as(&app, &main.token, "?dry_run=true", json!([
             {"email": "hr1@kwh002.example.nl", "first_name": "H", "last_name": "R", "external_id": "HR-1", "corporation_code": "KWH002"},
             {"email": "ander@kwh002.example.nl", "first_name": "H", "last_name": "R", "external_id": "HR-1", "corporation_code": "KWH002"},
             {"email": "ander@kwh002.example.nl", "first_name": "H", "last_name": "R", "external_id": "HR-404", "corporation_code": "KWH002"},
@@ -135,14 +103,14 @@ on_both_backends! {
             let status = single.status().as_u16();
             let single: Value = single.json().await.unwrap();
             assert_eq!(single["code"], *code, "single call, {rule}: {single}");
-            let through_batch = batch(&app, &main.token, "", json!([body])).await;
+            let through_batch = batch_as(&app, &main.token, "", json!([body])).await;
             let item = &through_batch["results"][0];
             assert_eq!(item["status"], "failed", "{rule}");
             assert_eq!(item["problem"]["code"], *code, "batch, {rule}: {item}");
             assert_eq!(item["problem"]["status"], status, "{rule}");
         }
         // An item that is no object fails on its own; the others go on.
-        let mixed = batch(&app, &main.token, "", json!([42, {"email": "goed@kwh001.example.nl", "first_name": "G", "last_name": "D"}])).await;
+        let mixed = batch_as(&app, &main.token, "", json!([42, {"email": "goed@kwh001.example.nl", "first_name": "G", "last_name": "D"}])).await;
         assert_eq!(mixed["results"][0]["status"], "failed");
         assert_eq!(mixed["results"][0]["problem"]["code"], "invalid_body");
         assert_eq!(mixed["results"][1]["status"], "created");
@@ -153,11 +121,11 @@ on_both_backends! {
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         let user = app.create_user(&main.token, json!({"email": "jan@kwh001.example.nl", "first_name": "Jan", "last_name": "J"})).await;
         let id = user["id"].as_str().unwrap();
-        let matched = batch(&app, &main.token, "", json!([{"email": "jan@kwh001.example.nl", "first_name": "Jan", "last_name": "J", "external_id": "HR-7"}])).await;
+        let matched = batch_as(&app, &main.token, "", json!([{"email": "jan@kwh001.example.nl", "first_name": "Jan", "last_name": "J", "external_id": "HR-7"}])).await;
         assert_eq!(matched["results"][0]["status"], "updated", "{matched}");
         assert_eq!(app.user(&main, id).await["external_id"], "HR-7");
         // The HR system changed the address: one user, and the rule says so.
-        let moved = batch(&app, &main.token, "", json!([{"email": "jan.nieuw@kwh001.example.nl", "first_name": "Jan", "last_name": "J", "external_id": "HR-7"}])).await;
+        let moved = batch_as(&app, &main.token, "", json!([{"email": "jan.nieuw@kwh001.example.nl", "first_name": "Jan", "last_name": "J", "external_id": "HR-7"}])).await;
         assert_eq!(moved["results"][0]["problem"]["code"], "email_immutable");
         // PATCH sets it too; another user's id is a conflict.
         let other = app.create_user(&main.token, json!({"email": "piet@kwh001.example.nl", "first_name": "Piet", "last_name": "P"})).await;
@@ -186,7 +154,7 @@ on_both_backends! {
         for (body, status, code) in [(&kwh, 403, "forbidden"), (&as_role, 422, "validation_failed")] {
             let created = app.post("/users").bearer_auth(&provision).json(body).send().await.unwrap();
             assert_eq!(problem(created, status).await["code"], code, "{body}");
-            let through_batch = batch(&app, &provision, "?invite=true", json!([body])).await;
+            let through_batch = batch_as(&app, &provision, "?invite=true", json!([body])).await;
             assert_eq!(through_batch["results"][0]["problem"]["code"], code, "{through_batch}");
         }
         let listed: Value = app.get("/users?q=nieuw").bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
@@ -222,42 +190,42 @@ on_both_backends! {
         catalog(&app, &main, &["Installatietechniek"]).await;
         let puppet = app.create_user(&admin.token, json!({"email": "pop@kwh.example.nl", "user_type": "kwh", "first_name": "P", "last_name": "P"})).await;
         let puppet = app.sign_in_as(&puppet).await;
-        let requested = request_settings(&app, &admin, contractor, json!({"parts": ["repairs"], "own_names": ["Installatietechniek"], "partner_names": [], "excel_download": true})).await;
+        let requested = put_settings(&app, &admin, contractor, json!({"parts": ["repairs"], "own_names": ["Installatietechniek"], "partner_names": [], "excel_download": true})).await;
         assert_eq!(requested.status(), 202);
         let id = requested.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
         for action in ["approve", "reject"] {
             assert_eq!(problem(decide(&app, &puppet, &id, action).await, 403).await["code"], "cannot_review_own_request", "{action}");
         }
-        let reviewer = independent_reviewer(&app, &admin).await;
+        let reviewer = second_admin(&app, &admin).await;
         assert_eq!(decide(&app, &reviewer, &id, "approve").await.status(), 200);
     }
 
     async fn an_own_name_belongs_to_one_contractor_in_force_or_pending(app) {
         let admin = app.admin().await;
-        let reviewer = independent_reviewer(&app, &admin).await;
+        let reviewer = second_admin(&app, &admin).await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         let first = create_contractor(&app, &main, "Installatietechniek").await["id"].as_str().unwrap().to_string();
         let second = create_contractor(&app, &main, "Installatietechniek Zuid").await["id"].as_str().unwrap().to_string();
         catalog(&app, &main, &["Installatietechniek", "Installatietechniek Zuid", "Installatie Zuid"]).await;
         let own = |names: &[&str], excel: bool| json!({"parts": ["repairs"], "own_names": names, "partner_names": [], "excel_download": excel});
-        let requested = request_settings(&app, &main, &first, own(&["Installatietechniek"], true)).await;
+        let requested = put_settings(&app, &main, &first, own(&["Installatietechniek"], true)).await;
         let id = requested.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
         assert_eq!(decide(&app, &reviewer, &id, "approve").await.status(), 200);
         // The second contractor claims the first one's own name, with Excel: refused.
-        let claim = request_settings(&app, &main, &second, own(&["Installatietechniek Zuid", "Installatietechniek"], true)).await;
+        let claim = put_settings(&app, &main, &second, own(&["Installatietechniek Zuid", "Installatietechniek"], true)).await;
         assert_eq!(problem(claim, 422).await["code"], "own_name_taken");
         // A pending request holds its names too.
-        let pending = request_settings(&app, &main, &first, own(&["Installatietechniek", "Installatie Zuid"], true)).await;
+        let pending = put_settings(&app, &main, &first, own(&["Installatietechniek", "Installatie Zuid"], true)).await;
         assert_eq!(pending.status(), 202);
         let pending_id = pending.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
-        let claim = request_settings(&app, &main, &second, own(&["Installatie Zuid"], false)).await;
+        let claim = put_settings(&app, &main, &second, own(&["Installatie Zuid"], false)).await;
         assert_eq!(problem(claim, 422).await["code"], "own_name_taken");
         // Withdrawn, the name is free again.
         assert_eq!(decide(&app, &main, &pending_id, "cancel").await.status(), 200);
-        let claim = request_settings(&app, &main, &second, own(&["Installatie Zuid", "Installatietechniek Zuid"], true)).await;
+        let claim = put_settings(&app, &main, &second, own(&["Installatie Zuid", "Installatietechniek Zuid"], true)).await;
         assert_eq!(claim.status(), 202);
         // Naming the first one's own name as a partner is possible, and the reviewer is told whose it is.
-        let partner = request_settings(&app, &main, &second, json!({"parts": ["repairs"], "own_names": ["Installatietechniek Zuid"], "partner_names": ["Installatietechniek"], "excel_download": false})).await;
+        let partner = put_settings(&app, &main, &second, json!({"parts": ["repairs"], "own_names": ["Installatietechniek Zuid"], "partner_names": ["Installatietechniek"], "excel_download": false})).await;
         assert_eq!(partner.status(), 202);
         let warnings = partner.json::<Value>().await.unwrap()["warnings"].clone();
         let warning = warnings.as_array().unwrap().iter().find(|w| w["code"] == "partner_name_of_other_contractor").unwrap_or_else(|| panic!("{warnings}"));
@@ -267,13 +235,8 @@ on_both_backends! {
 
     async fn a_part_switched_off_leaves_the_settings_in_force_and_on_again_grants_nothing(app) {
         let admin = app.admin().await;
-        let reviewer = independent_reviewer(&app, &admin).await;
-        let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let contractor = create_contractor(&app, &main, "Installatietechniek").await["id"].as_str().unwrap().to_string();
-        catalog(&app, &main, &["Installatietechniek"]).await;
-        let henk = app.create_user(&main.token, json!({"email": "henk@installatie.example.nl", "first_name": "Henk", "last_name": "M", "user_type": "contractor", "contractor_id": contractor})).await;
-        let henk_id = henk["id"].as_str().unwrap().to_string();
-        let requested = request_settings(&app, &main, &contractor, json!({"parts": ["repairs", "maintenance"], "own_names": ["Installatietechniek"], "partner_names": [], "excel_download": false})).await;
+        let (reviewer, main, contractor, henk_id) = contractor_with_user(&app, &admin).await;
+        let requested = put_settings(&app, &main, &contractor, json!({"parts": ["repairs", "maintenance"], "own_names": ["Installatietechniek"], "partner_names": [], "excel_download": false})).await;
         let id = requested.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
         assert_eq!(decide(&app, &reviewer, &id, "approve").await.status(), 200);
         let before = app.get(&format!("/users/{henk_id}")).bearer_auth(&main.token).send().await.unwrap();
@@ -301,15 +264,10 @@ on_both_backends! {
 
     async fn a_stale_if_match_after_a_settings_approval_answers_412(app) {
         let admin = app.admin().await;
-        let reviewer = independent_reviewer(&app, &admin).await;
-        let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let contractor = create_contractor(&app, &main, "Installatietechniek").await["id"].as_str().unwrap().to_string();
-        catalog(&app, &main, &["Installatietechniek"]).await;
-        let henk = app.create_user(&main.token, json!({"email": "henk@installatie.example.nl", "first_name": "Henk", "last_name": "M", "user_type": "contractor", "contractor_id": contractor})).await;
-        let henk_id = henk["id"].as_str().unwrap().to_string();
+        let (reviewer, main, contractor, henk_id) = contractor_with_user(&app, &admin).await;
         let read = app.get(&format!("/users/{henk_id}")).bearer_auth(&main.token).send().await.unwrap();
         let etag = read.headers()["etag"].to_str().unwrap().to_string();
-        let requested = request_settings(&app, &main, &contractor, json!({"parts": ["repairs"], "own_names": ["Installatietechniek"], "partner_names": [], "excel_download": true})).await;
+        let requested = put_settings(&app, &main, &contractor, json!({"parts": ["repairs"], "own_names": ["Installatietechniek"], "partner_names": [], "excel_download": true})).await;
         let id = requested.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
         assert_eq!(decide(&app, &reviewer, &id, "approve").await.status(), 200);
         let now_shown: Value = app.user(&main, &henk_id).await;

@@ -5,6 +5,7 @@
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
+use crate::api_tokens::create_token;
 use crate::for_each_backend;
 use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, Session, TestApp, USER_PASSWORD, problem};
 use crate::on_both_backends;
@@ -44,18 +45,6 @@ async fn colleagues(app: &TestApp, admin: &Session, count: usize) -> Vec<String>
         emails.push(email);
     }
     emails
-}
-
-async fn create_token(app: &TestApp, session: &Session, scope: &str) -> Value {
-    let response = app
-        .post("/api-tokens")
-        .bearer_auth(&session.token)
-        .json(&json!({"name": "HR-koppeling", "scope": scope}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    response.json().await.unwrap()
 }
 
 fn count(app: &TestApp, table: &str) -> i64 {
