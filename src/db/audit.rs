@@ -52,3 +52,20 @@ pub fn creator_of_user(conn: &mut DbConn, user_id: &str) -> QueryResult<Option<S
         .optional()
         .map(Option::flatten)
 }
+
+/// The accounts that created this user, its creator's creator and so on, nearest first (at most
+/// `depth` of them; the first administrator ends every chain).
+pub fn creators_of_user(conn: &mut DbConn, user_id: &str, depth: usize) -> QueryResult<Vec<String>> {
+    let mut chain = Vec::new();
+    let mut current = user_id.to_string();
+    while chain.len() < depth {
+        match creator_of_user(conn, &current)? {
+            Some(creator) if !chain.contains(&creator) && creator != user_id => {
+                chain.push(creator.clone());
+                current = creator;
+            }
+            _ => break,
+        }
+    }
+    Ok(chain)
+}

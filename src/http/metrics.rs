@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use actix_web::http::header::CONTENT_TYPE;
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpRequest, HttpResponse, web};
 
@@ -26,7 +26,12 @@ pub async fn count_requests(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let metrics = request.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
-    let method = request.method().as_str().to_string();
+    // The methods this API answers, and one value for any other: a client may send any token
+    // as a method, and each would otherwise be a new histogram.
+    let method = match request.method().as_str() {
+        known @ ("GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS") => known.to_string(),
+        _ => "other".to_string(),
+    };
     let started = Instant::now();
     let outcome = next.call(request).await;
     if let Some(metrics) = metrics {
@@ -102,13 +107,11 @@ pub async fn scrape_with_token(request: HttpRequest, state: web::Data<AppState>)
     let Some(expected) = &state.settings.metrics.token else {
         return Err(ApiError::not_found());
     };
-    let presented = request
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+    // The API's one reading of the header (the scheme in any case).
+    let presented = super::auth::bearer_token(request.headers())
+        .flatten()
         .unwrap_or_default();
-    if !same_secret(presented, expected.expose()) {
+    if !same_secret(&presented, expected.expose()) {
         return Err(ApiError::new(ErrorCode::Unauthorized));
     }
     render(&state).await

@@ -229,6 +229,9 @@ fn hold_own_names(
         .flat_map(|s| s.own_names.iter().cloned())
         .collect();
     let names: Vec<String> = names.into_iter().collect();
+    // One claimer per corporation at a time: two contractors trading names at once would
+    // otherwise each wait for the other's rows (a deadlock on PostgreSQL).
+    store::lock_own_names(conn, corporation_code)?;
     store::claim_own_names(conn, corporation_code, contractor_id, &names)?
         .map_err(|name| ApiError::new(ErrorCode::OwnNameTaken).with_reason(format!("'{name}'")))
 }
@@ -342,7 +345,8 @@ fn decidable(
 }
 
 /// Rule 9: the decider is a kwh_admin who is neither the requester nor an account the requester
-/// created (a second account of one person is no second pair of eyes). No service token gets
+/// created, directly or through accounts it created (a second account of one person is no
+/// second pair of eyes). No service token gets
 /// here: approvals are outside every scope.
 fn require_reviewer(conn: &mut DbConn, actor: &Actor, approval: &ApprovalRow) -> Result<(), ApiError> {
     if actor.role != Role::KwhAdmin || actor.via_token.is_some() {
@@ -351,7 +355,8 @@ fn require_reviewer(conn: &mut DbConn, actor: &Actor, approval: &ApprovalRow) ->
     if actor.user_id == approval.requested_by {
         return Err(ApiError::new(ErrorCode::CannotReviewOwnRequest));
     }
-    if crate::db::audit::creator_of_user(conn, &actor.user_id)?.as_deref() == Some(approval.requested_by.as_str()) {
+    // Through any chain: the requester created an admin who created the reviewer, and so on.
+    if crate::db::audit::creators_of_user(conn, &actor.user_id, 32)?.contains(&approval.requested_by) {
         return Err(ApiError::new(ErrorCode::CannotReviewOwnRequest)
             .with_reason("the requester created the reviewer's account".to_string()));
     }

@@ -72,6 +72,10 @@ for_each_backend! {
             assert_eq!(app.get(&format!("/users/{id}")).bearer_auth(&main.token).send().await.unwrap().status(), 200);
         }
         assert_eq!(app.get("/no/such/path").send().await.unwrap().status(), 404);
+        // Methods no route has count as one label value, however many a client makes up.
+        for made_up in ["BREW", "XYZZY1", "XYZZY2"] {
+            app.client.request(made_up.parse().unwrap(), app.url("/users")).send().await.unwrap();
+        }
         assert_eq!(app.post(&format!("/users/{id}/invite")).bearer_auth(&main.token).send().await.unwrap().status(), 202);
         for _ in 0..5 {
             assert_eq!(app.login("jan@kwh001.example.nl", "wrong password").await.status(), 401);
@@ -98,6 +102,11 @@ for_each_backend! {
         };
         assert_eq!(by_route("/users/{id}", "200"), Some(3.0), "counted by route template, not by path");
         assert_eq!(by_route("unmatched", "404"), Some(1.0));
+        let methods: std::collections::BTreeSet<String> = scrape.exposition.families["mijnkwh_http_requests_total"]
+            .iter_samples()
+            .filter_map(|s| s.get_labelset().ok()?.get_label_value("method").map(str::to_string))
+            .collect();
+        assert!(methods.contains("other") && !methods.iter().any(|m| m.starts_with("XYZZY") || m == "BREW"), "{methods:?}");
         assert_eq!(
             scrape.value("mijnkwh_http_request_duration_seconds", &[("route", "/users/{id}"), ("status", "200")]),
             Some(3.0),
@@ -123,6 +132,8 @@ for_each_backend! {
         let admin = app.admin().await;
         problem(app.get("/metrics").send().await.unwrap(), 401).await;
         problem(app.get("/metrics").bearer_auth(&admin.token).send().await.unwrap(), 401).await;
+        let lowercase = app.get("/metrics").header("Authorization", format!("bearer {METRICS_TOKEN}")).send().await.unwrap();
+        assert_eq!(lowercase.status(), 200, "the scheme in any case, as everywhere in the API");
         let scrape = Scrape::of(&app.client, &app.url("/metrics"), Some(METRICS_TOKEN)).await;
         let logins: HashMap<&str, f64> = ["succeeded", "failed"]
             .into_iter()

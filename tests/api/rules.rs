@@ -196,6 +196,10 @@ on_both_backends! {
         for action in ["approve", "reject"] {
             assert_eq!(problem(decide(&app, &puppet, &id, action).await, 403).await["code"], "cannot_review_own_request", "{action}");
         }
+        // Nor one the requester created through another account it created.
+        let chained = app.create_user(&puppet.token, json!({"email": "pop2@kwh.example.nl", "user_type": "kwh", "first_name": "P", "last_name": "Q"})).await;
+        let chained = app.sign_in_as(&chained).await;
+        assert_eq!(problem(decide(&app, &chained, &id, "approve").await, 403).await["code"], "cannot_review_own_request");
         let reviewer = second_admin(&app, &admin).await;
         assert_eq!(decide(&app, &reviewer, &id, "approve").await.status(), 200);
     }
@@ -231,6 +235,26 @@ on_both_backends! {
         let warning = warnings.as_array().unwrap().iter().find(|w| w["code"] == "partner_name_of_other_contractor").unwrap_or_else(|| panic!("{warnings}"));
         assert_eq!(warning["names"], json!(["Installatietechniek"]));
         assert!(warning["message"].as_str().unwrap().contains("aannemer Installatietechniek"), "{warning}");
+    }
+
+    async fn two_contractors_trading_own_names_at_once_are_both_refused_cleanly(app) {
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let first = create_contractor(&app, &main, "Bouw Een").await["id"].as_str().unwrap().to_string();
+        let second = create_contractor(&app, &main, "Bouw Twee").await["id"].as_str().unwrap().to_string();
+        catalog(&app, &main, &["Bouw Een", "Bouw Twee"]).await;
+        let own = |name: &str| json!({"parts": ["repairs"], "own_names": [name], "partner_names": [], "excel_download": false});
+        assert_eq!(put_settings(&app, &main, &first, own("Bouw Een")).await.status(), 202);
+        assert_eq!(put_settings(&app, &main, &second, own("Bouw Twee")).await.status(), 202);
+        for round in 0..5 {
+            // Each asks for the other's name at the same moment: without one order of claims,
+            // each would wait for the other's rows.
+            let (a, b) = futures_util::join!(
+                put_settings(&app, &main, &first, json!({"parts": ["repairs"], "own_names": ["Bouw Een", "Bouw Twee"], "partner_names": [], "excel_download": false})),
+                put_settings(&app, &main, &second, json!({"parts": ["repairs"], "own_names": ["Bouw Twee", "Bouw Een"], "partner_names": [], "excel_download": false})),
+            );
+            assert_eq!((a.status().as_u16(), b.status().as_u16()), (422, 422), "round {round}");
+        }
     }
 
     async fn a_part_switched_off_leaves_the_settings_in_force_and_on_again_grants_nothing(app) {
