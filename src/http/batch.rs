@@ -16,9 +16,10 @@ pub const MAX_ITEMS: usize = 500;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BatchRequest {
-    /// Up to 500 users, each as in `POST /users` (with an optional `external_id`). An item of
-    /// the wrong shape fails on its own (`invalid_body`), not the whole request.
-    #[schema(value_type = Vec<Object>)]
+    /// Up to 500 users, each an object as in `POST /users` (with an optional `external_id`). An
+    /// item of the wrong shape, also one that is no object, fails on its own (`invalid_body`),
+    /// not the whole request.
+    #[schema(value_type = Vec<serde_json::Value>)]
     pub items: Vec<serde_json::Value>,
 }
 

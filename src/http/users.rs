@@ -517,6 +517,7 @@ fn with_etag(mut response: actix_web::HttpResponseBuilder, row: &UserRow, body: 
     responses(
         (status = 201, description = "Created; `Location` names the new user", body = UserResponse),
         (status = 403, description = "The caller's role may not manage users (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "A main user named another corporation, whether or not it exists (`not_found`, rule 4)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The email address is in use (`email_taken`)", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -11,12 +11,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Your service tokens (KWH staff: everyone's), without their secrets. */
+        /**
+         * Your service tokens (KWH staff: everyone's), without their secrets: the newest 200, revoked
+         *     and expired ones included.
+         */
         get: operations["list_tokens"];
         put?: never;
         /**
          * Create a service token that acts as you, limited by its scope. The secret is in this
-         *     answer only; it is stored hashed.
+         *     answer only; it is stored hashed. A person has at most 25 tokens in use (neither revoked
+         *     nor expired).
          */
         post: operations["create_token"];
         delete?: never;
@@ -49,7 +53,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Report-settings requests, newest first: all for KWH staff, its own corporation's for a main user. */
+        /**
+         * Report-settings requests, newest first; `status=pending` lists the queue oldest first (the
+         *     one that has waited longest on top). All for KWH staff, its own corporation's for a main user.
+         */
         get: operations["list_approvals"];
         put?: never;
         post?: never;
@@ -160,8 +167,12 @@ export interface paths {
         /**
          * Sign in with email and password.
          * @description Answers the same 401 for an unknown address, a wrong password and a user who has not set a
-         *     password yet. After 5 failures in 15 minutes for one account or one client address, answers
-         *     429 with `Retry-After` until the oldest failure leaves the window.
+         *     password yet. Failures are throttled before the password is checked (SECURITY.md, "Sign-in
+         *     throttling"): after 5 failures of one account from one address, that address waits 30
+         *     seconds, doubling with each further failure up to an hour; after 10 failures of one
+         *     account from addresses it never signed in from, such addresses wait a minute; after 100
+         *     failures from one address, it may sign in only to accounts that signed in from it before.
+         *     A refused attempt answers 429 with `Retry-After`.
          */
         post: operations["login"];
         delete?: never;
@@ -181,7 +192,9 @@ export interface paths {
         put?: never;
         /**
          * Ask for a password reset email. Always 202 with the same answer: it reveals nothing about
-         *     whether the address is known. The link works once, for an hour.
+         *     whether the address is known. The link works once, for an hour, until the password is set.
+         *     At most one mail per user every 2 minutes, and 20 requests per client address in 15 minutes;
+         *     requests beyond those are answered alike and send nothing.
          */
         post: operations["request_password_reset"];
         delete?: never;
@@ -214,10 +227,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The contractors the caller manages, by name. */
+        /**
+         * The contractors the caller manages, by name.
+         * @description Bounded: a corporation has at most 500 contractors, and one answer holds at most 1,000;
+         *     KWH staff listing every corporation's contractors beyond that get 422 `list_too_large`
+         *     and filter by `corporation_code`.
+         */
         get: operations["list_contractors"];
         put?: never;
-        /** Add a contractor to a corporation. Names are unique per corporation, whatever their case. */
+        /**
+         * Add a contractor to a corporation. Names are unique per corporation, whatever their case;
+         *     a corporation has at most 500 contractors.
+         */
         post: operations["create_contractor"];
         delete?: never;
         options?: never;
@@ -272,7 +293,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Corporations: all of them for KWH staff, its own for a main user. */
+        /** Corporations: all of them for KWH staff, its own for a main user. There are at most 1,000. */
         get: operations["list_corporations"];
         put?: never;
         /** Create a corporation (KWH staff). */
@@ -311,12 +332,14 @@ export interface paths {
         /**
          * The catalog ("Alle aannemers"): every spelling of a contractor name in the corporation's
          *     delivered files. With `similar_to`, the likely spellings of one contractor come first.
+         *     At most 5,000 names: the catalog holds no more.
          */
         get: operations["list_names"];
         put?: never;
         /**
          * Record the contractor names seen in a delivered data file. Re-posting a file adds no
-         *     spelling twice; it counts the delivery and updates `last_seen_at`.
+         *     spelling twice; it counts the delivery and updates `last_seen_at`. A catalog holds at most
+         *     5,000 spellings.
          */
         post: operations["record_names"];
         delete?: never;
@@ -571,6 +594,12 @@ export interface components {
             next_cursor?: string | null;
         };
         ApprovalResponse: {
+            /**
+             * Format: int64
+             * @description Seconds since the request was made: how long a pending one has waited for KWH.
+             * @example 5400
+             */
+            age_seconds: number;
             /** @description The fields that differ between `current` and `proposed`. */
             changes: components["schemas"]["SettingsChange"][];
             contractor: components["schemas"]["ContractorRef"];
@@ -622,10 +651,11 @@ export interface components {
         };
         BatchRequest: {
             /**
-             * @description Up to 500 users, each as in `POST /users` (with an optional `external_id`). An item of
-             *     the wrong shape fails on its own (`invalid_body`), not the whole request.
+             * @description Up to 500 users, each an object as in `POST /users` (with an optional `external_id`). An
+             *     item of the wrong shape, also one that is no object, fails on its own (`invalid_body`),
+             *     not the whole request.
              */
-            items: Record<string, never>[];
+            items: unknown[];
         };
         BatchResponse: {
             dry_run: boolean;
@@ -774,6 +804,11 @@ export interface components {
             role?: components["schemas"]["Role"] | null;
             user_type?: components["schemas"]["UserType"] | null;
         };
+        /**
+         * @description `domain::delivery::DeliveryError`: why an email could not be delivered.
+         * @enum {string}
+         */
+        DeliveryError: "mailbox_unavailable" | "rejected" | "temporary_failure" | "configuration";
         HealthStatus: {
             /**
              * @description Always `ok` when the service answers with 200.
@@ -793,13 +828,17 @@ export interface components {
             /** Format: date-time */
             accepted_at?: string | null;
             /**
-             * @description Delivery of the latest invitation email: `queued`, `sent`, `failed` (see `last_error`).
+             * @description Delivery of the latest invitation email: `queued`, `sent`, `failed` (see `delivery_error`).
              * @example sent
              */
             delivery?: string | null;
+            delivery_error?: components["schemas"]["DeliveryError"] | null;
             /** Format: date-time */
             expires_at?: string | null;
-            /** @description Why the last delivery attempt failed, for support. */
+            /**
+             * @description The mail server's own text of the last failed attempt. Shown to KWH staff only
+             *     (`null` for everyone else): it names hosts and addresses that are not the tenant's.
+             */
             last_error?: string | null;
             /**
              * Format: date-time
@@ -903,7 +942,7 @@ export interface components {
              */
             excel_download?: boolean;
             /**
-             * @description Catalog spellings that are this contractor itself.
+             * @description Catalog spellings that are this contractor itself; at most 100.
              * @example [
              *       "Installatietechniek",
              *       "installatietechnik",
@@ -912,7 +951,8 @@ export interface components {
              */
             own_names?: string[];
             /**
-             * @description Catalog names of other contractors (e.g. subcontractors) whose results it also sees.
+             * @description Catalog names of other contractors (e.g. subcontractors) whose results it also sees;
+             *     at most 100.
              * @example []
              */
             partner_names?: string[];
@@ -999,6 +1039,11 @@ export interface components {
             access?: components["schemas"]["Access"][] | null;
             email_notifications?: components["schemas"]["Notification"][] | null;
             excel_download?: boolean | null;
+            /**
+             * @description The id the integrator's HR system knows the user by, unique per corporation
+             *     (409 `external_id_taken`); `null` removes it.
+             */
+            external_id?: string | null;
             first_name?: string | null;
             job_title?: string | null;
             last_name?: string | null;
@@ -1180,7 +1225,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A request with this Idempotency-Key is still being handled (`request_in_progress`) */
+            /** @description 25 tokens are in use already (`api_token_limit_reached`): revoke one */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2171,7 +2216,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Contractors */
+            /** @description Contractors (at most 1,000) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2200,6 +2245,15 @@ export interface operations {
             };
             /** @description Only main users and KWH staff (`forbidden`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description More than 1,000 match (`list_too_large`): filter by `corporation_code` */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2279,7 +2333,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The name exists in this corporation (`contractor_exists`) */
+            /** @description The name exists in this corporation (`contractor_exists`), or it has 500 contractors (`contractor_limit_reached`) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2897,7 +2951,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The code is in use (`corporation_exists`) */
+            /** @description The code is in use (`corporation_exists`), or there are 1,000 corporations (`corporation_limit_reached`) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3284,7 +3338,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A request with this Idempotency-Key is still being handled (`request_in_progress`) */
+            /** @description The new names would take the catalog past 5,000 (`catalog_limit_reached`); nothing is recorded */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3720,7 +3774,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of users; with `Accept: text/csv`, every matching user as a spreadsheet (semicolon-separated, UTF-8, Dutch column names of the Gebruikersbeheer screens) */
+            /** @description A page of users; with `Accept: text/csv`, every matching user as a spreadsheet (semicolon-separated, UTF-8, Dutch column names of the Gebruikersbeheer screens), streamed page by page */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3822,6 +3876,15 @@ export interface operations {
             };
             /** @description The caller's role may not manage users (`forbidden`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A main user named another corporation, whether or not it exists (`not_found`, rule 4) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
