@@ -60,6 +60,10 @@ for_each_backend! {
         let mut extra = crate::helpers::smtp_settings(&unreachable);
         extra.push(("METRICS_ADDR", "127.0.0.1:0".into()));
         extra.push(("MAIL_RETRY_BASE_MS", "60000".into()));
+        // The sender tries once when the invitation is queued, and polls again only after the
+        // scrape: otherwise, once the clock moves past the retry time, a retry may win the race
+        // with the scrape and the message is no longer due (seen on CI under load).
+        extra.push(("MAIL_POLL_MS", "60000".into()));
         let extra: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let Some(app) = TestApp::spawn_with(backend, &extra).await else { return };
         let metrics_url = format!("{}/metrics", app.metrics_address.as_deref().unwrap());
@@ -81,6 +85,15 @@ for_each_backend! {
             assert_eq!(app.login("jan@kwh001.example.nl", "wrong password").await.status(), 401);
         }
         assert_eq!(app.login("jan@kwh001.example.nl", "wrong password").await.status(), 429);
+        // The first delivery attempt has failed before the clock moves: from then on the
+        // message waits for its retry, and is due once two minutes have passed.
+        for _ in 0..100 {
+            let early = Scrape::of(&app.client, &metrics_url, None).await;
+            if early.value("mijnkwh_mail_deliveries_total", &[("outcome", "retry")]).unwrap_or(0.0) >= 1.0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
         app.clock.advance(chrono::Duration::minutes(2));
 
         let scrape = Scrape::of(&app.client, &metrics_url, None).await;
