@@ -23,8 +23,12 @@ pub const MAX_TEXT_PARAMETER_LENGTH: usize = 200;
 /// refused by PostgreSQL); blank means absent.
 pub fn text_parameter(name: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
     // Before trimming: a lone vertical tab or other control character is refused as the
-    // documented pattern says, not trimmed away into "no filter".
-    if value.as_deref().is_some_and(|v| v.chars().any(char::is_control)) {
+    // documented pattern says (which allows tabs and line breaks, as in free text), not
+    // trimmed away into "no filter".
+    if value
+        .as_deref()
+        .is_some_and(|v| v.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')))
+    {
         return Err(invalid_parameter(name));
     }
     crate::domain::text::optional_text(value.as_deref(), MAX_TEXT_PARAMETER_LENGTH).map_err(|_| invalid_parameter(name))
