@@ -3,7 +3,6 @@
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::Text;
 
 use super::DbConn;
 use super::schema::{login_failures, sign_in_clients};
@@ -34,23 +33,13 @@ impl AttemptKeys {
 /// transactions are serial already (`BEGIN IMMEDIATE`); on PostgreSQL two attempts would
 /// otherwise both count the failures before either is written, and both go on.
 fn lock_keys(conn: &mut DbConn, keys: &AttemptKeys) -> QueryResult<()> {
-    if let DbConn::Pg(pg) = conn {
-        let mut names = [keys.pair(), keys.unfamiliar(), keys.client()];
-        // One order for every transaction, so that two never wait for each other's locks.
-        names.sort();
-        for name in names {
-            advisory_lock(pg, &name)?;
-        }
+    let mut names = [keys.pair(), keys.unfamiliar(), keys.client()];
+    // One order for every transaction, so that two never wait for each other's locks.
+    names.sort();
+    for name in names {
+        super::lock_name_until_commit(conn, &name)?;
     }
     Ok(())
-}
-
-/// A PostgreSQL lock on a name, held until the transaction ends.
-fn advisory_lock(pg: &mut diesel::PgConnection, name: &str) -> QueryResult<()> {
-    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind::<Text, _>(name)
-        .execute(pg)
-        .map(drop)
 }
 
 /// Locks the attempt's keys and reads what the throttle decides on. Call inside the write
@@ -122,20 +111,24 @@ pub fn reserve(conn: &mut DbConn, keys: &AttemptKeys, familiar: bool, at: NaiveD
     if !familiar {
         counted.push(keys.unfamiliar());
     }
-    let mut ids = Vec::with_capacity(counted.len());
-    for key in counted {
-        let id = uuid::Uuid::now_v7().to_string();
-        diesel::insert_into(login_failures::table)
-            .values((
-                login_failures::id.eq(&id),
-                login_failures::throttle_key.eq(key),
-                login_failures::failed_at.eq(at),
-                login_failures::account.eq(&keys.account),
-            ))
-            .execute(conn)?;
-        ids.push(id);
-    }
-    Ok(ids)
+    counted
+        .into_iter()
+        .map(|key| count_row(conn, &key, &keys.account, at))
+        .collect()
+}
+
+/// One counted row of `key` for `account`; its id.
+fn count_row(conn: &mut DbConn, key: &str, account: &str, at: NaiveDateTime) -> QueryResult<String> {
+    let id = uuid::Uuid::now_v7().to_string();
+    diesel::insert_into(login_failures::table)
+        .values((
+            login_failures::id.eq(&id),
+            login_failures::throttle_key.eq(key),
+            login_failures::failed_at.eq(at),
+            login_failures::account.eq(account),
+        ))
+        .execute(conn)?;
+    Ok(id)
 }
 
 /// Takes back a reservation: the password was right, so the attempt was no failure.
@@ -186,21 +179,12 @@ pub fn count_reset_request(
     window: Duration,
 ) -> QueryResult<bool> {
     let key = format!("reset:{client}");
-    if let DbConn::Pg(pg) = conn {
-        advisory_lock(pg, &key)?;
-    }
+    super::lock_name_until_commit(conn, &key)?;
     let (count, _) = count_and(conn, &key, now - window, Edge::Newest)?;
     if i64::from(count) >= max {
         return Ok(false);
     }
-    diesel::insert_into(login_failures::table)
-        .values((
-            login_failures::id.eq(uuid::Uuid::now_v7().to_string()),
-            login_failures::throttle_key.eq(key),
-            login_failures::failed_at.eq(now),
-            login_failures::account.eq(account),
-        ))
-        .execute(conn)?;
+    count_row(conn, &key, account, now)?;
     Ok(true)
 }
 

@@ -284,6 +284,18 @@ where
     }
 }
 
+/// Serialises the transactions that name the same lock until each ends: a PostgreSQL
+/// transaction-scoped advisory lock on the name's hash. SQLite's write transactions are serial
+/// already, so there it does nothing.
+pub fn lock_name_until_commit(conn: &mut DbConn, name: &str) -> QueryResult<()> {
+    if let DbConn::Pg(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind::<diesel::sql_types::Text, _>(name)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
 /// Begins a transaction that ends only with [`end_transaction`], for work that spans several
 /// calls (a request's handler and its stored answer). On SQLite it holds the write lock from
 /// the start, taking its turn in this process's queue of writers like [`write_transaction`];

@@ -138,12 +138,7 @@ fn lock_pg(pg: &mut PgConnection, contractor_id: &str) -> QueryResult<()> {
 /// Serialises the claims of own names in one corporation until the transaction ends
 /// (PostgreSQL; SQLite's write transactions are serial already).
 pub fn lock_own_names(conn: &mut DbConn, corporation_code: &str) -> QueryResult<()> {
-    if let DbConn::Pg(pg) = conn {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-            .bind::<diesel::sql_types::Text, _>(format!("own-names:{corporation_code}"))
-            .execute(pg)?;
-    }
-    Ok(())
+    super::lock_name_until_commit(conn, &format!("own-names:{corporation_code}"))
 }
 
 /// Makes `names` the own names this contractor holds (rule 8: one contractor per name in a
