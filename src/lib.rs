@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod error;
 pub mod http;
 pub mod mail;
 pub mod metrics;

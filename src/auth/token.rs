@@ -11,6 +11,9 @@ use crate::config::{Secret, Settings};
 pub const ISSUER: &str = "mijnkwh";
 pub const AUDIENCE: &str = "mijnkwh-api";
 
+/// Service tokens start with this, so they are told from access tokens without trying both.
+pub const SERVICE_TOKEN_PREFIX: &str = "mkwh_";
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Claims {
     pub iss: String,

@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::keyed::keyed_enum;
 use super::violation::{ViolationKind, Violations};
 
 /// A corporation's short code, e.g. `KWH042`: 2 to 20 letters, digits, `-` or `_`, kept in
@@ -40,55 +41,29 @@ impl fmt::Display for CorporationCode {
     }
 }
 
-/// The parts of the tenant-satisfaction survey (onderdelen).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SurveyPart {
-    NewTenants,
-    Repairs,
-    Maintenance,
-    DepartedTenants,
-    MajorMaintenance,
-    Contact,
-    #[serde(rename = "custom_1")]
-    Custom1,
-    #[serde(rename = "custom_2")]
-    Custom2,
-    #[serde(rename = "custom_3")]
-    Custom3,
-    #[serde(rename = "custom_4")]
-    Custom4,
+keyed_enum! {
+    /// The parts of the tenant-satisfaction survey (onderdelen).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum SurveyPart {
+        NewTenants = "new_tenants",
+        Repairs = "repairs",
+        Maintenance = "maintenance",
+        DepartedTenants = "departed_tenants",
+        MajorMaintenance = "major_maintenance",
+        Contact = "contact",
+        #[serde(rename = "custom_1")]
+        Custom1 = "custom_1",
+        #[serde(rename = "custom_2")]
+        Custom2 = "custom_2",
+        #[serde(rename = "custom_3")]
+        Custom3 = "custom_3",
+        #[serde(rename = "custom_4")]
+        Custom4 = "custom_4",
+    }
 }
 
 impl SurveyPart {
-    pub const ALL: [SurveyPart; 10] = [
-        SurveyPart::NewTenants,
-        SurveyPart::Repairs,
-        SurveyPart::Maintenance,
-        SurveyPart::DepartedTenants,
-        SurveyPart::MajorMaintenance,
-        SurveyPart::Contact,
-        SurveyPart::Custom1,
-        SurveyPart::Custom2,
-        SurveyPart::Custom3,
-        SurveyPart::Custom4,
-    ];
-
-    pub fn key(self) -> &'static str {
-        match self {
-            SurveyPart::NewTenants => "new_tenants",
-            SurveyPart::Repairs => "repairs",
-            SurveyPart::Maintenance => "maintenance",
-            SurveyPart::DepartedTenants => "departed_tenants",
-            SurveyPart::MajorMaintenance => "major_maintenance",
-            SurveyPart::Contact => "contact",
-            SurveyPart::Custom1 => "custom_1",
-            SurveyPart::Custom2 => "custom_2",
-            SurveyPart::Custom3 => "custom_3",
-            SurveyPart::Custom4 => "custom_4",
-        }
-    }
-
     /// The label the Dutch screens show.
     pub fn dutch_label(self) -> &'static str {
         match self {
@@ -103,10 +78,6 @@ impl SurveyPart {
             SurveyPart::Custom3 => "Maatwerkonderzoek 3",
             SurveyPart::Custom4 => "Maatwerkonderzoek 4",
         }
-    }
-
-    pub fn from_key(key: &str) -> Option<SurveyPart> {
-        SurveyPart::ALL.into_iter().find(|part| part.key() == key)
     }
 }
 
@@ -149,7 +120,7 @@ mod tests {
     fn ten_parts_with_unique_keys_and_dutch_labels() {
         let keys: BTreeSet<_> = SurveyPart::ALL.iter().map(|p| p.key()).collect();
         assert_eq!(keys.len(), 10);
-        for part in SurveyPart::ALL {
+        for &part in SurveyPart::ALL {
             assert_eq!(SurveyPart::from_key(part.key()), Some(part));
             let json = serde_json::to_string(&part).unwrap();
             assert_eq!(json, format!("\"{}\"", part.key()));

@@ -4,38 +4,20 @@
 //! a main user sees only the class: a mistyped address asks for a new user, a temporary failure
 //! for patience, a configuration problem for a call to KWH.
 
-/// The class of a failed delivery attempt, as the API shows it to everyone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryError {
-    /// The recipient's mailbox does not exist or cannot receive mail (5.1.x; 550, 551, 553).
-    MailboxUnavailable,
-    /// Refused for good for another reason (other permanent 5xx, e.g. a spam policy).
-    Rejected,
-    /// Worth retrying: a 4xx reply, no connection, a timeout.
-    TemporaryFailure,
-    /// Our side is set up wrongly: TLS or authentication with the mail server.
-    Configuration,
-}
+use super::keyed::keyed_enum;
 
-impl DeliveryError {
-    pub const ALL: [DeliveryError; 4] = [
-        DeliveryError::MailboxUnavailable,
-        DeliveryError::Rejected,
-        DeliveryError::TemporaryFailure,
-        DeliveryError::Configuration,
-    ];
-
-    pub fn key(self) -> &'static str {
-        match self {
-            DeliveryError::MailboxUnavailable => "mailbox_unavailable",
-            DeliveryError::Rejected => "rejected",
-            DeliveryError::TemporaryFailure => "temporary_failure",
-            DeliveryError::Configuration => "configuration",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<DeliveryError> {
-        Self::ALL.into_iter().find(|class| class.key() == key)
+keyed_enum! {
+    /// The class of a failed delivery attempt, as the API shows it to everyone.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum DeliveryError {
+        /// The recipient's mailbox does not exist or cannot receive mail (5.1.x; 550, 551, 553).
+        MailboxUnavailable = "mailbox_unavailable",
+        /// Refused for good for another reason (other permanent 5xx, e.g. a spam policy).
+        Rejected = "rejected",
+        /// Worth retrying: a 4xx reply, no connection, a timeout.
+        TemporaryFailure = "temporary_failure",
+        /// Our side is set up wrongly: TLS or authentication with the mail server.
+        Configuration = "configuration",
     }
 }
 
@@ -159,7 +141,7 @@ mod tests {
 
     #[test]
     fn keys_round_trip() {
-        for class in DeliveryError::ALL {
+        for &class in DeliveryError::ALL {
             assert_eq!(DeliveryError::from_key(class.key()), Some(class));
         }
         assert_eq!(DeliveryError::from_key("550"), None);

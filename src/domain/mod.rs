@@ -5,6 +5,7 @@ pub mod corporation;
 pub mod delivery;
 pub mod dutch_time;
 pub mod email;
+pub mod keyed;
 pub mod limits;
 pub mod names;
 pub mod report_settings;

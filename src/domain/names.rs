@@ -46,20 +46,6 @@ pub fn fold(name: &str) -> String {
     significant_words(name).concat()
 }
 
-fn levenshtein(a: &[char], b: &[char]) -> usize {
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
-    for (i, ca) in a.iter().enumerate() {
-        current[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        std::mem::swap(&mut previous, &mut current);
-    }
-    previous[b.len()]
-}
-
 fn trigrams(text: &[char]) -> Vec<[char; 3]> {
     let padded: Vec<char> = [' ', ' ']
         .into_iter()
@@ -75,15 +61,17 @@ fn trigrams(text: &[char]) -> Vec<[char; 3]> {
 /// How alike two names are, from 0 (nothing in common) to 1 (the same after folding): the
 /// mean of an edit-distance similarity and trigram overlap (Dice) of the folded names.
 pub fn similarity(a: &str, b: &str) -> f64 {
-    let a: Vec<char> = fold(a).chars().collect();
-    let b: Vec<char> = fold(b).chars().collect();
+    let (a, b) = (fold(a), fold(b));
     if a.is_empty() || b.is_empty() {
         return 0.0;
     }
     if a == b {
         return 1.0;
     }
-    let edit = 1.0 - levenshtein(&a, &b) as f64 / a.len().max(b.len()) as f64;
+    // 1 - distance / length of the longer, counted in characters.
+    let edit = strsim::normalized_levenshtein(&a, &b);
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
     let (ga, gb) = (trigrams(&a), trigrams(&b));
     let shared = ga.iter().filter(|g| gb.binary_search(g).is_ok()).count();
     let dice = 2.0 * shared as f64 / (ga.len() + gb.len()) as f64;

@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashSet};
 use serde::{Deserialize, Serialize};
 
 use super::corporation::{SurveyPart, parse_key_set};
+use super::keyed::keyed_enum;
 use super::names::{LOW_SIMILARITY, similarity};
 use super::violation::{ViolationKind, Violations};
 
@@ -88,36 +89,14 @@ pub fn validate(
     })
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApprovalStatus {
-    Pending,
-    Approved,
-    Rejected,
-    Superseded,
-    Cancelled,
-}
-
-impl ApprovalStatus {
-    pub fn key(self) -> &'static str {
-        match self {
-            ApprovalStatus::Pending => "pending",
-            ApprovalStatus::Approved => "approved",
-            ApprovalStatus::Rejected => "rejected",
-            ApprovalStatus::Superseded => "superseded",
-            ApprovalStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<ApprovalStatus> {
-        [
-            Self::Pending,
-            Self::Approved,
-            Self::Rejected,
-            Self::Superseded,
-            Self::Cancelled,
-        ]
-        .into_iter()
-        .find(|status| status.key() == key)
+keyed_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum ApprovalStatus {
+        Pending = "pending",
+        Approved = "approved",
+        Rejected = "rejected",
+        Superseded = "superseded",
+        Cancelled = "cancelled",
     }
 }
 

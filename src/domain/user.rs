@@ -6,70 +6,62 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use super::corporation::{CorporationCode, parse_key_set};
+use super::keyed::keyed_enum;
 use super::violation::{ViolationKind, Violations};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UserType {
-    /// A colleague at a housing association.
-    Corporation,
-    /// A person at a maintenance partner (aannemer) of one corporation.
-    Contractor,
-    /// KWH staff: belongs to no corporation.
-    Kwh,
+keyed_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum UserType {
+        /// A colleague at a housing association.
+        Corporation = "corporation",
+        /// A person at a maintenance partner (aannemer) of one corporation.
+        Contractor = "contractor",
+        /// KWH staff: belongs to no corporation.
+        Kwh = "kwh",
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    User,
-    MainUser,
-    Contractor,
-    KwhAdmin,
+keyed_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Role {
+        User = "user",
+        MainUser = "main_user",
+        Contractor = "contractor",
+        KwhAdmin = "kwh_admin",
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Access {
-    MijnKwh,
-    Klantvizier,
+keyed_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Access {
+        MijnKwh = "mijn_kwh",
+        Klantvizier = "klantvizier",
+    }
 }
 
-/// What a service token may do besides acting as its creator (SECURITY.md, "Scopes").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TokenScope {
-    /// Reading what its creator may read.
-    Read,
-    /// Managing users (create, edit, delete, invite, batch), and reading.
-    Provision,
+keyed_enum! {
+    /// What a service token may do besides acting as its creator (SECURITY.md, "Scopes").
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum TokenScope {
+        /// Reading what its creator may read.
+        Read = "read",
+        /// Managing users (create, edit, delete, invite, batch), and reading.
+        Provision = "provision",
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Notification {
-    DeliveryReminder,
-    ValidationReport,
+keyed_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Notification {
+        DeliveryReminder = "delivery_reminder",
+        ValidationReport = "validation_report",
+    }
 }
-
-macro_rules! keyed_enum {
-    ($type:ty { $($variant:ident => $key:literal),* $(,)? }) => {
-        impl $type {
-            pub fn key(self) -> &'static str {
-                match self { $(Self::$variant => $key),* }
-            }
-            pub fn from_key(key: &str) -> Option<Self> {
-                match key { $($key => Some(Self::$variant),)* _ => None }
-            }
-        }
-    };
-}
-
-keyed_enum!(UserType { Corporation => "corporation", Contractor => "contractor", Kwh => "kwh" });
-keyed_enum!(Role { User => "user", MainUser => "main_user", Contractor => "contractor", KwhAdmin => "kwh_admin" });
-keyed_enum!(Access { MijnKwh => "mijn_kwh", Klantvizier => "klantvizier" });
-keyed_enum!(TokenScope { Read => "read", Provision => "provision" });
-keyed_enum!(Notification { DeliveryReminder => "delivery_reminder", ValidationReport => "validation_report" });
 
 /// What a user is and may do, after rule 3 has been applied.
 #[derive(Debug, Clone, PartialEq, Eq)]

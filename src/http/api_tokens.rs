@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::Caller;
-use super::problem::{ApiError, Problem};
-use crate::app::AppState;
+use super::problem::{AppError, Problem};
+use super::state::AppState;
 use crate::db::rows::ApiTokenRow;
 use crate::domain::text::{MAX_NAME_LENGTH, required_text};
 use crate::domain::violation::{ViolationKind, Violations};
@@ -77,7 +77,7 @@ pub async fn create_token(
     state: web::Data<AppState>,
     caller: Caller,
     body: web::Json<CreateApiTokenRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let mut violations = Violations::new();
     let name = violations.check("name", required_text(&body.name, MAX_NAME_LENGTH));
@@ -125,7 +125,7 @@ pub async fn create_token(
 pub async fn list_tokens(
     state: web::Data<AppState>,
     caller: Caller,
-) -> Result<web::Json<Vec<ApiTokenResponse>>, ApiError> {
+) -> Result<web::Json<Vec<ApiTokenResponse>>, AppError> {
     let actor = caller.actor;
     let rows = state.db(move |conn| use_cases::list(conn, &actor)).await?;
     Ok(web::Json(rows.into_iter().map(|row| response(row, None)).collect()))
@@ -147,7 +147,7 @@ pub async fn revoke_token(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner().to_string();
     let actor = caller.actor;
     let now = state.now();

@@ -7,8 +7,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
 use super::pagination::{corporation_parameter, invalid_parameter, page_size, split_page, text_parameter};
-use super::problem::{ApiError, Problem};
-use crate::app::AppState;
+use super::problem::{AppError, Problem};
+use super::state::AppState;
 use crate::db::audit::{self as store, AuditQuery};
 use crate::db::rows::AuditEventRow;
 use crate::service::management_scope;
@@ -90,7 +90,7 @@ pub async fn list_audit_events(
     state: web::Data<AppState>,
     caller: Caller,
     params: web::Query<AuditParams>,
-) -> Result<web::Json<AuditPage>, ApiError> {
+) -> Result<web::Json<AuditPage>, AppError> {
     let scope = management_scope(&caller.actor)?;
     let params = params.into_inner();
     let limit = page_size(params.limit)?;

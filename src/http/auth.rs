@@ -19,13 +19,13 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
 use chrono::NaiveDateTime;
 
 use super::fallback::RouteTable;
-use crate::app::AppState;
-use crate::auth::token::link_token_hash;
+use super::state::AppState;
+use crate::auth::token::{SERVICE_TOKEN_PREFIX, link_token_hash};
 use crate::db::rows::UserRow;
 use crate::db::{DbConn, api_tokens, users};
 use crate::domain::corporation::CorporationCode;
 use crate::domain::user::{Actor, Role, TokenScope};
-use crate::http::problem::{ApiError, ErrorCode};
+use crate::http::problem::{AppError, ErrorCode};
 
 #[derive(Clone)]
 pub struct Caller {
@@ -51,9 +51,6 @@ impl Caller {
         format!("{}:v{}", self.key(), self.user.token_version)
     }
 }
-
-/// Service tokens start with this, so they are told from access tokens without trying both.
-pub const SERVICE_TOKEN_PREFIX: &str = "mkwh_";
 
 /// What the request's credentials resolved to.
 #[derive(Clone)]
@@ -88,12 +85,12 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<Option<String>> {
     Some(parsed)
 }
 
-fn unauthorized() -> ApiError {
-    ApiError::new(ErrorCode::Unauthorized)
+fn unauthorized() -> AppError {
+    AppError::new(ErrorCode::Unauthorized)
 }
 
 /// The caller a credential stands for, when it is current; `Ok(None)` when it is not.
-fn resolve(conn: &mut DbConn, state: &AppState, token: &str, now: NaiveDateTime) -> Result<Option<Caller>, ApiError> {
+fn resolve(conn: &mut DbConn, state: &AppState, token: &str, now: NaiveDateTime) -> Result<Option<Caller>, AppError> {
     if token.starts_with(SERVICE_TOKEN_PREFIX) {
         let Some(grant) = api_tokens::find_by_hash(conn, &link_token_hash(token))?
             .filter(|t| t.revoked_at.is_none() && t.expires_at > now)
@@ -171,7 +168,7 @@ pub async fn authenticate(
                 .map(|s| s.contains(&scope))
         });
         if allowed == Some(false) {
-            let refusal = ApiError::new(ErrorCode::InsufficientScope).error_response();
+            let refusal = AppError::new(ErrorCode::InsufficientScope).error_response();
             return Ok(request.into_response(refusal));
         }
     }
@@ -180,8 +177,8 @@ pub async fn authenticate(
 }
 
 impl FromRequest for Caller {
-    type Error = ApiError;
-    type Future = Ready<Result<Caller, ApiError>>;
+    type Error = AppError;
+    type Future = Ready<Result<Caller, AppError>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(

@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
-use super::problem::{ApiError, ErrorCode, Problem};
+use super::problem::{AppError, ErrorCode, Problem};
+use super::state::AppState;
 use super::users::CreateUserRequest;
-use crate::app::AppState;
 use crate::domain::violation::{ViolationKind, Violations};
 use crate::service::batch::{self as use_cases, BatchOptions, BatchUser, ItemOutcome};
 use crate::service::management_scope;
@@ -86,17 +86,17 @@ pub async fn provision_users(
     caller: Caller,
     params: web::Query<BatchParams>,
     body: web::Json<BatchRequest>,
-) -> Result<web::Json<BatchResponse>, ApiError> {
+) -> Result<web::Json<BatchResponse>, AppError> {
     management_scope(&caller.actor)?;
     let items = body.into_inner().items;
     if items.len() > MAX_ITEMS {
         return Err(Violations::single("items", ViolationKind::TooLong { max: MAX_ITEMS }).into());
     }
-    let parsed: Vec<Result<BatchUser, ApiError>> = items
+    let parsed: Vec<Result<BatchUser, AppError>> = items
         .into_iter()
         .map(|item| {
             let item: CreateUserRequest = serde_json::from_value(item)
-                .map_err(|e| ApiError::new(ErrorCode::InvalidBody).with_reason(e.to_string()))?;
+                .map_err(|e| AppError::new(ErrorCode::InvalidBody).with_reason(e.to_string()))?;
             let edit = item.to_edit()?;
             let external_id = item.parsed_external_id()?;
             let new = item.into_new_user(&caller)?;
@@ -106,7 +106,7 @@ pub async fn provision_users(
     let options = BatchOptions {
         dry_run: params.dry_run,
         invite: params.invite,
-        invitation_ttl: chrono::Duration::from_std(state.settings.invitation_ttl).map_err(ApiError::internal)?,
+        invitation_ttl: chrono::Duration::from_std(state.settings.invitation_ttl).map_err(AppError::internal)?,
     };
     let actor = caller.actor;
     let now = state.now();
@@ -126,7 +126,7 @@ pub async fn provision_users(
                 ItemOutcome::Created(row) => ("created", Some(row.id), None),
                 ItemOutcome::Updated(row) => ("updated", Some(row.id), None),
                 ItemOutcome::Unchanged(row) => ("unchanged", Some(row.id), None),
-                ItemOutcome::Failed(error) => ("failed", None, Some(error.to_problem())),
+                ItemOutcome::Failed(error) => ("failed", None, Some(super::problem::to_problem(&error))),
             };
             match status {
                 "created" => summary.created += 1,

@@ -7,8 +7,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
 use super::pagination::text_parameter;
-use super::problem::{ApiError, Problem};
-use crate::app::AppState;
+use super::problem::{AppError, Problem};
+use super::state::AppState;
 use crate::db::rows::ContractorNameRow;
 use crate::domain::corporation::CorporationCode;
 use crate::domain::violation::{ViolationKind, Violations};
@@ -60,8 +60,8 @@ pub struct CatalogParams {
     pub similar_to: Option<String>,
 }
 
-fn parse_code(code: &str) -> Result<CorporationCode, ApiError> {
-    CorporationCode::parse(code).map_err(|_| ApiError::not_found())
+fn parse_code(code: &str) -> Result<CorporationCode, AppError> {
+    CorporationCode::parse(code).map_err(|_| AppError::not_found())
 }
 
 /// Record the contractor names seen in a delivered data file. Re-posting a file adds no
@@ -85,7 +85,7 @@ pub async fn record_names(
     caller: Caller,
     code: web::Path<String>,
     body: web::Json<RecordNamesRequest>,
-) -> Result<web::Json<Vec<ContractorNameResponse>>, ApiError> {
+) -> Result<web::Json<Vec<ContractorNameResponse>>, AppError> {
     let code = parse_code(&code)?;
     let mut violations = Violations::new();
     if body.names.len() > MAX_NAMES_PER_REQUEST {
@@ -134,7 +134,7 @@ pub async fn list_names(
     caller: Caller,
     code: web::Path<String>,
     params: web::Query<CatalogParams>,
-) -> Result<web::Json<Vec<ContractorNameResponse>>, ApiError> {
+) -> Result<web::Json<Vec<ContractorNameResponse>>, AppError> {
     let code = parse_code(&code)?;
     let params = params.into_inner();
     let q = text_parameter("q", params.q)?;

@@ -9,9 +9,9 @@ use uuid::Uuid;
 
 use super::auth::Caller;
 use super::pagination::corporation_parameter;
-use super::problem::{ApiError, Problem};
+use super::problem::{AppError, Problem};
+use super::state::AppState;
 pub use super::users::ContractorRef;
-use crate::app::AppState;
 use crate::db::rows::ContractorRow;
 use crate::domain::corporation::CorporationCode;
 use crate::domain::text::{MAX_NAME_LENGTH, required_text};
@@ -62,7 +62,7 @@ pub struct ContractorListParams {
     pub corporation_code: Option<String>,
 }
 
-fn parse_name(name: &str) -> Result<String, ApiError> {
+fn parse_name(name: &str) -> Result<String, AppError> {
     let mut violations = Violations::new();
     let name = violations.check("name", required_text(name, MAX_NAME_LENGTH));
     name.ok_or_else(|| violations.into())
@@ -88,7 +88,7 @@ pub async fn list_contractors(
     state: web::Data<AppState>,
     caller: Caller,
     params: web::Query<ContractorListParams>,
-) -> Result<web::Json<Vec<ContractorResponse>>, ApiError> {
+) -> Result<web::Json<Vec<ContractorResponse>>, AppError> {
     let requested = corporation_parameter(params.corporation_code.as_deref())?;
     let actor = caller.actor;
     let rows = state.db(move |conn| use_cases::list(conn, &actor, requested)).await?;
@@ -112,7 +112,7 @@ pub async fn create_contractor(
     state: web::Data<AppState>,
     caller: Caller,
     body: web::Json<CreateContractorRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     management_scope(&caller.actor)?;
     let body = body.into_inner();
     let mut violations = Violations::new();
@@ -150,7 +150,7 @@ pub async fn get_contractor(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-) -> Result<web::Json<ContractorResponse>, ApiError> {
+) -> Result<web::Json<ContractorResponse>, AppError> {
     let scope = management_scope(&caller.actor)?;
     let id = id.into_inner().to_string();
     let row = state.db(move |conn| use_cases::find_visible(conn, &scope, &id)).await?;
@@ -176,7 +176,7 @@ pub async fn update_contractor(
     caller: Caller,
     id: web::Path<Uuid>,
     body: web::Json<UpdateContractorRequest>,
-) -> Result<web::Json<ContractorResponse>, ApiError> {
+) -> Result<web::Json<ContractorResponse>, AppError> {
     management_scope(&caller.actor)?;
     let name = parse_name(&body.name)?;
     let id = id.into_inner().to_string();
@@ -204,7 +204,7 @@ pub async fn delete_contractor(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner().to_string();
     let actor = caller.actor;
     let now = state.now();

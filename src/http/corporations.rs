@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::Caller;
-use super::problem::{ApiError, Problem};
-use crate::app::AppState;
+use super::problem::{AppError, Problem};
+use super::state::AppState;
 use crate::db::rows::{CorporationRow, keys_from_json};
 use crate::domain::corporation::{CorporationCode, SurveyPart, parse_key_set};
 use crate::domain::text::{MAX_NAME_LENGTH, required_text};
@@ -68,9 +68,9 @@ pub struct SurveyPartResponse {
     pub label: &'static str,
 }
 
-fn parse_code(code: &str) -> Result<CorporationCode, ApiError> {
+fn parse_code(code: &str) -> Result<CorporationCode, AppError> {
     // A code that cannot exist names no corporation.
-    CorporationCode::parse(code).map_err(|_| ApiError::not_found())
+    CorporationCode::parse(code).map_err(|_| AppError::not_found())
 }
 
 /// The survey parts (onderdelen) with their Dutch labels.
@@ -105,7 +105,7 @@ pub async fn survey_parts(_caller: Caller) -> web::Json<Vec<SurveyPartResponse>>
 pub async fn list_corporations(
     state: web::Data<AppState>,
     caller: Caller,
-) -> Result<web::Json<Vec<CorporationResponse>>, ApiError> {
+) -> Result<web::Json<Vec<CorporationResponse>>, AppError> {
     let actor = caller.actor;
     let rows = state.db(move |conn| use_cases::list(conn, &actor)).await?;
     Ok(web::Json(rows.into_iter().map(Into::into).collect()))
@@ -127,7 +127,7 @@ pub async fn get_corporation(
     state: web::Data<AppState>,
     caller: Caller,
     code: web::Path<String>,
-) -> Result<web::Json<CorporationResponse>, ApiError> {
+) -> Result<web::Json<CorporationResponse>, AppError> {
     let code = parse_code(&code)?;
     let actor = caller.actor;
     let row = state
@@ -156,7 +156,7 @@ pub async fn create_corporation(
     state: web::Data<AppState>,
     caller: Caller,
     body: web::Json<CreateCorporationRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let mut violations = Violations::new();
     let code = violations.check("code", CorporationCode::parse(&body.code));
@@ -196,7 +196,7 @@ pub async fn update_corporation(
     caller: Caller,
     code: web::Path<String>,
     body: web::Json<UpdateCorporationRequest>,
-) -> Result<web::Json<CorporationResponse>, ApiError> {
+) -> Result<web::Json<CorporationResponse>, AppError> {
     let code = parse_code(&code)?;
     let body = body.into_inner();
     let mut violations = Violations::new();

@@ -8,9 +8,9 @@ use actix_web::{HttpResponse, http::header};
 use chrono::NaiveDateTime;
 use futures_util::stream::{self, StreamExt};
 
-use super::problem::ApiError;
+use super::problem::AppError;
+use super::state::AppState;
 use super::users::{UserResponse, user_responses};
-use crate::app::AppState;
 use crate::db::DbConn;
 use crate::db::users::{self as store, UserCursor, UserListQuery, UserSort};
 use crate::domain::dutch_time::dutch_date_time;
@@ -81,7 +81,7 @@ pub async fn users_csv(
     state: web::Data<AppState>,
     mut query: UserListQuery,
     now: NaiveDateTime,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     query.after = None;
     query.limit = PAGE;
     let first = read_page(&state, query, now).await?;
@@ -112,7 +112,7 @@ struct Page {
     next: Option<UserListQuery>,
 }
 
-async fn read_page(state: &AppState, query: UserListQuery, now: NaiveDateTime) -> Result<Page, ApiError> {
+async fn read_page(state: &AppState, query: UserListQuery, now: NaiveDateTime) -> Result<Page, AppError> {
     state.db(move |conn| Ok(page(conn, query, now)?)).await
 }
 

@@ -7,14 +7,13 @@
 
 use std::sync::Arc;
 
-use actix_web::ResponseError;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, web};
 use utoipa::openapi::OpenApi as OpenApiDocument;
 
-use super::problem::ApiError;
+use super::problem::{self, AppError};
 use super::scopes::scopes_of;
 use crate::domain::user::TokenScope;
 
@@ -146,18 +145,18 @@ pub async fn refuse_other_methods(
         .app_data::<web::Data<Arc<RouteTable>>>()
         .and_then(|routes| routes.allowed_methods(request.path()))
         .filter(|allowed| !allowed.contains(&request.method().as_str()))
-        .map(|allowed| ApiError::method_not_allowed(&allowed));
+        .map(|allowed| problem::method_not_allowed(&allowed));
     match refusal {
-        Some(error) => Ok(request.into_response(error.error_response())),
+        Some(refused) => Ok(request.into_response(refused)),
         None => next.call(request).await.map(ServiceResponse::map_into_boxed_body),
     }
 }
 
-pub async fn no_route(request: HttpRequest, routes: web::Data<Arc<RouteTable>>) -> Result<HttpResponse, ApiError> {
-    Err(match routes.allowed_methods(request.path()) {
-        Some(methods) => ApiError::method_not_allowed(&methods),
-        None => ApiError::not_found(),
-    })
+pub async fn no_route(request: HttpRequest, routes: web::Data<Arc<RouteTable>>) -> Result<HttpResponse, AppError> {
+    match routes.allowed_methods(request.path()) {
+        Some(methods) => Ok(problem::method_not_allowed(&methods)),
+        None => Err(AppError::not_found()),
+    }
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@ use actix_web::{get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
-use crate::http::problem::{ApiError, ErrorCode};
+use super::state::AppState;
+use crate::http::problem::{AppError, ErrorCode};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HealthStatus {
@@ -36,17 +36,17 @@ pub async fn live() -> web::Json<HealthStatus> {
     )
 )]
 #[get("/health/ready")]
-pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<HealthStatus>, ApiError> {
+pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<HealthStatus>, AppError> {
     let pool = state.pool.clone();
     web::block(move || {
         let mut conn = pool.get_timeout(READY_TIMEOUT).map_err(|e| {
             tracing::warn!(error = %e, "readiness: no database connection");
-            ApiError::new(ErrorCode::ServiceUnavailable)
+            AppError::new(ErrorCode::ServiceUnavailable)
         })?;
         diesel::r2d2::R2D2Connection::ping(&mut **conn).map_err(|e| {
             conn.mark_suspect();
             tracing::warn!(error = %e, "readiness: database did not answer");
-            ApiError::new(ErrorCode::ServiceUnavailable)
+            AppError::new(ErrorCode::ServiceUnavailable)
         })
     })
     .await??;

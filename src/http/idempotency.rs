@@ -20,8 +20,8 @@ use actix_web::{HttpResponse, ResponseError, web};
 use chrono::Duration;
 use sha2::{Digest, Sha256};
 
-use super::problem::{ApiError, ErrorCode};
-use crate::app::{AppState, RequestTransaction};
+use super::problem::{AppError, ErrorCode};
+use super::state::{AppState, RequestTransaction};
 use crate::db::idempotency::{self as store, IdempotencyRow};
 
 pub const HEADER: &str = "idempotency-key";
@@ -56,7 +56,7 @@ pub async fn middleware(
     let key = key
         .ok()
         .filter(|k| !k.is_empty() && k.len() <= MAX_KEY_LENGTH)
-        .ok_or_else(|| ApiError::new(ErrorCode::InvalidIdempotencyKey))?;
+        .ok_or_else(|| AppError::new(ErrorCode::InvalidIdempotencyKey))?;
     // Keys are per caller, resolved in full before anything is replayed (a deleted user, a
     // revoked or outdated token gets nothing). Without a caller there is no one to keep them
     // for: such a request is refused (401) or goes to one of the open endpoints.
@@ -73,7 +73,7 @@ pub async fn middleware(
     let body = request
         .extract::<web::Bytes>()
         .await
-        .map_err(|_| ApiError::new(ErrorCode::PayloadTooLarge))?;
+        .map_err(|_| AppError::new(ErrorCode::PayloadTooLarge))?;
     let fingerprint = fingerprint(request.path(), request.query_string(), &body);
     request.set_payload(Payload::from(body));
 
@@ -114,7 +114,7 @@ pub async fn middleware(
         .await?;
     if let Some(first) = existing {
         let response = if first.fingerprint != fingerprint {
-            ApiError::new(ErrorCode::IdempotencyKeyReused).error_response()
+            AppError::new(ErrorCode::IdempotencyKeyReused).error_response()
         } else {
             match first.status_code {
                 Some(status) => replay(
@@ -122,7 +122,7 @@ pub async fn middleware(
                     first.response_headers.as_deref(),
                     first.response_body.unwrap_or_default(),
                 ),
-                None => ApiError::new(ErrorCode::RequestInProgress).error_response(),
+                None => AppError::new(ErrorCode::RequestInProgress).error_response(),
             }
         };
         return Ok(request.into_response(response));
@@ -155,7 +155,7 @@ pub async fn middleware(
         Err(_) => {
             transaction.finish(|_| Ok(false)).await?;
             release().await?;
-            return Err(ApiError::new(ErrorCode::Internal).into());
+            return Err(AppError::new(ErrorCode::Internal).into());
         }
     };
     // A failure on our side is not an answer to keep: nothing of it commits, the retry acts.
@@ -197,7 +197,7 @@ pub async fn middleware(
         // the other request acts; this one's writes were rolled back.
         return Ok(ServiceResponse::new(
             request,
-            ApiError::new(ErrorCode::RequestInProgress).error_response(),
+            AppError::new(ErrorCode::RequestInProgress).error_response(),
         ));
     }
     Ok(ServiceResponse::new(

@@ -8,10 +8,10 @@ use uuid::Uuid;
 
 use super::auth::Caller;
 use super::client_address::client_key;
-use super::problem::{ApiError, Problem};
+use super::problem::{AppError, Problem};
 use super::session::{AccessToken, access_token_for};
+use super::state::AppState;
 use super::users::{UserResponse, user_response};
-use crate::app::AppState;
 use crate::auth::password;
 use crate::db::user_tokens::{INVITATION, PASSWORD_RESET};
 use crate::domain::email::EmailAddress;
@@ -39,11 +39,11 @@ pub async fn invite_user(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let id = id.into_inner().to_string();
     let actor = caller.actor;
     let now = state.now();
-    let ttl = chrono::Duration::from_std(state.settings.invitation_ttl).map_err(ApiError::internal)?;
+    let ttl = chrono::Duration::from_std(state.settings.invitation_ttl).map_err(AppError::internal)?;
     let body = state
         .db(move |conn| {
             let user = use_cases::invite(conn, &actor, &id, ttl, now)?;
@@ -79,7 +79,7 @@ pub struct InvitationInfo {
 pub async fn inspect_invitation(
     state: web::Data<AppState>,
     token: web::Path<String>,
-) -> Result<web::Json<InvitationInfo>, ApiError> {
+) -> Result<web::Json<InvitationInfo>, AppError> {
     let token = token.into_inner();
     let now = state.now();
     let (link, user) = state
@@ -106,7 +106,7 @@ async fn checked_password_hash(
     state: &web::Data<AppState>,
     purpose: &'static str,
     body: &SetPasswordRequest,
-) -> Result<String, ApiError> {
+) -> Result<String, AppError> {
     let token = body.token.clone();
     let now = state.now();
     let (_, user) = state
@@ -121,7 +121,7 @@ async fn checked_password_hash(
     state
         .password_work(move || password::hash(&password))
         .await?
-        .map_err(ApiError::internal)
+        .map_err(AppError::internal)
 }
 
 /// Accept an invitation: set the password and sign in.
@@ -139,7 +139,7 @@ pub async fn accept_invitation(
     request: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<SetPasswordRequest>,
-) -> Result<web::Json<AccessToken>, ApiError> {
+) -> Result<web::Json<AccessToken>, AppError> {
     let body = body.into_inner();
     let hash = checked_password_hash(&state, INVITATION, &body).await?;
     let client = client_key(&request, &state.settings.trusted_proxies);
@@ -176,7 +176,7 @@ pub async fn request_password_reset(
     request: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<PasswordResetRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     if let Ok(email) = EmailAddress::parse(&body.email) {
         let client = client_key(&request, &state.settings.trusted_proxies);
         let now = state.now();
@@ -204,7 +204,7 @@ pub async fn request_password_reset(
 pub async fn confirm_password_reset(
     state: web::Data<AppState>,
     body: web::Json<SetPasswordRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let hash = checked_password_hash(&state, PASSWORD_RESET, &body).await?;
     let now = state.now();

@@ -5,7 +5,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 
-use super::problem::{ApiError, ErrorCode};
+use super::problem::{AppError, ErrorCode};
 
 /// The most header bytes (names and values) a request may carry. actix-http stops reading a
 /// request head at 128 kB only while it arrives in pieces; a head that arrives at once passes,
@@ -22,7 +22,7 @@ pub async fn header_size(
         .map(|(name, value)| name.as_str().len() + value.len())
         .sum();
     if size > MAX_HEADER_BYTES {
-        let refused = ApiError::new(ErrorCode::HeadersTooLarge).error_response();
+        let refused = AppError::new(ErrorCode::HeadersTooLarge).error_response();
         return Ok(request.into_response(refused));
     }
     next.call(request).await.map(ServiceResponse::map_into_boxed_body)

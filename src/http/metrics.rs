@@ -12,8 +12,8 @@ use actix_web::http::header::CONTENT_TYPE;
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpRequest, HttpResponse, web};
 
-use super::problem::{ApiError, ErrorCode};
-use crate::app::AppState;
+use super::problem::{AppError, ErrorCode};
+use super::state::AppState;
 use crate::metrics::{self, Metrics};
 
 /// Requests that matched no route are counted under one label, so a scan of random paths
@@ -74,7 +74,7 @@ fn observe(metrics: &Metrics, method: &str, route: &str, status: u16, started: I
 }
 
 /// The metrics, with the gauges read now (the pool of this instance, the shared outbox).
-async fn render(state: &AppState) -> Result<HttpResponse, ApiError> {
+async fn render(state: &AppState) -> Result<HttpResponse, AppError> {
     let pool = state.pool.state();
     let metrics = state.metrics.clone();
     metrics
@@ -97,22 +97,22 @@ async fn render(state: &AppState) -> Result<HttpResponse, ApiError> {
 }
 
 /// `GET /metrics` on the metrics listener, which only operators reach.
-pub async fn scrape(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn scrape(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     render(&state).await
 }
 
 /// `GET /metrics` on the main listener: only with `Authorization: Bearer METRICS_TOKEN`, and
 /// 404 when no token is configured (as if there were no such path).
-pub async fn scrape_with_token(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn scrape_with_token(request: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let Some(expected) = &state.settings.metrics.token else {
-        return Err(ApiError::not_found());
+        return Err(AppError::not_found());
     };
     // The API's one reading of the header (the scheme in any case).
     let presented = super::auth::bearer_token(request.headers())
         .flatten()
         .unwrap_or_default();
     if !same_secret(&presented, expected.expose()) {
-        return Err(ApiError::new(ErrorCode::Unauthorized));
+        return Err(AppError::new(ErrorCode::Unauthorized));
     }
     render(&state).await
 }

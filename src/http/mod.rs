@@ -25,6 +25,7 @@ pub mod report_settings;
 pub mod schema;
 pub mod scopes;
 pub mod session;
+pub mod state;
 pub mod users;
 
 use actix_web::{HttpResponse, web};

@@ -1,13 +1,13 @@
 //! Cursor pagination shared by the lists: the page size, and splitting off the next cursor.
 
-use super::problem::{ApiError, ErrorCode};
+use super::problem::{AppError, ErrorCode};
 use crate::domain::corporation::CorporationCode;
 
 pub const DEFAULT_PAGE_SIZE: i64 = 50;
 pub const MAX_PAGE_SIZE: i64 = 200;
 
 /// The requested page size, 1 to 200 (default 50).
-pub fn page_size(limit: Option<i64>) -> Result<i64, ApiError> {
+pub fn page_size(limit: Option<i64>) -> Result<i64, AppError> {
     let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE);
     if (1..=MAX_PAGE_SIZE).contains(&limit) {
         Ok(limit)
@@ -21,7 +21,7 @@ pub const MAX_TEXT_PARAMETER_LENGTH: usize = 200;
 
 /// A free-text query parameter: at most 200 characters and no control characters (a NUL is
 /// refused by PostgreSQL); blank means absent.
-pub fn text_parameter(name: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
+pub fn text_parameter(name: &str, value: Option<String>) -> Result<Option<String>, AppError> {
     // Before trimming: a lone vertical tab or other control character is refused as the
     // documented pattern says (which allows tabs and line breaks, as in free text), not
     // trimmed away into "no filter".
@@ -35,15 +35,15 @@ pub fn text_parameter(name: &str, value: Option<String>) -> Result<Option<String
 }
 
 /// The `corporation_code` filter of a list, parsed; a code that cannot exist is a 400.
-pub fn corporation_parameter(value: Option<&str>) -> Result<Option<CorporationCode>, ApiError> {
+pub fn corporation_parameter(value: Option<&str>) -> Result<Option<CorporationCode>, AppError> {
     value
         .map(CorporationCode::parse)
         .transpose()
         .map_err(|_| invalid_parameter("corporation_code"))
 }
 
-pub fn invalid_parameter(name: &str) -> ApiError {
-    ApiError::new(ErrorCode::InvalidQuery).with_reason(format!("{name}: unsupported value"))
+pub fn invalid_parameter(name: &str) -> AppError {
+    AppError::new(ErrorCode::InvalidQuery).with_reason(format!("{name}: unsupported value"))
 }
 
 /// Rows were fetched with one extra row beyond `page_size`: that row says another page exists,

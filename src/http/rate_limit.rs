@@ -9,8 +9,8 @@ use actix_web::middleware::Next;
 use actix_web::{ResponseError, web};
 use chrono::{Duration, DurationRound, Timelike};
 
-use super::problem::ApiError;
-use crate::app::AppState;
+use super::problem::AppError;
+use super::state::AppState;
 use crate::db::rate_limits;
 
 pub async fn middleware(
@@ -42,7 +42,7 @@ pub async fn middleware(
         .await?;
     let remaining = u64::from(limit).saturating_sub(u64::try_from(count).unwrap_or(u64::MAX));
     let mut response = if u64::try_from(count).unwrap_or(u64::MAX) > u64::from(limit) {
-        let mut refused = request.into_response(ApiError::too_many_requests(reset).error_response());
+        let mut refused = request.into_response(AppError::too_many_requests(reset).error_response());
         refused.headers_mut().insert(RETRY_AFTER, HeaderValue::from(reset));
         refused
     } else {

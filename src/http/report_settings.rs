@@ -11,8 +11,8 @@ use uuid::Uuid;
 use super::auth::Caller;
 use super::contractors::ContractorRef;
 use super::pagination::{corporation_parameter, invalid_parameter, page_size, split_page, text_parameter};
-use super::problem::{ApiError, Problem};
-use crate::app::AppState;
+use super::problem::{AppError, Problem};
+use super::state::AppState;
 use crate::db::DbConn;
 use crate::db::report_settings::ApprovalQuery;
 use crate::db::rows::ApprovalRow;
@@ -214,7 +214,7 @@ pub async fn get_report_settings(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-) -> Result<web::Json<ReportSettingsState>, ApiError> {
+) -> Result<web::Json<ReportSettingsState>, AppError> {
     let id = id.into_inner().to_string();
     let actor = caller.actor;
     let now = state.now();
@@ -250,7 +250,7 @@ pub async fn request_report_settings(
     caller: Caller,
     id: web::Path<Uuid>,
     body: web::Json<ReportSettingsBody>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let input = ReportSettingsInput {
         parts: body.parts,
@@ -313,7 +313,7 @@ pub async fn list_approvals(
     state: web::Data<AppState>,
     caller: Caller,
     params: web::Query<ApprovalListParams>,
-) -> Result<web::Json<ApprovalPage>, ApiError> {
+) -> Result<web::Json<ApprovalPage>, AppError> {
     let params = params.into_inner();
     let limit = page_size(params.limit)?;
     if params
@@ -367,7 +367,7 @@ pub async fn get_approval(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-) -> Result<web::Json<ApprovalResponse>, ApiError> {
+) -> Result<web::Json<ApprovalResponse>, AppError> {
     let id = id.into_inner().to_string();
     let actor = caller.actor;
     let now = state.now();
@@ -393,8 +393,8 @@ async fn decide_and_show(
     state: &web::Data<AppState>,
     actor: Actor,
     id: Uuid,
-    decide: impl FnOnce(&mut DbConn, &Actor, &str, NaiveDateTime) -> Result<ApprovalRow, ApiError> + Send + 'static,
-) -> Result<web::Json<ApprovalResponse>, ApiError> {
+    decide: impl FnOnce(&mut DbConn, &Actor, &str, NaiveDateTime) -> Result<ApprovalRow, AppError> + Send + 'static,
+) -> Result<web::Json<ApprovalResponse>, AppError> {
     let id = id.to_string();
     let now = state.now();
     let detail = state
@@ -427,7 +427,7 @@ pub async fn approve(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-) -> Result<web::Json<ApprovalResponse>, ApiError> {
+) -> Result<web::Json<ApprovalResponse>, AppError> {
     decide_and_show(&state, caller.actor, id.into_inner(), use_cases::approve).await
 }
 
@@ -450,7 +450,7 @@ pub async fn reject(
     caller: Caller,
     id: web::Path<Uuid>,
     body: web::Json<RejectRequest>,
-) -> Result<web::Json<ApprovalResponse>, ApiError> {
+) -> Result<web::Json<ApprovalResponse>, AppError> {
     let reason = body.into_inner().reason;
     decide_and_show(&state, caller.actor, id.into_inner(), move |conn, actor, id, now| {
         use_cases::reject(conn, actor, id, &reason, now)
@@ -475,6 +475,6 @@ pub async fn cancel(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-) -> Result<web::Json<ApprovalResponse>, ApiError> {
+) -> Result<web::Json<ApprovalResponse>, AppError> {
     decide_and_show(&state, caller.actor, id.into_inner(), use_cases::cancel).await
 }

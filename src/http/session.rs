@@ -7,9 +7,9 @@ use utoipa::ToSchema;
 
 use super::auth::Caller;
 use super::client_address::client_key;
-use super::problem::{ApiError, ErrorCode, Problem};
+use super::problem::{AppError, ErrorCode, Problem};
+use super::state::AppState;
 use super::users::{UserResponse, user_response};
-use crate::app::AppState;
 use crate::auth::password;
 use crate::db::rows::UserRow;
 use crate::service::sign_in;
@@ -55,7 +55,7 @@ pub async fn login(
     request: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<LoginRequest>,
-) -> Result<web::Json<AccessToken>, ApiError> {
+) -> Result<web::Json<AccessToken>, AppError> {
     let LoginRequest { email, password } = body.into_inner();
     let client = client_key(&request, &state.settings.trusted_proxies);
     let now = state.now();
@@ -67,16 +67,16 @@ pub async fn login(
     let user = state
         .db(move |conn| sign_in::finish(conn, attempt, matches, now))
         .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::InvalidCredentials))?;
+        .ok_or_else(|| AppError::new(ErrorCode::InvalidCredentials))?;
     Ok(web::Json(access_token_for(&state, &user, now)?))
 }
 
 /// The answer of every route that signs a user in.
-pub fn access_token_for(state: &AppState, user: &UserRow, now: NaiveDateTime) -> Result<AccessToken, ApiError> {
+pub fn access_token_for(state: &AppState, user: &UserRow, now: NaiveDateTime) -> Result<AccessToken, AppError> {
     let access_token = state
         .tokens
         .issue(&user.id, user.token_version, now.and_utc().timestamp())
-        .map_err(ApiError::internal)?;
+        .map_err(AppError::internal)?;
     Ok(AccessToken {
         access_token,
         token_type: "Bearer",
@@ -91,7 +91,7 @@ pub fn access_token_for(state: &AppState, user: &UserRow, now: NaiveDateTime) ->
     responses((status = 200, description = "The caller", body = UserResponse))
 )]
 #[get("/me")]
-pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<UserResponse>, ApiError> {
+pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<UserResponse>, AppError> {
     let now = state.now();
     let user = caller.user;
     Ok(web::Json(

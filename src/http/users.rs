@@ -12,9 +12,9 @@ use uuid::Uuid;
 
 use super::auth::Caller;
 use super::pagination::{corporation_parameter, invalid_parameter, page_size, split_page, text_parameter};
-use super::problem::{ApiError, ErrorCode, Problem};
+use super::problem::{AppError, ErrorCode, Problem};
 use super::schema;
-use crate::app::AppState;
+use super::state::AppState;
 use crate::db::DbConn;
 use crate::db::rows::{UserRow, keys_from_json};
 use crate::db::user_tokens::InvitationWithEmail;
@@ -480,7 +480,7 @@ fn etag(row: &UserRow) -> String {
 }
 
 /// The version an `If-Match` header asks for: `None` without the header or with `*`.
-fn if_match(request: &HttpRequest) -> Result<Option<i32>, ApiError> {
+fn if_match(request: &HttpRequest) -> Result<Option<i32>, AppError> {
     let Some(value) = request.headers().get(IF_MATCH) else {
         return Ok(None);
     };
@@ -499,7 +499,7 @@ fn if_match(request: &HttpRequest) -> Result<Option<i32>, ApiError> {
         .filter(|v| (1..=9).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|v| v.parse::<i32>().ok())
         .map(Some)
-        .ok_or_else(|| ApiError::new(ErrorCode::InvalidHeader).with_reason("If-Match: not an ETag of this API"))
+        .ok_or_else(|| AppError::new(ErrorCode::InvalidHeader).with_reason("If-Match: not an ETag of this API"))
 }
 
 /// A user with the `ETag` of its version.
@@ -526,14 +526,14 @@ pub async fn create_user(
     state: web::Data<AppState>,
     caller: Caller,
     body: web::Json<CreateUserRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     management_scope(&caller.actor)?;
     let body = body.into_inner();
     let external_id = body.parsed_external_id()?;
     let new_user = body.into_new_user(&caller)?;
     let actor = caller.actor;
     let now = state.now();
-    let ttl = chrono::Duration::from_std(state.settings.invitation_ttl).map_err(ApiError::internal)?;
+    let ttl = chrono::Duration::from_std(state.settings.invitation_ttl).map_err(AppError::internal)?;
     let (row, body) = state
         .db(move |conn| {
             let row = use_cases::create_with_external_id(conn, &actor, new_user, external_id, ttl, now)?;
@@ -563,7 +563,7 @@ pub async fn get_user(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let scope = management_scope(&caller.actor)?;
     let id = id.into_inner().to_string();
     let actor = caller.actor;
@@ -605,7 +605,7 @@ pub async fn update_user(
     caller: Caller,
     id: web::Path<Uuid>,
     body: web::Json<UpdateUserRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     management_scope(&caller.actor)?;
     let expected = if_match(&request)?;
     let edit = body.into_inner().into_edit()?;
@@ -644,7 +644,7 @@ pub async fn delete_user(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     management_scope(&caller.actor)?;
     let expected = if_match(&request)?;
     let id = id.into_inner().to_string();
@@ -720,8 +720,8 @@ fn rfc3339(time: NaiveDateTime) -> String {
     time.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-fn decode_cursor(sort: UserSort, cursor: &str) -> Result<UserCursor, ApiError> {
-    let invalid = || ApiError::new(ErrorCode::InvalidQuery).with_reason("cursor: not a cursor of this list");
+fn decode_cursor(sort: UserSort, cursor: &str) -> Result<UserCursor, AppError> {
+    let invalid = || AppError::new(ErrorCode::InvalidQuery).with_reason("cursor: not a cursor of this list");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor)
         .map_err(|_| invalid())?;
@@ -763,7 +763,7 @@ pub async fn list_users(
     state: web::Data<AppState>,
     caller: Caller,
     params: web::Query<UserListParams>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, AppError> {
     let scope = management_scope(&caller.actor)?;
     let actor = caller.actor;
     let params = params.into_inner();

@@ -4,19 +4,18 @@ use chrono::{Duration, NaiveDateTime};
 use serde_json::Map;
 
 use super::audit::{self as audit_log, AuditEntry};
-use crate::auth::token::{link_token_hash, random_token};
+use crate::auth::token::{SERVICE_TOKEN_PREFIX, link_token_hash, random_token};
 use crate::db::rows::ApiTokenRow;
 use crate::db::{DbConn, api_tokens, users, write_transaction};
 use crate::domain::limits::{MAX_LISTED_API_TOKENS, MAX_LIVE_API_TOKENS_PER_USER, has_room};
 use crate::domain::user::{Actor, Role};
-use crate::http::auth::SERVICE_TOKEN_PREFIX;
-use crate::http::problem::{ApiError, ErrorCode};
+use crate::error::{AppError, ErrorCode};
 
 /// Only people with a session make tokens: a token cannot mint another.
-fn require_person(actor: &Actor) -> Result<(), ApiError> {
+fn require_person(actor: &Actor) -> Result<(), AppError> {
     super::management_scope(actor)?;
     if actor.via_token.is_some() {
-        Err(ApiError::new(ErrorCode::Forbidden))
+        Err(AppError::new(ErrorCode::Forbidden))
     } else {
         Ok(())
     }
@@ -54,7 +53,7 @@ pub fn create(
     scope: &str,
     valid_for: Duration,
     now: NaiveDateTime,
-) -> Result<(ApiTokenRow, String), ApiError> {
+) -> Result<(ApiTokenRow, String), AppError> {
     require_person(actor)?;
     let secret = format!("{SERVICE_TOKEN_PREFIX}{}", random_token());
     let mut row = ApiTokenRow {
@@ -77,33 +76,33 @@ pub fn create(
             1,
             MAX_LIVE_API_TOKENS_PER_USER,
         ) {
-            return Err(ApiError::new(ErrorCode::ApiTokenLimitReached));
+            return Err(AppError::new(ErrorCode::ApiTokenLimitReached));
         }
         // Bound to the creator's sessions as they are now (SECURITY.md, the credential table).
         row.creator_token_version = users::find(conn, &actor.user_id)?
-            .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized))?
+            .ok_or_else(|| AppError::new(ErrorCode::Unauthorized))?
             .token_version;
         api_tokens::insert(conn, &row)?;
         record(conn, actor, "api_token.created", &row, now)?;
-        Ok::<_, ApiError>(())
+        Ok::<_, AppError>(())
     })?;
     Ok((row, secret))
 }
 
 /// A person's own tokens; KWH staff see everyone's.
-pub fn list(conn: &mut DbConn, actor: &Actor) -> Result<Vec<ApiTokenRow>, ApiError> {
+pub fn list(conn: &mut DbConn, actor: &Actor) -> Result<Vec<ApiTokenRow>, AppError> {
     super::management_scope(actor)?;
     let owner = (actor.role != Role::KwhAdmin).then_some(actor.user_id.as_str());
     Ok(api_tokens::list(conn, owner, MAX_LISTED_API_TOKENS)?)
 }
 
 /// Revokes a token at once: its next request is refused.
-pub fn revoke(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -> Result<(), ApiError> {
+pub fn revoke(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -> Result<(), AppError> {
     super::management_scope(actor)?;
     write_transaction(conn, |conn| {
         let token = api_tokens::find(conn, id)?
             .filter(|t| actor.role == Role::KwhAdmin || t.created_by == actor.user_id)
-            .ok_or_else(ApiError::not_found)?;
+            .ok_or_else(AppError::not_found)?;
         api_tokens::revoke(conn, id, now)?;
         record(conn, actor, "api_token.revoked", &token, now)?;
         Ok(())

@@ -15,7 +15,7 @@ use crate::db::rows::UserRow;
 use crate::db::{DbConn, users, write_transaction};
 use crate::domain::user::{Actor, UserType};
 use crate::domain::violation::{ViolationKind, Violations};
-use crate::http::problem::{ApiError, ErrorCode};
+use crate::error::{AppError, ErrorCode};
 
 /// One row of the provisioning request, parsed: what to create, and the same as an edit.
 pub struct BatchUser {
@@ -28,7 +28,7 @@ pub enum ItemOutcome {
     Created(UserRow),
     Updated(UserRow),
     Unchanged(UserRow),
-    Failed(ApiError),
+    Failed(AppError),
 }
 
 pub struct BatchOptions {
@@ -37,28 +37,23 @@ pub struct BatchOptions {
     pub invitation_ttl: Duration,
 }
 
-/// Errors that mean the service, not the item, is in trouble: they end the whole batch.
-fn is_service_failure(error: &ApiError) -> bool {
-    matches!(error.code(), ErrorCode::Internal | ErrorCode::ServiceUnavailable)
-}
-
 /// Runs every item; `Err` only when the service itself fails.
 pub fn provision(
     conn: &mut DbConn,
     actor: &Actor,
-    items: Vec<Result<BatchUser, ApiError>>,
+    items: Vec<Result<BatchUser, AppError>>,
     options: &BatchOptions,
     now: NaiveDateTime,
-) -> Result<Vec<ItemOutcome>, ApiError> {
+) -> Result<Vec<ItemOutcome>, AppError> {
     super::management_scope(actor)?;
-    let run = |conn: &mut DbConn| -> Result<Vec<ItemOutcome>, ApiError> {
+    let run = |conn: &mut DbConn| -> Result<Vec<ItemOutcome>, AppError> {
         let mut outcomes = Vec::with_capacity(items.len());
         for item in items {
             let outcome = match item {
                 Err(error) => ItemOutcome::Failed(error),
                 Ok(item) => match write_transaction(conn, |conn| upsert(conn, actor, item, options, now)) {
                     Ok(outcome) => outcome,
-                    Err(error) if is_service_failure(&error) => return Err(error),
+                    Err(error) if error.is_service_failure() => return Err(error),
                     Err(error) => ItemOutcome::Failed(error),
                 },
             };
@@ -74,7 +69,7 @@ pub fn provision(
     // The outer transaction is always rolled back; each item nests as a savepoint.
     enum DryRun {
         Done(Vec<ItemOutcome>),
-        Failed(ApiError),
+        Failed(AppError),
     }
     impl From<diesel::result::Error> for DryRun {
         fn from(error: diesel::result::Error) -> Self {
@@ -98,7 +93,7 @@ fn upsert(
     item: BatchUser,
     options: &BatchOptions,
     now: NaiveDateTime,
-) -> Result<ItemOutcome, ApiError> {
+) -> Result<ItemOutcome, AppError> {
     // Tenancy and roles first, as the single call checks them: nothing is looked up for an
     // item the caller may not create, so no answer depends on another corporation's data.
     super::users::check_may_create(actor, &item.new.kind)?;
@@ -133,7 +128,7 @@ fn upsert(
             // Another corporation's user is invisible; for this address it is simply taken.
             let scope = super::management_scope(actor)?;
             if super::users::find_visible(conn, &scope, &row.id).is_err() {
-                return Err(ApiError::new(ErrorCode::EmailTaken));
+                return Err(AppError::new(ErrorCode::EmailTaken));
             }
             let updated = update(conn, actor, &row.id, None, item.edit, now)?;
             Ok(if updated.version == row.version {

@@ -10,13 +10,13 @@ use crate::domain::corporation::CorporationCode;
 use crate::domain::limits::{MAX_CATALOG_NAMES_PER_CORPORATION, has_room};
 use crate::domain::names::similarity;
 use crate::domain::user::Actor;
-use crate::http::problem::{ApiError, ErrorCode};
+use crate::error::{AppError, ErrorCode};
 
 /// The corporation, when the actor may see its catalog (rule 4: otherwise it does not exist).
-fn visible_corporation(conn: &mut DbConn, actor: &Actor, code: &CorporationCode) -> Result<(), ApiError> {
+fn visible_corporation(conn: &mut DbConn, actor: &Actor, code: &CorporationCode) -> Result<(), AppError> {
     let scope = super::management_scope(actor)?;
     if !scope.includes(Some(code)) || corporations::find(conn, code.as_str())?.is_none() {
-        return Err(ApiError::not_found());
+        return Err(AppError::not_found());
     }
     Ok(())
 }
@@ -28,7 +28,7 @@ pub fn record(
     code: &CorporationCode,
     names: &[String],
     now: NaiveDateTime,
-) -> Result<Vec<ContractorNameRow>, ApiError> {
+) -> Result<Vec<ContractorNameRow>, AppError> {
     write_transaction(conn, |conn| {
         visible_corporation(conn, actor, code)?;
         // Counted under the corporation's lock, so that two posts cannot both take the last places.
@@ -40,7 +40,7 @@ pub fn record(
             new,
             MAX_CATALOG_NAMES_PER_CORPORATION,
         ) {
-            return Err(ApiError::new(ErrorCode::CatalogLimitReached));
+            return Err(AppError::new(ErrorCode::CatalogLimitReached));
         }
         for name in names {
             catalog::record_seen(conn, code.as_str(), name, now)?;
@@ -74,7 +74,7 @@ pub fn search(
     code: &CorporationCode,
     q: Option<&str>,
     similar_to: Option<&str>,
-) -> Result<Vec<(ContractorNameRow, Option<f64>)>, ApiError> {
+) -> Result<Vec<(ContractorNameRow, Option<f64>)>, AppError> {
     visible_corporation(conn, actor, code)?;
     let q = q.map(str::to_lowercase);
     let listed = catalog::list(conn, code.as_str(), MAX_CATALOG_NAMES_PER_CORPORATION + 1)?;

@@ -11,18 +11,18 @@ use crate::domain::corporation::CorporationCode;
 use crate::domain::limits::{MAX_CONTRACTORS_PER_CORPORATION, MAX_LISTED_ROWS, has_room};
 use crate::domain::user::{Actor, ManagementScope};
 use crate::domain::violation::{ViolationKind, Violations};
-use crate::http::problem::{ApiError, ErrorCode};
+use crate::error::{AppError, ErrorCode};
 
-fn name_error(error: WriteContractorError) -> ApiError {
+fn name_error(error: WriteContractorError) -> AppError {
     match error {
-        WriteContractorError::NameTaken => ApiError::new(ErrorCode::ContractorExists),
+        WriteContractorError::NameTaken => AppError::new(ErrorCode::ContractorExists),
         WriteContractorError::Database(error) => error.into(),
     }
 }
 
 /// Rule 4: another corporation's contractor answers as if it did not exist.
-pub fn find_visible(conn: &mut DbConn, scope: &ManagementScope, id: &str) -> Result<ContractorRow, ApiError> {
-    let row = store::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+pub fn find_visible(conn: &mut DbConn, scope: &ManagementScope, id: &str) -> Result<ContractorRow, AppError> {
+    let row = store::find(conn, id)?.ok_or_else(AppError::not_found)?;
     let code = row.corporation_code.clone();
     super::visible_in(scope, Some(&code), row)
 }
@@ -31,7 +31,7 @@ pub fn list(
     conn: &mut DbConn,
     actor: &Actor,
     requested: Option<CorporationCode>,
-) -> Result<Vec<ContractorRow>, ApiError> {
+) -> Result<Vec<ContractorRow>, AppError> {
     let scope = super::management_scope(actor)?;
     match scope.narrow(requested) {
         None => Ok(Vec::new()),
@@ -70,7 +70,7 @@ pub fn create(
     corporation: Option<CorporationCode>,
     name: String,
     now: NaiveDateTime,
-) -> Result<ContractorRow, ApiError> {
+) -> Result<ContractorRow, AppError> {
     let scope = super::management_scope(actor)?;
     let corporation = match (&scope, corporation) {
         (ManagementScope::Corporation(own), None) => own.clone(),
@@ -94,7 +94,7 @@ pub fn create(
             1,
             MAX_CONTRACTORS_PER_CORPORATION,
         ) {
-            return Err(ApiError::new(ErrorCode::ContractorLimitReached));
+            return Err(AppError::new(ErrorCode::ContractorLimitReached));
         }
         let row = ContractorRow {
             id: uuid::Uuid::new_v4().to_string(),
@@ -118,7 +118,7 @@ pub fn rename(
     id: &str,
     name: String,
     now: NaiveDateTime,
-) -> Result<ContractorRow, ApiError> {
+) -> Result<ContractorRow, AppError> {
     let scope = super::management_scope(actor)?;
     write_transaction(conn, |conn| {
         let row = find_visible(conn, &scope, id)?;
@@ -130,12 +130,12 @@ pub fn rename(
         let mut changes = Map::new();
         changes.insert("name".into(), change(row.name.clone(), name.clone()));
         record(conn, actor, "contractor.updated", &row, changes, now)?;
-        store::find(conn, id)?.ok_or_else(ApiError::not_found)
+        store::find(conn, id)?.ok_or_else(AppError::not_found)
     })
 }
 
 /// Removes the contractor with its users, report settings and approvals, in one transaction.
-pub fn delete(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -> Result<(), ApiError> {
+pub fn delete(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -> Result<(), AppError> {
     let scope = super::management_scope(actor)?;
     write_transaction(conn, |conn| {
         let row = find_visible(conn, &scope, id)?;

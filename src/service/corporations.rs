@@ -12,26 +12,26 @@ use crate::db::{DbConn, write_transaction};
 use crate::domain::corporation::{CorporationCode, SurveyPart};
 use crate::domain::limits::{MAX_CORPORATIONS, has_room};
 use crate::domain::user::{Actor, ManagementScope, Role};
-use crate::http::problem::{ApiError, ErrorCode};
+use crate::error::{AppError, ErrorCode};
 
-fn require_kwh_admin(actor: &Actor) -> Result<(), ApiError> {
+fn require_kwh_admin(actor: &Actor) -> Result<(), AppError> {
     if actor.role == Role::KwhAdmin {
         Ok(())
     } else {
-        Err(ApiError::new(ErrorCode::Forbidden))
+        Err(AppError::new(ErrorCode::Forbidden))
     }
 }
 
 /// Rule 4: another corporation answers as if it did not exist.
-pub fn find_visible(conn: &mut DbConn, actor: &Actor, code: &CorporationCode) -> Result<CorporationRow, ApiError> {
+pub fn find_visible(conn: &mut DbConn, actor: &Actor, code: &CorporationCode) -> Result<CorporationRow, AppError> {
     let scope = super::management_scope(actor)?;
     if !scope.includes(Some(code)) {
-        return Err(ApiError::not_found());
+        return Err(AppError::not_found());
     }
-    store::find(conn, code.as_str())?.ok_or_else(ApiError::not_found)
+    store::find(conn, code.as_str())?.ok_or_else(AppError::not_found)
 }
 
-pub fn list(conn: &mut DbConn, actor: &Actor) -> Result<Vec<CorporationRow>, ApiError> {
+pub fn list(conn: &mut DbConn, actor: &Actor) -> Result<Vec<CorporationRow>, AppError> {
     match super::management_scope(actor)? {
         ManagementScope::Everything => {
             super::within_bound(store::list(conn, None, MAX_CORPORATIONS + 1)?, MAX_CORPORATIONS)
@@ -51,7 +51,7 @@ pub fn create(
     name: String,
     active_parts: BTreeSet<SurveyPart>,
     now: NaiveDateTime,
-) -> Result<CorporationRow, ApiError> {
+) -> Result<CorporationRow, AppError> {
     require_kwh_admin(actor)?;
     let row = CorporationRow {
         code: code.as_str().to_string(),
@@ -63,10 +63,10 @@ pub fn create(
     write_transaction(conn, |conn| {
         store::lock_creation(conn)?;
         if !has_room(store::count(conn)?, 1, MAX_CORPORATIONS) {
-            return Err(ApiError::new(ErrorCode::CorporationLimitReached));
+            return Err(AppError::new(ErrorCode::CorporationLimitReached));
         }
         store::insert(conn, &row).map_err(|e| match e {
-            InsertCorporationError::CodeTaken => ApiError::new(ErrorCode::CorporationExists),
+            InsertCorporationError::CodeTaken => AppError::new(ErrorCode::CorporationExists),
             InsertCorporationError::Database(e) => e.into(),
         })?;
         let mut facts = Map::new();
@@ -95,10 +95,10 @@ pub fn update(
     name: Option<String>,
     active_parts: Option<BTreeSet<SurveyPart>>,
     now: NaiveDateTime,
-) -> Result<CorporationRow, ApiError> {
+) -> Result<CorporationRow, AppError> {
     require_kwh_admin(actor)?;
     write_transaction(conn, |conn| {
-        let mut row = store::find(conn, code.as_str())?.ok_or_else(ApiError::not_found)?;
+        let mut row = store::find(conn, code.as_str())?.ok_or_else(AppError::not_found)?;
         let mut changes = Map::new();
         if let Some(name) = name.filter(|n| *n != row.name) {
             changes.insert("name".into(), change(row.name.clone(), name.clone()));

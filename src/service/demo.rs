@@ -80,7 +80,7 @@ const DEMO_USERS: &[DemoUser] = &[
 /// The seed's own example: contractor Installatietechniek with a user, the catalog with its
 /// spellings, a subcontractor and an unrelated company, and a change waiting for KWH.
 fn seed_contractor(conn: &mut DbConn, code: &CorporationCode, now: NaiveDateTime) -> anyhow::Result<()> {
-    let api = |e: crate::http::problem::ApiError| anyhow::anyhow!("seeding the demo contractor failed: {e}");
+    let api = |e: crate::error::AppError| anyhow::anyhow!("seeding the demo contractor failed: {e}");
     let main = user_store::find_by_email(conn, DEMO_MAIN_USER)?.ok_or_else(|| anyhow::anyhow!("demo main user"))?;
     let actor = Actor {
         user_id: main.id.clone(),

@@ -12,7 +12,7 @@ use crate::db::user_tokens::{INVITATION, PASSWORD_RESET};
 use crate::db::{DbConn, api_tokens, corporations, login_failures, outbox, user_tokens, users, write_transaction};
 use crate::domain::delivery::DeliveryError;
 use crate::domain::user::{Actor, Role};
-use crate::http::problem::{ApiError, ErrorCode};
+use crate::error::{AppError, ErrorCode};
 use crate::mail::outbox::{OutgoingMail, enqueue};
 use crate::mail::templates::{InvitationMail, PasswordResetMail};
 
@@ -36,13 +36,13 @@ pub fn invite(
     user_id: &str,
     ttl: Duration,
     now: NaiveDateTime,
-) -> Result<UserRow, ApiError> {
+) -> Result<UserRow, AppError> {
     let scope = super::management_scope(actor)?;
     write_transaction(conn, |conn| {
         let user = super::users::find_visible(conn, &scope, user_id)?;
         super::users::check_token_may_touch(actor, &user, None)?;
         if user.password_hash.is_some() {
-            return Err(ApiError::new(ErrorCode::InvitationAlreadyAccepted));
+            return Err(AppError::new(ErrorCode::InvitationAlreadyAccepted));
         }
         // Two invitations at once must not both see room under the day's cap.
         users::lock(conn, &user.id)?;
@@ -51,7 +51,7 @@ pub fn invite(
             let retry = oldest
                 .map(|t| (t + Duration::hours(24) - now).num_seconds())
                 .unwrap_or(3600);
-            return Err(ApiError::too_many_requests(retry.max(1) as u64));
+            return Err(AppError::too_many_requests(retry.max(1) as u64));
         }
         let inviter = inviter_name(conn, actor)?;
         queue_invitation(conn, &user, Some(&actor.user_id), &inviter, ttl, now)?;
@@ -59,7 +59,7 @@ pub fn invite(
     })
 }
 
-fn inviter_name(conn: &mut DbConn, actor: &Actor) -> Result<String, ApiError> {
+fn inviter_name(conn: &mut DbConn, actor: &Actor) -> Result<String, AppError> {
     if actor.role == Role::KwhAdmin {
         return Ok("KWH".into());
     }
@@ -77,7 +77,7 @@ pub fn queue_invitation(
     inviter: &str,
     ttl: Duration,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     void_open_links(conn, &user.id, INVITATION, now)?;
     let corporation = match &user.corporation_code {
         Some(code) => corporations::find(conn, code)?
@@ -178,7 +178,7 @@ pub fn open_link(
     purpose: &str,
     token: &str,
     now: NaiveDateTime,
-) -> Result<Result<(UserTokenRow, UserRow), LinkProblem>, ApiError> {
+) -> Result<Result<(UserTokenRow, UserRow), LinkProblem>, AppError> {
     let hash = crate::auth::token::link_token_hash(token);
     let Some(link) = user_tokens::find_by_hash(conn, &hash)?.filter(|l| l.purpose == purpose) else {
         return Ok(Err(LinkProblem::Invalid));
@@ -200,7 +200,7 @@ pub fn open_link(
     }
 }
 
-pub fn link_error(purpose: &str, problem: LinkProblem) -> ApiError {
+pub fn link_error(purpose: &str, problem: LinkProblem) -> AppError {
     let code = match (purpose == INVITATION, problem) {
         (true, LinkProblem::Invalid) => ErrorCode::InvitationInvalid,
         (true, LinkProblem::Expired) => ErrorCode::InvitationExpired,
@@ -211,7 +211,7 @@ pub fn link_error(purpose: &str, problem: LinkProblem) -> ApiError {
         (false, LinkProblem::Used) => ErrorCode::ResetTokenUsed,
         (false, LinkProblem::Revoked) => ErrorCode::ResetTokenRevoked,
     };
-    ApiError::new(code)
+    AppError::new(code)
 }
 
 /// Uses a link to set the user's password (SECURITY.md, the credential table). Ends, in the same
@@ -226,7 +226,7 @@ pub fn use_link_to_set_password(
     password_hash: &str,
     sign_in_from: Option<&str>,
     now: NaiveDateTime,
-) -> Result<UserRow, ApiError> {
+) -> Result<UserRow, AppError> {
     write_transaction(conn, |conn| {
         let (link, user) = open_link(conn, purpose, token, now)?.map_err(|p| link_error(purpose, p))?;
         if !user_tokens::use_once(conn, &link.id, now)? {
@@ -247,7 +247,7 @@ pub fn use_link_to_set_password(
             users::record_login(conn, &user.id, now)?;
             login_failures::remember_client(conn, &user.id, client, now)?;
         }
-        users::find(conn, &user.id)?.ok_or_else(ApiError::not_found)
+        users::find(conn, &user.id)?.ok_or_else(AppError::not_found)
     })
 }
 
@@ -257,7 +257,7 @@ pub fn request_password_reset(
     email: &str,
     client: &str,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     write_transaction(conn, |conn| {
         if !login_failures::count_reset_request(
             conn,

@@ -16,32 +16,32 @@ pub mod sign_in;
 pub mod users;
 
 use crate::domain::user::{Actor, ManagementScope};
-use crate::http::problem::{ApiError, ErrorCode};
+use crate::error::{AppError, ErrorCode};
 
 /// What the caller may manage; roles that see only themselves are refused (403).
-pub fn management_scope(actor: &Actor) -> Result<ManagementScope, ApiError> {
+pub fn management_scope(actor: &Actor) -> Result<ManagementScope, AppError> {
     actor
         .management_scope()
-        .ok_or_else(|| ApiError::new(ErrorCode::Forbidden))
+        .ok_or_else(|| AppError::new(ErrorCode::Forbidden))
 }
 
 /// A list read with one row more than `max`: that row means more match than one answer holds
 /// (rows from before a bound existed), which answers `list_too_large` instead of a list that
 /// is silently cut short.
-pub fn within_bound<T>(mut rows: Vec<T>, max: usize) -> Result<Vec<T>, ApiError> {
+pub fn within_bound<T>(mut rows: Vec<T>, max: usize) -> Result<Vec<T>, AppError> {
     if rows.len() > max {
         rows.clear();
-        return Err(ApiError::new(ErrorCode::ListTooLarge));
+        return Err(AppError::new(ErrorCode::ListTooLarge));
     }
     Ok(rows)
 }
 
 /// Rule 4: a row of another corporation answers as if it did not exist (404).
-pub fn visible_in<T>(scope: &ManagementScope, corporation_code: Option<&str>, row: T) -> Result<T, ApiError> {
+pub fn visible_in<T>(scope: &ManagementScope, corporation_code: Option<&str>, row: T) -> Result<T, AppError> {
     let code = corporation_code.and_then(|c| crate::domain::corporation::CorporationCode::parse(c).ok());
     if scope.includes(code.as_ref()) {
         Ok(row)
     } else {
-        Err(ApiError::not_found())
+        Err(AppError::not_found())
     }
 }

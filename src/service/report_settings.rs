@@ -17,7 +17,7 @@ use crate::domain::report_settings::{
 };
 use crate::domain::user::{Actor, ManagementScope, Role};
 use crate::domain::violation::Violations;
-use crate::http::problem::{ApiError, ErrorCode};
+use crate::error::{AppError, ErrorCode};
 use crate::mail::outbox::{OutgoingMail, enqueue};
 use crate::mail::templates::{ApprovalRequestMail, DecisionMail};
 
@@ -49,8 +49,8 @@ pub fn settings_of(row: &ReportSettingsRow) -> ReportSettings {
     }
 }
 
-fn proposed_of(approval: &ApprovalRow) -> Result<ReportSettings, ApiError> {
-    serde_json::from_str(&approval.proposed).map_err(ApiError::internal)
+fn proposed_of(approval: &ApprovalRow) -> Result<ReportSettings, AppError> {
+    serde_json::from_str(&approval.proposed).map_err(AppError::internal)
 }
 
 fn as_input(settings: &ReportSettings) -> ReportSettingsInput {
@@ -67,9 +67,9 @@ fn check_against_corporation(
     conn: &mut DbConn,
     corporation_code: &str,
     input: &ReportSettingsInput,
-) -> Result<ReportSettings, ApiError> {
+) -> Result<ReportSettings, AppError> {
     check_list_sizes(input)?;
-    let corporation = corporations::find(conn, corporation_code)?.ok_or_else(ApiError::not_found)?;
+    let corporation = corporations::find(conn, corporation_code)?.ok_or_else(AppError::not_found)?;
     let active_parts: BTreeSet<SurveyPart> = keys_from_json(&corporation.active_parts)
         .iter()
         .filter_map(|k| SurveyPart::from_key(k))
@@ -79,7 +79,7 @@ fn check_against_corporation(
     Ok(validate(input, &active_parts, &catalog)?)
 }
 
-pub fn current(conn: &mut DbConn, actor: &Actor, contractor_id: &str) -> Result<SettingsState, ApiError> {
+pub fn current(conn: &mut DbConn, actor: &Actor, contractor_id: &str) -> Result<SettingsState, AppError> {
     let scope = super::management_scope(actor)?;
     let contractor = super::contractors::find_visible(conn, &scope, contractor_id)?;
     let active = store::find_active(conn, contractor_id)?.map(|row| settings_of(&row));
@@ -159,7 +159,7 @@ pub fn request(
     input: ReportSettingsInput,
     reviewers: Option<&str>,
     now: NaiveDateTime,
-) -> Result<ApprovalRow, ApiError> {
+) -> Result<ApprovalRow, AppError> {
     let scope = super::management_scope(actor)?;
     write_transaction(conn, |conn| {
         let contractor = super::contractors::find_visible(conn, &scope, contractor_id)?;
@@ -182,7 +182,7 @@ pub fn request(
             contractor_id: contractor_id.to_string(),
             corporation_code: contractor.corporation_code.clone(),
             status: ApprovalStatus::Pending.key().to_string(),
-            proposed: serde_json::to_string(&proposed).map_err(ApiError::internal)?,
+            proposed: serde_json::to_string(&proposed).map_err(AppError::internal)?,
             based_on_version: active.as_ref().map_or(0, |a| a.version),
             requested_by: actor.user_id.clone(),
             requested_at: now,
@@ -222,7 +222,7 @@ fn hold_own_names(
     corporation_code: &str,
     contractor_id: &str,
     settings: [Option<&ReportSettings>; 2],
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let names: BTreeSet<String> = settings
         .into_iter()
         .flatten()
@@ -233,11 +233,11 @@ fn hold_own_names(
     // otherwise each wait for the other's rows (a deadlock on PostgreSQL).
     store::lock_own_names(conn, corporation_code)?;
     store::claim_own_names(conn, corporation_code, contractor_id, &names)?
-        .map_err(|name| ApiError::new(ErrorCode::OwnNameTaken).with_reason(format!("'{name}'")))
+        .map_err(|name| AppError::new(ErrorCode::OwnNameTaken).with_reason(format!("'{name}'")))
 }
 
 /// A request that ends undecided (rejected, cancelled) gives up the names only it held.
-fn release_pending_own_names(conn: &mut DbConn, approval: &ApprovalRow) -> Result<(), ApiError> {
+fn release_pending_own_names(conn: &mut DbConn, approval: &ApprovalRow) -> Result<(), AppError> {
     let in_force = store::find_active(conn, &approval.contractor_id)?.map(|row| settings_of(&row));
     hold_own_names(
         conn,
@@ -258,7 +258,7 @@ fn notify_reviewers(
     contractor: &ContractorRow,
     current: Option<&ReportSettings>,
     proposed: &ReportSettings,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let corporation = corporations::find(conn, &contractor.corporation_code)?
         .map(|c| format!("{}, {}", c.name, c.code))
         .unwrap_or_else(|| contractor.corporation_code.clone());
@@ -288,14 +288,14 @@ fn notify_reviewers(
 }
 
 /// Rule 4 for approvals: KWH staff see all, a main user its own corporation's.
-pub fn find_visible(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<ApprovalRow, ApiError> {
+pub fn find_visible(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<ApprovalRow, AppError> {
     let scope = super::management_scope(actor)?;
-    let approval = store::find_approval(conn, id)?.ok_or_else(ApiError::not_found)?;
+    let approval = store::find_approval(conn, id)?.ok_or_else(AppError::not_found)?;
     let code = approval.corporation_code.clone();
     super::visible_in(&scope, Some(&code), approval)
 }
 
-pub fn detail(conn: &mut DbConn, approval: ApprovalRow) -> Result<ApprovalDetail, ApiError> {
+pub fn detail(conn: &mut DbConn, approval: ApprovalRow) -> Result<ApprovalDetail, AppError> {
     let contractor_name = crate::db::contractors::find(conn, &approval.contractor_id)?
         .map(|c| c.name)
         .unwrap_or_default();
@@ -317,7 +317,7 @@ pub fn detail(conn: &mut DbConn, approval: ApprovalRow) -> Result<ApprovalDetail
     })
 }
 
-pub fn list(conn: &mut DbConn, actor: &Actor, mut query: ApprovalQuery) -> Result<Vec<ApprovalRow>, ApiError> {
+pub fn list(conn: &mut DbConn, actor: &Actor, mut query: ApprovalQuery) -> Result<Vec<ApprovalRow>, AppError> {
     match super::management_scope(actor)? {
         ManagementScope::Everything => {}
         ManagementScope::Corporation(own) => match &query.corporation_code {
@@ -334,13 +334,13 @@ fn decidable(
     actor: &Actor,
     id: &str,
     action: ApprovalAction,
-) -> Result<(ApprovalRow, ApprovalStatus), ApiError> {
+) -> Result<(ApprovalRow, ApprovalStatus), AppError> {
     let approval = find_visible(conn, actor, id)?;
     store::lock_contractor(conn, &approval.contractor_id)?;
-    let approval = store::find_approval(conn, id)?.ok_or_else(ApiError::not_found)?;
+    let approval = store::find_approval(conn, id)?.ok_or_else(AppError::not_found)?;
     let status =
-        ApprovalStatus::from_key(&approval.status).ok_or_else(|| ApiError::internal(anyhow::anyhow!("bad status")))?;
-    let next = transition(status, action).map_err(|_| ApiError::new(ErrorCode::InvalidTransition))?;
+        ApprovalStatus::from_key(&approval.status).ok_or_else(|| AppError::internal(anyhow::anyhow!("bad status")))?;
+    let next = transition(status, action).map_err(|_| AppError::new(ErrorCode::InvalidTransition))?;
     Ok((approval, next))
 }
 
@@ -348,16 +348,16 @@ fn decidable(
 /// created, directly or through accounts it created (a second account of one person is no
 /// second pair of eyes). No service token gets
 /// here: approvals are outside every scope.
-fn require_reviewer(conn: &mut DbConn, actor: &Actor, approval: &ApprovalRow) -> Result<(), ApiError> {
+fn require_reviewer(conn: &mut DbConn, actor: &Actor, approval: &ApprovalRow) -> Result<(), AppError> {
     if actor.role != Role::KwhAdmin || actor.via_token.is_some() {
-        return Err(ApiError::new(ErrorCode::Forbidden));
+        return Err(AppError::new(ErrorCode::Forbidden));
     }
     if actor.user_id == approval.requested_by {
-        return Err(ApiError::new(ErrorCode::CannotReviewOwnRequest));
+        return Err(AppError::new(ErrorCode::CannotReviewOwnRequest));
     }
     // Through any chain: the requester created an admin who created the reviewer, and so on.
     if crate::db::audit::creators_of_user(conn, &actor.user_id, 32)?.contains(&approval.requested_by) {
-        return Err(ApiError::new(ErrorCode::CannotReviewOwnRequest)
+        return Err(AppError::new(ErrorCode::CannotReviewOwnRequest)
             .with_reason("the requester created the reviewer's account".to_string()));
     }
     Ok(())
@@ -365,21 +365,21 @@ fn require_reviewer(conn: &mut DbConn, actor: &Actor, approval: &ApprovalRow) ->
 
 /// Approves: the request must still be pending, based on the settings in force, and valid
 /// against the corporation's catalog and active parts as they are now (rule 8 again).
-pub fn approve(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -> Result<ApprovalRow, ApiError> {
+pub fn approve(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -> Result<ApprovalRow, AppError> {
     if actor.role != Role::KwhAdmin {
-        return Err(ApiError::new(ErrorCode::Forbidden));
+        return Err(AppError::new(ErrorCode::Forbidden));
     }
     write_transaction(conn, |conn| {
         let (approval, next) = decidable(conn, actor, id, ApprovalAction::Approve)?;
         require_reviewer(conn, actor, &approval)?;
         let active = store::find_active(conn, &approval.contractor_id)?;
         if active.as_ref().map_or(0, |a| a.version) != approval.based_on_version {
-            return Err(ApiError::new(ErrorCode::ApprovalStale));
+            return Err(AppError::new(ErrorCode::ApprovalStale));
         }
         let proposed =
             check_against_corporation(conn, &approval.corporation_code, &as_input(&proposed_of(&approval)?))?;
         if !store::decide(conn, id, next.key(), Some(&actor.user_id), now, None)? {
-            return Err(ApiError::new(ErrorCode::InvalidTransition));
+            return Err(AppError::new(ErrorCode::InvalidTransition));
         }
         hold_own_names(
             conn,
@@ -392,8 +392,8 @@ pub fn approve(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -
             &ReportSettingsRow {
                 contractor_id: approval.contractor_id.clone(),
                 parts: crate::db::rows::keys_to_json(proposed.parts.iter().map(|p| p.key())),
-                own_names: serde_json::to_string(&proposed.own_names).map_err(ApiError::internal)?,
-                partner_names: serde_json::to_string(&proposed.partner_names).map_err(ApiError::internal)?,
+                own_names: serde_json::to_string(&proposed.own_names).map_err(AppError::internal)?,
+                partner_names: serde_json::to_string(&proposed.partner_names).map_err(AppError::internal)?,
                 excel_download: proposed.excel_download,
                 version: approval.based_on_version + 1,
                 approval_id: Some(approval.id.clone()),
@@ -411,7 +411,7 @@ pub fn approve(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -
             now,
         )?;
         notify_requester(conn, &approval, true, None, now)?;
-        store::find_approval(conn, id)?.ok_or_else(ApiError::not_found)
+        store::find_approval(conn, id)?.ok_or_else(AppError::not_found)
     })
 }
 
@@ -421,17 +421,17 @@ pub fn reject(
     id: &str,
     reason: &str,
     now: NaiveDateTime,
-) -> Result<ApprovalRow, ApiError> {
+) -> Result<ApprovalRow, AppError> {
     let reason = crate::domain::text::required_text(reason, crate::domain::text::MAX_REMARKS_LENGTH)
         .map_err(|kind| Violations::single("reason", kind))?;
     if actor.role != Role::KwhAdmin {
-        return Err(ApiError::new(ErrorCode::Forbidden));
+        return Err(AppError::new(ErrorCode::Forbidden));
     }
     write_transaction(conn, |conn| {
         let (approval, next) = decidable(conn, actor, id, ApprovalAction::Reject)?;
         require_reviewer(conn, actor, &approval)?;
         if !store::decide(conn, id, next.key(), Some(&actor.user_id), now, Some(&reason))? {
-            return Err(ApiError::new(ErrorCode::InvalidTransition));
+            return Err(AppError::new(ErrorCode::InvalidTransition));
         }
         release_pending_own_names(conn, &approval)?;
         let mut facts = Map::new();
@@ -439,22 +439,22 @@ pub fn reject(
         facts.insert("reason".into(), reason.clone().into());
         record(conn, actor, "report_settings.rejected", &approval, facts, now)?;
         notify_requester(conn, &approval, false, Some(reason.clone()), now)?;
-        store::find_approval(conn, id)?.ok_or_else(ApiError::not_found)
+        store::find_approval(conn, id)?.ok_or_else(AppError::not_found)
     })
 }
 
 /// Withdraws a pending request: its corporation's main users (and KWH staff).
-pub fn cancel(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -> Result<ApprovalRow, ApiError> {
+pub fn cancel(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -> Result<ApprovalRow, AppError> {
     write_transaction(conn, |conn| {
         let (approval, next) = decidable(conn, actor, id, ApprovalAction::Cancel)?;
         if !store::decide(conn, id, next.key(), Some(&actor.user_id), now, None)? {
-            return Err(ApiError::new(ErrorCode::InvalidTransition));
+            return Err(AppError::new(ErrorCode::InvalidTransition));
         }
         release_pending_own_names(conn, &approval)?;
         let mut facts = Map::new();
         facts.insert("approval_id".into(), id.into());
         record(conn, actor, "report_settings.cancelled", &approval, facts, now)?;
-        store::find_approval(conn, id)?.ok_or_else(ApiError::not_found)
+        store::find_approval(conn, id)?.ok_or_else(AppError::not_found)
     })
 }
 
@@ -465,7 +465,7 @@ fn notify_requester(
     approved: bool,
     reason: Option<String>,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let Some(requester) = users::find(conn, &approval.requested_by)? else {
         return Ok(());
     };
@@ -495,7 +495,7 @@ pub fn remove_switched_off_parts(
     corporation_code: &str,
     switched_off: &BTreeSet<SurveyPart>,
     now: NaiveDateTime,
-) -> Result<usize, ApiError> {
+) -> Result<usize, AppError> {
     if switched_off.is_empty() {
         return Ok(0);
     }
@@ -518,7 +518,7 @@ pub fn remove_switched_off_parts(
             contractor_id: contractor.id.clone(),
             corporation_code: corporation_code.to_string(),
             status: ApprovalStatus::Approved.key().to_string(),
-            proposed: serde_json::to_string(&reduced).map_err(ApiError::internal)?,
+            proposed: serde_json::to_string(&reduced).map_err(AppError::internal)?,
             based_on_version: row.version,
             requested_by: actor.user_id.clone(),
             requested_at: now,

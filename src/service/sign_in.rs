@@ -13,7 +13,7 @@ use crate::db::rows::UserRow;
 use crate::db::{DbConn, users, write_transaction};
 use crate::domain::email::EmailAddress;
 use crate::domain::sign_in;
-use crate::http::problem::ApiError;
+use crate::error::AppError;
 
 /// An attempt that may have its password checked: its failure is already counted.
 pub struct Attempt {
@@ -39,7 +39,7 @@ pub fn account_key(typed: &str) -> String {
 }
 
 /// Refuses the attempt (429) when the throttle says so; otherwise counts it as a failure.
-pub fn begin(conn: &mut DbConn, typed_email: &str, client: &str, now: NaiveDateTime) -> Result<Attempt, ApiError> {
+pub fn begin(conn: &mut DbConn, typed_email: &str, client: &str, now: NaiveDateTime) -> Result<Attempt, AppError> {
     let email = EmailAddress::parse(typed_email).ok();
     let keys = AttemptKeys {
         account: account_key(typed_email),
@@ -51,7 +51,7 @@ pub fn begin(conn: &mut DbConn, typed_email: &str, client: &str, now: NaiveDateT
             None => None,
         };
         let history = login_failures::history(conn, &keys, user.as_ref().map(|u| u.id.as_str()), now)?;
-        sign_in::check_attempt(&history, now).map_err(|t| ApiError::too_many_requests(t.retry_after_seconds()))?;
+        sign_in::check_attempt(&history, now).map_err(|t| AppError::too_many_requests(t.retry_after_seconds()))?;
         let reserved = login_failures::reserve(conn, &keys, history.familiar, now)?;
         Ok(Attempt { user, keys, reserved })
     })
@@ -65,7 +65,7 @@ pub fn finish(
     attempt: Attempt,
     password_matched: bool,
     now: NaiveDateTime,
-) -> Result<Option<UserRow>, ApiError> {
+) -> Result<Option<UserRow>, AppError> {
     write_transaction(conn, |conn| match attempt.user {
         Some(user) if password_matched => {
             login_failures::release(conn, &attempt.reserved)?;

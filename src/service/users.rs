@@ -14,7 +14,7 @@ use crate::domain::user::{
     self as rules, Actor, LockOut, ManagementScope, Role, UserKind, UserKindInput, UserType, resolve_kind,
 };
 use crate::domain::violation::{ViolationKind, Violations};
-use crate::http::problem::{ApiError, ErrorCode};
+use crate::error::{AppError, ErrorCode};
 
 /// The personal details of the seed's "Nieuwe gebruiker aanmaken" form.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,8 +48,8 @@ pub struct UserEdit {
 }
 
 /// Rule 4: a user outside the caller's scope answers as if it did not exist.
-pub fn find_visible(conn: &mut DbConn, scope: &ManagementScope, id: &str) -> Result<UserRow, ApiError> {
-    let row = users::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+pub fn find_visible(conn: &mut DbConn, scope: &ManagementScope, id: &str) -> Result<UserRow, AppError> {
+    let row = users::find(conn, id)?.ok_or_else(AppError::not_found)?;
     let code = row.corporation_code.clone();
     super::visible_in(scope, code.as_deref(), row)
 }
@@ -59,8 +59,8 @@ pub fn find_visible_with_invitation(
     conn: &mut DbConn,
     scope: &ManagementScope,
     id: &str,
-) -> Result<(UserRow, Option<InvitationWithEmail>), ApiError> {
-    let (row, invitation) = user_tokens::user_with_latest_invitation(conn, id)?.ok_or_else(ApiError::not_found)?;
+) -> Result<(UserRow, Option<InvitationWithEmail>), AppError> {
+    let (row, invitation) = user_tokens::user_with_latest_invitation(conn, id)?.ok_or_else(AppError::not_found)?;
     let code = row.corporation_code.clone();
     Ok((super::visible_in(scope, code.as_deref(), row)?, invitation))
 }
@@ -72,7 +72,7 @@ pub fn create(
     new: NewUser,
     invitation_ttl: chrono::Duration,
     now: NaiveDateTime,
-) -> Result<UserRow, ApiError> {
+) -> Result<UserRow, AppError> {
     create_with_external_id(conn, actor, new, None, invitation_ttl, now)
 }
 
@@ -84,7 +84,7 @@ pub fn create_with_external_id(
     external_id: Option<String>,
     invitation_ttl: chrono::Duration,
     now: NaiveDateTime,
-) -> Result<UserRow, ApiError> {
+) -> Result<UserRow, AppError> {
     check_may_create(actor, &new.kind)?;
     write_transaction(conn, |conn| {
         let mut violations = Violations::new();
@@ -116,8 +116,8 @@ pub fn create_with_external_id(
         let mut row = new_row(&new, now);
         row.external_id = external_id;
         users::insert(conn, &row).map_err(|error| match error {
-            InsertUserError::EmailTaken => ApiError::new(ErrorCode::EmailTaken),
-            InsertUserError::ExternalIdTaken => ApiError::new(ErrorCode::ExternalIdTaken),
+            InsertUserError::EmailTaken => AppError::new(ErrorCode::EmailTaken),
+            InsertUserError::ExternalIdTaken => AppError::new(ErrorCode::ExternalIdTaken),
             // Deleted by a request that ran beside this one: as if it had never existed.
             InsertUserError::ContractorGone => {
                 Violations::single("contractor_id", ViolationKind::UnknownReference).into()
@@ -146,15 +146,15 @@ pub fn create_with_external_id(
 /// - rule 4: a main user names only its own corporation; any other answers 404, whether or not
 ///   it exists;
 /// - rule 9: only a person signed in as a kwh_admin creates a kwh_admin, never a service token.
-pub fn check_may_create(actor: &Actor, kind: &UserKind) -> Result<(), ApiError> {
+pub fn check_may_create(actor: &Actor, kind: &UserKind) -> Result<(), AppError> {
     let scope = super::management_scope(actor)?;
     let creates_kwh_admin = kind.user_type == UserType::Kwh || kind.role == Role::KwhAdmin;
     if creates_kwh_admin && actor.via_token.is_some() {
-        return Err(ApiError::new(ErrorCode::Forbidden));
+        return Err(AppError::new(ErrorCode::Forbidden));
     }
     if let ManagementScope::Corporation(own) = &scope {
         if kind.corporation_code.as_ref().is_some_and(|code| code != own) {
-            return Err(ApiError::not_found());
+            return Err(AppError::not_found());
         }
         if creates_kwh_admin {
             return Err(Violations::single("user_type", ViolationKind::NotAllowed).into());
@@ -165,10 +165,10 @@ pub fn check_may_create(actor: &Actor, kind: &UserKind) -> Result<(), ApiError> 
 
 /// No service token changes, deletes or invites a kwh_admin, nor makes one (rule 9): a leaked
 /// integration token must not become, or reach, a platform account.
-pub fn check_token_may_touch(actor: &Actor, row: &UserRow, new_role: Option<Role>) -> Result<(), ApiError> {
+pub fn check_token_may_touch(actor: &Actor, row: &UserRow, new_role: Option<Role>) -> Result<(), AppError> {
     let kwh_admin = row.user_type == UserType::Kwh.key() || row.role == Role::KwhAdmin.key();
     if actor.via_token.is_some() && (kwh_admin || new_role == Some(Role::KwhAdmin)) {
-        return Err(ApiError::new(ErrorCode::Forbidden));
+        return Err(AppError::new(ErrorCode::Forbidden));
     }
     Ok(())
 }
@@ -224,7 +224,7 @@ pub fn update(
     if_match: Option<i32>,
     edit: UserEdit,
     now: NaiveDateTime,
-) -> Result<UserRow, ApiError> {
+) -> Result<UserRow, AppError> {
     let scope = super::management_scope(actor)?;
     write_transaction(conn, |conn| {
         let mut row = find_visible(conn, &scope, id)?;
@@ -236,7 +236,7 @@ pub fn update(
         }
         check_token_may_touch(actor, &row, edit.kind.role)?;
         if if_match.is_some_and(|expected| expected != row.version) {
-            return Err(ApiError::new(ErrorCode::PreconditionFailed));
+            return Err(AppError::new(ErrorCode::PreconditionFailed));
         }
         let mut violations = Violations::new();
         if edit.email.as_ref().is_some_and(|email| email.as_str() != row.email) {
@@ -296,9 +296,9 @@ pub fn update(
         let ends_sessions = changes.token_version.is_some();
         match users::update_if_version(conn, &row.id, row.version, &changes) {
             Ok(true) => {}
-            Ok(false) => return Err(ApiError::new(ErrorCode::PreconditionFailed)),
+            Ok(false) => return Err(AppError::new(ErrorCode::PreconditionFailed)),
             Err(error) if users::is_external_id_violation(&error) => {
-                return Err(ApiError::new(ErrorCode::ExternalIdTaken));
+                return Err(AppError::new(ErrorCode::ExternalIdTaken));
             }
             Err(error) => return Err(error.into()),
         }
@@ -308,7 +308,7 @@ pub fn update(
             crate::db::api_tokens::revoke_all_of(conn, &row.id, now)?;
         }
         record_user_event(conn, actor, "user.updated", &row, audit, now)?;
-        users::find(conn, &row.id)?.ok_or_else(ApiError::not_found)
+        users::find(conn, &row.id)?.ok_or_else(AppError::not_found)
     })
 }
 
@@ -380,7 +380,7 @@ pub fn delete(
     id: &str,
     if_match: Option<i32>,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let scope = super::management_scope(actor)?;
     write_transaction(conn, |conn| {
         let row = find_visible(conn, &scope, id)?;
@@ -389,7 +389,7 @@ pub fn delete(
             corporations::lock(conn, code)?;
         }
         if if_match.is_some_and(|expected| expected != row.version) {
-            return Err(ApiError::new(ErrorCode::PreconditionFailed));
+            return Err(AppError::new(ErrorCode::PreconditionFailed));
         }
         let role = Role::from_key(&row.role).unwrap_or(Role::User);
         let others = match &row.corporation_code {
@@ -420,9 +420,9 @@ fn record_user_event(
     audit_log::user_event(conn, Some(&actor.audit_id()), action, row, changes, now)
 }
 
-fn lock_out_error(lock_out: LockOut) -> ApiError {
+fn lock_out_error(lock_out: LockOut) -> AppError {
     match lock_out {
-        LockOut::LastMainUser => ApiError::new(ErrorCode::LastMainUser),
-        LockOut::SelfDeletion => ApiError::new(ErrorCode::CannotDeleteSelf),
+        LockOut::LastMainUser => AppError::new(ErrorCode::LastMainUser),
+        LockOut::SelfDeletion => AppError::new(ErrorCode::CannotDeleteSelf),
     }
 }

@@ -250,9 +250,9 @@ for_each_backend! {
         let user = colleague(&app, &main, "jan@kwh001.example.nl").await;
         let mut conn = app.db();
         let row = mijnkwh::db::users::find(&mut conn, user["id"].as_str().unwrap()).unwrap().unwrap();
-        let outcome: Result<(), mijnkwh::http::problem::ApiError> = mijnkwh::db::write_transaction(&mut conn, |conn| {
+        let outcome: Result<(), mijnkwh::http::problem::AppError> = mijnkwh::db::write_transaction(&mut conn, |conn| {
             mijnkwh::service::invitations::queue_invitation(conn, &row, None, "KWH", chrono::Duration::days(7), mijnkwh::db::now())?;
-            Err(mijnkwh::http::problem::ApiError::new(mijnkwh::http::problem::ErrorCode::Internal))
+            Err(mijnkwh::http::problem::AppError::new(mijnkwh::http::problem::ErrorCode::Internal))
         });
         assert!(outcome.is_err());
         use diesel::prelude::*;

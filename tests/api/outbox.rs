@@ -34,7 +34,7 @@ fn queue_invitations(conn: &mut mijnkwh::db::DbConn, count: usize) {
             mijnkwh::db::users::insert(conn, &row).unwrap();
             mijnkwh::service::invitations::queue_invitation(conn, &row, None, "KWH", chrono::Duration::days(7), now)?;
         }
-        Ok::<_, mijnkwh::http::problem::ApiError>(())
+        Ok::<_, mijnkwh::http::problem::AppError>(())
     })
     .unwrap();
 }

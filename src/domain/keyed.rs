@@ -1,0 +1,68 @@
+//! One way to give an enum its stable keys: the strings the API, the database and the logs use.
+//!
+//! [`keyed_enum!`] declares the enum together with its keys, so the list of variants, the
+//! key of each and the way back from a key are written once. An unknown key is `None`, never a
+//! fallback: whoever reads a stored key decides what an unknown one means.
+
+/// Declares an enum whose variants each have a key, with `ALL`, `key()` and `from_key()`.
+///
+/// ```ignore
+/// keyed_enum! {
+///     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///     pub enum Colour { Red = "red", DarkBlue = "dark_blue" }
+/// }
+/// ```
+macro_rules! keyed_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $( $(#[$variant_meta:meta])* $variant:ident = $key:literal ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        $vis enum $name {
+            $( $(#[$variant_meta])* $variant ),+
+        }
+
+        impl $name {
+            /// Every variant, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stable key of this value.
+            pub const fn key(self) -> &'static str {
+                match self { $($name::$variant => $key),+ }
+            }
+
+            /// The value with this key, `None` for any other text.
+            pub fn from_key(key: &str) -> Option<Self> {
+                match key { $($key => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.key())
+            }
+        }
+    };
+}
+
+pub(crate) use keyed_enum;
+
+#[cfg(test)]
+mod tests {
+    keyed_enum! {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        enum Colour { Red = "red", DarkBlue = "dark_blue" }
+    }
+
+    #[test]
+    fn keys_go_both_ways_and_nothing_else_parses() {
+        for colour in Colour::ALL {
+            assert_eq!(Colour::from_key(colour.key()), Some(*colour));
+        }
+        assert_eq!(Colour::DarkBlue.to_string(), "dark_blue");
+        assert_eq!(Colour::from_key("Red"), None);
+        assert_eq!(Colour::from_key(""), None);
+    }
+}
