@@ -18,6 +18,7 @@ pub mod retention;
 pub mod rows;
 pub mod schema;
 pub mod sql;
+pub mod types;
 pub mod user_tokens;
 pub mod users;
 

@@ -4,6 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{audit_events, corporations, users};
+use super::types::KeySet;
+use crate::domain::user::{Access, Notification, Role, UserType};
 
 #[derive(Debug, Clone, Queryable, Insertable, Identifiable)]
 #[diesel(table_name = corporations, primary_key(code))]
@@ -21,7 +23,7 @@ pub struct CorporationRow {
 pub struct UserRow {
     pub id: String,
     pub email: String,
-    pub user_type: String,
+    pub user_type: UserType,
     pub corporation_code: Option<String>,
     pub contractor_id: Option<String>,
     pub first_name: String,
@@ -29,11 +31,9 @@ pub struct UserRow {
     pub job_title: Option<String>,
     pub phone: Option<String>,
     pub remarks: Option<String>,
-    pub role: String,
-    /// JSON array of access keys.
-    pub access: String,
-    /// JSON array of notification keys.
-    pub email_notifications: String,
+    pub role: Role,
+    pub access: KeySet<Access>,
+    pub email_notifications: KeySet<Notification>,
     pub excel_download: bool,
     pub password_hash: Option<String>,
     pub token_version: i32,
@@ -54,9 +54,9 @@ pub struct UserChanges {
     pub job_title: Option<Option<String>>,
     pub phone: Option<Option<String>>,
     pub remarks: Option<Option<String>>,
-    pub role: Option<String>,
-    pub access: Option<String>,
-    pub email_notifications: Option<String>,
+    pub role: Option<Role>,
+    pub access: Option<KeySet<Access>>,
+    pub email_notifications: Option<KeySet<Notification>>,
     pub excel_download: Option<bool>,
     pub external_id: Option<Option<String>>,
     pub token_version: Option<i32>,

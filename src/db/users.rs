@@ -9,6 +9,8 @@ use diesel::sql_types::{Bool, Text, Timestamp};
 use super::DbConn;
 use super::rows::{UserChanges, UserRow};
 use super::schema::users;
+use crate::domain::user::Role;
+use crate::domain::user_list::{UserCursor, UserListQuery, UserSort};
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
@@ -165,47 +167,14 @@ pub fn delete(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
 pub fn count_other_main_users(conn: &mut DbConn, corporation_code: &str, excluding: &str) -> QueryResult<i64> {
     users::table
         .filter(users::corporation_code.eq(corporation_code))
-        .filter(users::role.eq("main_user"))
+        .filter(users::role.eq(Role::MainUser))
         .filter(users::id.ne(excluding))
         .count()
         .get_result(conn)
 }
 
 pub fn any_kwh_admin(conn: &mut DbConn) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(users::table.filter(users::role.eq("kwh_admin")))).get_result(conn)
-}
-
-/// The order of a user list. Every order ends with the id, so that it is total and a cursor
-/// walk never skips or repeats a user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UserSort {
-    LastName,
-    Email,
-    CreatedAt,
-    /// Most recent sign-in first; users who never signed in last.
-    LastLoginAt,
-}
-
-/// Where the previous page ended: the sort key and id of its last user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UserCursor {
-    Text(String, String),
-    Time(NaiveDateTime, String),
-    /// For the last-login order, where the time may be absent (never signed in).
-    OptionalTime(Option<NaiveDateTime>, String),
-}
-
-#[derive(Debug, Clone)]
-pub struct UserListQuery {
-    pub corporation_code: Option<String>,
-    pub user_type: Option<String>,
-    pub role: Option<String>,
-    pub contractor_id: Option<String>,
-    /// Case-insensitive substring of first name, last name or email.
-    pub text: Option<String>,
-    pub sort: UserSort,
-    pub after: Option<UserCursor>,
-    pub limit: i64,
+    diesel::select(diesel::dsl::exists(users::table.filter(users::role.eq(Role::KwhAdmin)))).get_result(conn)
 }
 
 /// `(column, users.id) > (key, id)`; `column` is one of ours, never input.
@@ -227,13 +196,13 @@ fn after_text(
 pub fn list(conn: &mut DbConn, query: &UserListQuery) -> QueryResult<Vec<UserRow>> {
     let mut select = users::table.into_boxed::<super::MultiBackend>();
     if let Some(code) = &query.corporation_code {
-        select = select.filter(users::corporation_code.eq(code.clone()));
+        select = select.filter(users::corporation_code.eq(code.as_str().to_string()));
     }
-    if let Some(user_type) = &query.user_type {
-        select = select.filter(users::user_type.eq(user_type.clone()));
+    if let Some(user_type) = query.user_type {
+        select = select.filter(users::user_type.eq(user_type));
     }
-    if let Some(role) = &query.role {
-        select = select.filter(users::role.eq(role.clone()));
+    if let Some(role) = query.role {
+        select = select.filter(users::role.eq(role));
     }
     if let Some(contractor_id) = &query.contractor_id {
         select = select.filter(users::contractor_id.eq(contractor_id.clone()));

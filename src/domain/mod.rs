@@ -12,6 +12,7 @@ pub mod report_settings;
 pub mod sign_in;
 pub mod text;
 pub mod user;
+pub mod user_list;
 pub mod violation;
 
 pub use violation::{Violation, Violations};

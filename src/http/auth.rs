@@ -16,41 +16,12 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{AUTHORIZATION, HeaderMap};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
-use chrono::NaiveDateTime;
 
 use super::fallback::RouteTable;
+use super::problem::{AppError, ErrorCode};
 use super::state::AppState;
-use crate::auth::token::{SERVICE_TOKEN_PREFIX, link_token_hash};
-use crate::db::rows::UserRow;
-use crate::db::{DbConn, api_tokens, users};
-use crate::domain::corporation::CorporationCode;
-use crate::domain::user::{Actor, Role, TokenScope};
-use crate::http::problem::{AppError, ErrorCode};
-
-#[derive(Clone)]
-pub struct Caller {
-    pub actor: Actor,
-    pub user: UserRow,
-    /// The scope of the service token the request came with; `None` for a person's session.
-    pub scope: Option<TokenScope>,
-}
-
-impl Caller {
-    /// A stable key for the rate limit: the user, or the token.
-    pub fn key(&self) -> String {
-        match &self.actor.via_token {
-            Some(token) => format!("token:{token}"),
-            None => format!("user:{}", self.user.id),
-        }
-    }
-
-    /// Whose stored answers a request may replay: the caller with the rights they have now.
-    /// A role change or a new password raises the token version, so an answer stored before
-    /// is never replayed to the caller with their new rights (the request runs anew).
-    pub fn idempotency_key(&self) -> String {
-        format!("{}:v{}", self.key(), self.user.token_version)
-    }
-}
+use crate::service::callers;
+pub use crate::service::callers::Caller;
 
 /// What the request's credentials resolved to.
 #[derive(Clone)]
@@ -89,54 +60,6 @@ fn unauthorized() -> AppError {
     AppError::new(ErrorCode::Unauthorized)
 }
 
-/// The caller a credential stands for, when it is current; `Ok(None)` when it is not.
-fn resolve(conn: &mut DbConn, state: &AppState, token: &str, now: NaiveDateTime) -> Result<Option<Caller>, AppError> {
-    if token.starts_with(SERVICE_TOKEN_PREFIX) {
-        let Some(grant) = api_tokens::find_by_hash(conn, &link_token_hash(token))?
-            .filter(|t| t.revoked_at.is_none() && t.expires_at > now)
-        else {
-            return Ok(None);
-        };
-        // The token lives only while its creator's sessions do (SECURITY.md).
-        let Some(user) =
-            users::find(conn, &grant.created_by)?.filter(|u| u.token_version == grant.creator_token_version)
-        else {
-            return Ok(None);
-        };
-        let Some(scope) = TokenScope::from_key(&grant.scope) else {
-            tracing::error!(token = %grant.id, scope = %grant.scope, "a service token with an unknown scope");
-            return Ok(None);
-        };
-        api_tokens::touch(conn, &grant.id, now)?;
-        Ok(caller(user, Some((grant.id, scope))))
-    } else {
-        let Some(claims) = state.tokens.verify(token) else {
-            return Ok(None);
-        };
-        Ok(users::find(conn, &claims.sub)?
-            .filter(|user| user.token_version == claims.ver)
-            .and_then(|user| caller(user, None)))
-    }
-}
-
-fn caller(user: UserRow, token: Option<(String, TokenScope)>) -> Option<Caller> {
-    let Some(role) = Role::from_key(&user.role) else {
-        tracing::error!(user = %user.id, role = %user.role, "a user with an unknown role");
-        return None;
-    };
-    let (via_token, scope) = token.unzip();
-    let actor = Actor {
-        user_id: user.id.clone(),
-        role,
-        corporation_code: user
-            .corporation_code
-            .as_deref()
-            .and_then(|c| CorporationCode::parse(c).ok()),
-        via_token,
-    };
-    Some(Caller { actor, user, scope })
-}
-
 /// Middleware: resolves the credentials once, refuses a service token outside its scope.
 pub async fn authenticate(
     request: ServiceRequest,
@@ -152,7 +75,10 @@ pub async fn authenticate(
                 .expect("application state");
             let now = state.now();
             let resolver = state.clone();
-            match state.db(move |conn| resolve(conn, &resolver, &token, now)).await {
+            match state
+                .db(move |conn| callers::resolve(conn, &resolver.tokens, &token, now))
+                .await
+            {
                 Ok(Some(caller)) => Authentication::Caller(Arc::new(caller)),
                 Ok(None) => Authentication::Refused,
                 Err(error) => return Ok(request.into_response(error.error_response())),

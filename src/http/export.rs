@@ -10,10 +10,12 @@ use futures_util::stream::{self, StreamExt};
 
 use super::problem::AppError;
 use super::state::AppState;
-use super::users::{UserResponse, user_responses};
-use crate::db::DbConn;
-use crate::db::users::{self as store, UserCursor, UserListQuery, UserSort};
+use super::users::UserResponse;
+use crate::domain::corporation::CorporationCode;
 use crate::domain::dutch_time::dutch_date_time;
+use crate::domain::user::Actor;
+use crate::domain::user_list::UserListQuery;
+use crate::service::users as use_cases;
 
 /// Users per database read: 500 rows of text are some 150 kB.
 const PAGE: i64 = 500;
@@ -79,17 +81,21 @@ fn dutch(key: &str) -> &str {
 /// body early: the client sees an incomplete transfer, never a shorter file that looks whole.
 pub async fn users_csv(
     state: web::Data<AppState>,
+    actor: Actor,
+    requested: Option<CorporationCode>,
     mut query: UserListQuery,
     now: NaiveDateTime,
 ) -> Result<HttpResponse, AppError> {
     query.after = None;
-    query.limit = PAGE;
-    let first = read_page(&state, query, now).await?;
+    query.limit = PAGE + 1;
+    let export = Export { actor, requested };
+    let first = read_page(&state, export.clone(), query, now).await?;
     let head = format!("\u{feff}{}\r\n{}", COLUMNS.join(";"), first.csv);
     let rest = stream::unfold(first.next, move |next| {
         let state = state.clone();
+        let export = export.clone();
         async move {
-            let page = read_page(&state, next?, now).await;
+            let page = read_page(&state, export, next?, now).await;
             Some(match page {
                 Ok(page) => (Ok(Bytes::from(page.csv)), page.next),
                 Err(error) => {
@@ -112,29 +118,39 @@ struct Page {
     next: Option<UserListQuery>,
 }
 
-async fn read_page(state: &AppState, query: UserListQuery, now: NaiveDateTime) -> Result<Page, AppError> {
-    state.db(move |conn| Ok(page(conn, query, now)?)).await
+/// Who exports, and which corporation they asked for: each page is read in their scope.
+#[derive(Clone)]
+struct Export {
+    actor: Actor,
+    requested: Option<CorporationCode>,
 }
 
-fn page(conn: &mut DbConn, mut query: UserListQuery, now: NaiveDateTime) -> diesel::QueryResult<Page> {
-    let rows = store::list(conn, &query)?;
-    let full_page = rows.len() as i64 == query.limit;
-    let after = rows.last().map(|last| match query.sort {
-        UserSort::LastName => UserCursor::Text(last.last_name.clone(), last.id.clone()),
-        UserSort::Email => UserCursor::Text(last.email.clone(), last.id.clone()),
-        UserSort::CreatedAt => UserCursor::Time(last.created_at, last.id.clone()),
-        UserSort::LastLoginAt => UserCursor::OptionalTime(last.last_login_at, last.id.clone()),
-    });
-    let mut csv = String::new();
-    for user in user_responses(conn, rows, now)? {
-        csv.push_str(&line(&user));
-        csv.push_str("\r\n");
-    }
-    let next = after.filter(|_| full_page).map(|after| {
-        query.after = Some(after);
-        query
-    });
-    Ok(Page { csv, next })
+async fn read_page(
+    state: &AppState,
+    export: Export,
+    mut query: UserListQuery,
+    now: NaiveDateTime,
+) -> Result<Page, AppError> {
+    state
+        .db(move |conn| {
+            let page = use_cases::list(conn, &export.actor, export.requested, query.clone(), now)?;
+            let after = page
+                .users
+                .last()
+                .filter(|_| page.more)
+                .map(|last| use_cases::cursor_after(query.sort, last));
+            let mut csv = String::new();
+            for user in page.users {
+                csv.push_str(&line(&UserResponse::from(user)));
+                csv.push_str("\r\n");
+            }
+            let next = after.map(|after| {
+                query.after = Some(after);
+                query
+            });
+            Ok(Page { csv, next })
+        })
+        .await
 }
 
 fn line(user: &UserResponse) -> String {

@@ -11,12 +11,13 @@ use super::client_address::client_key;
 use super::problem::{AppError, Problem};
 use super::session::{AccessToken, access_token_for};
 use super::state::AppState;
-use super::users::{UserResponse, user_response};
+use super::users::UserResponse;
 use crate::auth::password;
-use crate::db::user_tokens::{INVITATION, PASSWORD_RESET};
 use crate::domain::email::EmailAddress;
 use crate::domain::violation::Violations;
 use crate::service::invitations::{self as use_cases, link_error};
+use crate::service::invitations::{INVITATION, PASSWORD_RESET};
+use crate::service::user_view;
 
 /// Send or re-send a user's invitation email. The previous link stops working.
 ///
@@ -47,7 +48,7 @@ pub async fn invite_user(
     let body = state
         .db(move |conn| {
             let user = use_cases::invite(conn, &actor, &id, ttl, now)?;
-            Ok(user_response(conn, user, now)?)
+            Ok(UserResponse::from(user_view::view(conn, user, now)?))
         })
         .await?;
     state.mail_wake.notify_one();
@@ -147,7 +148,7 @@ pub async fn accept_invitation(
     let user = state
         .db(move |conn| use_cases::use_link_to_set_password(conn, INVITATION, &body.token, &hash, Some(&client), now))
         .await?;
-    Ok(web::Json(access_token_for(&state, &user, now)?))
+    Ok(web::Json(access_token_for(&state, &user.id, user.token_version, now)?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -9,10 +9,9 @@ use super::auth::Caller;
 use super::client_address::client_key;
 use super::problem::{AppError, ErrorCode, Problem};
 use super::state::AppState;
-use super::users::{UserResponse, user_response};
+use super::users::UserResponse;
 use crate::auth::password;
-use crate::db::rows::UserRow;
-use crate::service::sign_in;
+use crate::service::{sign_in, user_view};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginRequest {
@@ -68,14 +67,19 @@ pub async fn login(
         .db(move |conn| sign_in::finish(conn, attempt, matches, now))
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::InvalidCredentials))?;
-    Ok(web::Json(access_token_for(&state, &user, now)?))
+    Ok(web::Json(access_token_for(&state, &user.id, user.token_version, now)?))
 }
 
 /// The answer of every route that signs a user in.
-pub fn access_token_for(state: &AppState, user: &UserRow, now: NaiveDateTime) -> Result<AccessToken, AppError> {
+pub fn access_token_for(
+    state: &AppState,
+    user_id: &str,
+    token_version: i32,
+    now: NaiveDateTime,
+) -> Result<AccessToken, AppError> {
     let access_token = state
         .tokens
-        .issue(&user.id, user.token_version, now.and_utc().timestamp())
+        .issue(user_id, token_version, now.and_utc().timestamp())
         .map_err(AppError::internal)?;
     Ok(AccessToken {
         access_token,
@@ -95,6 +99,8 @@ pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<
     let now = state.now();
     let user = caller.user;
     Ok(web::Json(
-        state.db(move |conn| Ok(user_response(conn, user, now)?)).await?,
+        state
+            .db(move |conn| Ok(user_view::view(conn, user, now)?.into()))
+            .await?,
     ))
 }

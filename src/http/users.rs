@@ -1,7 +1,5 @@
 //! `/users`: the user list and form of the Gebruikersbeheer screens.
 
-use std::collections::HashMap;
-
 use actix_web::http::header::{ETAG, IF_MATCH, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use base64::Engine;
@@ -11,21 +9,19 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::auth::Caller;
-use super::pagination::{corporation_parameter, invalid_parameter, page_size, split_page, text_parameter};
+use super::pagination::{corporation_parameter, invalid_parameter, page_size, text_parameter};
 use super::problem::{AppError, ErrorCode, Problem};
 use super::schema;
 use super::state::AppState;
-use crate::db::DbConn;
-use crate::db::rows::{UserRow, keys_from_json};
-use crate::db::user_tokens::InvitationWithEmail;
-use crate::db::users::{self as user_store, UserCursor, UserListQuery, UserSort};
 use crate::domain::corporation::CorporationCode;
 use crate::domain::email::EmailAddress;
 use crate::domain::text::{MAX_NAME_LENGTH, MAX_REMARKS_LENGTH, optional_text, required_text};
 use crate::domain::user::{Actor, ManagementScope, Role, UserKindInput, UserType, resolve_kind};
+use crate::domain::user_list::{UserCursor, UserListQuery, UserSort};
 use crate::domain::violation::{ViolationKind, Violations};
-use crate::service::invitations::{InvitationView, invitation_view, invitation_views};
+use crate::service::invitations::InvitationView;
 use crate::service::management_scope;
+use crate::service::user_view::UserView;
 use crate::service::users::{self as use_cases, NewUser, Profile, UserEdit};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -128,38 +124,29 @@ fn utc(time: NaiveDateTime) -> DateTime<Utc> {
     time.and_utc()
 }
 
-impl UserResponse {
-    pub fn new(
-        row: UserRow,
-        invitation: InvitationView,
-        contractor: Option<ContractorRef>,
-        report_settings: Option<super::report_settings::ReportSettingsBody>,
-    ) -> Self {
-        let excel_download = match &report_settings {
-            Some(settings) => settings.excel_download,
-            None => row.excel_download,
-        };
+impl From<UserView> for UserResponse {
+    fn from(user: UserView) -> Self {
         UserResponse {
-            id: row.id,
-            email: row.email,
-            user_type: row.user_type,
-            corporation_code: row.corporation_code,
-            contractor,
-            first_name: row.first_name,
-            last_name: row.last_name,
-            job_title: row.job_title,
-            phone: row.phone,
-            remarks: row.remarks,
-            role: row.role,
-            access: keys_from_json(&row.access),
-            email_notifications: keys_from_json(&row.email_notifications),
-            excel_download,
-            external_id: row.external_id,
-            report_settings,
-            last_login_at: row.last_login_at.map(utc),
-            invitation: invitation.into(),
-            created_at: utc(row.created_at),
-            updated_at: utc(row.updated_at),
+            id: user.id,
+            email: user.email,
+            user_type: user.user_type.key().to_string(),
+            corporation_code: user.corporation_code,
+            contractor: user.contractor.map(|c| ContractorRef { id: c.id, name: c.name }),
+            first_name: user.first_name,
+            last_name: user.last_name,
+            job_title: user.job_title,
+            phone: user.phone,
+            remarks: user.remarks,
+            role: user.role.key().to_string(),
+            access: user.access.iter().map(|a| a.key().to_string()).collect(),
+            email_notifications: user.email_notifications.iter().map(|n| n.key().to_string()).collect(),
+            excel_download: user.excel_download,
+            external_id: user.external_id,
+            report_settings: user.report_settings.as_ref().map(Into::into),
+            last_login_at: user.last_login_at.map(utc),
+            invitation: user.invitation.into(),
+            created_at: utc(user.created_at),
+            updated_at: utc(user.updated_at),
         }
     }
 }
@@ -412,71 +399,8 @@ impl UpdateUserRequest {
     }
 }
 
-/// The users as returned, with their invitation state (two queries for any number of users).
-pub fn user_responses(
-    conn: &mut DbConn,
-    rows: Vec<UserRow>,
-    now: NaiveDateTime,
-) -> diesel::QueryResult<Vec<UserResponse>> {
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let views = invitation_views(conn, &ids, now)?;
-    responses_with_invitations(conn, rows, views)
-}
-
-/// One user, with their invitation as read together with them
-/// (`service::users::find_visible_with_invitation`).
-pub fn user_response_with_invitation(
-    conn: &mut DbConn,
-    row: UserRow,
-    invitation: Option<InvitationWithEmail>,
-    now: NaiveDateTime,
-) -> diesel::QueryResult<UserResponse> {
-    let views = invitation
-        .map(|(link, message)| (row.id.clone(), invitation_view(&link, message.as_ref(), now)))
-        .into_iter()
-        .collect();
-    Ok(responses_with_invitations(conn, vec![row], views)?.remove(0))
-}
-
-fn responses_with_invitations(
-    conn: &mut DbConn,
-    rows: Vec<UserRow>,
-    mut views: HashMap<String, InvitationView>,
-) -> diesel::QueryResult<Vec<UserResponse>> {
-    let contractor_ids: Vec<String> = rows.iter().filter_map(|r| r.contractor_id.clone()).collect();
-    // Most users belong to no contractor: then there is nothing to look up.
-    let (contractor_names, settings) = if contractor_ids.is_empty() {
-        Default::default()
-    } else {
-        (
-            crate::db::contractors::names(conn, &contractor_ids)?,
-            crate::db::report_settings::active_for(conn, &contractor_ids)?,
-        )
-    };
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let view = views.remove(&row.id).unwrap_or_else(InvitationView::not_sent);
-            let contractor = row.contractor_id.as_ref().map(|id| ContractorRef {
-                id: id.clone(),
-                name: contractor_names.get(id).cloned().unwrap_or_default(),
-            });
-            let report_settings = row
-                .contractor_id
-                .as_ref()
-                .and_then(|id| settings.get(id))
-                .map(|active| (&crate::service::report_settings::settings_of(active)).into());
-            UserResponse::new(row, view, contractor, report_settings)
-        })
-        .collect())
-}
-
-pub fn user_response(conn: &mut DbConn, row: UserRow, now: NaiveDateTime) -> diesel::QueryResult<UserResponse> {
-    Ok(user_responses(conn, vec![row], now)?.remove(0))
-}
-
-fn etag(row: &UserRow) -> String {
-    format!("\"{}\"", row.version)
+fn etag(version: i32) -> String {
+    format!("\"{version}\"")
 }
 
 /// The version an `If-Match` header asks for: `None` without the header or with `*`.
@@ -502,9 +426,11 @@ fn if_match(request: &HttpRequest) -> Result<Option<i32>, AppError> {
         .ok_or_else(|| AppError::new(ErrorCode::InvalidHeader).with_reason("If-Match: not an ETag of this API"))
 }
 
-/// A user with the `ETag` of its version.
-fn with_etag(mut response: actix_web::HttpResponseBuilder, row: &UserRow, body: UserResponse) -> HttpResponse {
-    response.insert_header((ETAG, etag(row))).json(body)
+/// A user, shown to this caller, with the `ETag` of its version.
+fn with_etag(mut response: actix_web::HttpResponseBuilder, user: UserView, actor: &Actor) -> HttpResponse {
+    let version = user.version;
+    let body = UserResponse::from(user).for_caller(actor);
+    response.insert_header((ETAG, etag(version))).json(body)
 }
 
 /// Create a user.
@@ -534,17 +460,16 @@ pub async fn create_user(
     let actor = caller.actor;
     let now = state.now();
     let ttl = chrono::Duration::from_std(state.settings.invitation_ttl).map_err(AppError::internal)?;
-    let (row, body) = state
+    let (user, actor) = state
         .db(move |conn| {
-            let row = use_cases::create_with_external_id(conn, &actor, new_user, external_id, ttl, now)?;
-            let body = user_response(conn, row.clone(), now)?.for_caller(&actor);
-            Ok((row, body))
+            let user = use_cases::create_and_show(conn, &actor, new_user, external_id, ttl, now)?;
+            Ok((user, actor))
         })
         .await?;
     state.mail_wake.notify_one();
     let mut created = HttpResponse::Created();
-    created.insert_header((LOCATION, format!("/users/{}", row.id)));
-    Ok(with_etag(created, &row, body))
+    created.insert_header((LOCATION, format!("/users/{}", user.id)));
+    Ok(with_etag(created, user, &actor))
 }
 
 /// One user, with its `ETag` for a later `If-Match`.
@@ -564,18 +489,13 @@ pub async fn get_user(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
-    let scope = management_scope(&caller.actor)?;
     let id = id.into_inner().to_string();
     let actor = caller.actor;
     let now = state.now();
-    let (row, body) = state
-        .db(move |conn| {
-            let (row, invitation) = use_cases::find_visible_with_invitation(conn, &scope, &id)?;
-            let body = user_response_with_invitation(conn, row.clone(), invitation, now)?.for_caller(&actor);
-            Ok((row, body))
-        })
+    let (user, actor) = state
+        .db(move |conn| Ok((use_cases::show(conn, &actor, &id, now)?, actor)))
         .await?;
-    Ok(with_etag(HttpResponse::Ok(), &row, body))
+    Ok(with_etag(HttpResponse::Ok(), user, &actor))
 }
 
 /// Edit a user (partial). The email address never changes (422 `email_immutable`).
@@ -612,14 +532,15 @@ pub async fn update_user(
     let id = id.into_inner().to_string();
     let actor = caller.actor;
     let now = state.now();
-    let (row, body) = state
+    let (user, actor) = state
         .db(move |conn| {
-            let row = use_cases::update(conn, &actor, &id, expected, edit, now)?;
-            let body = user_response(conn, row.clone(), now)?.for_caller(&actor);
-            Ok((row, body))
+            Ok((
+                use_cases::update_and_show(conn, &actor, &id, expected, edit, now)?,
+                actor,
+            ))
         })
         .await?;
-    Ok(with_etag(HttpResponse::Ok(), &row, body))
+    Ok(with_etag(HttpResponse::Ok(), user, &actor))
 }
 
 /// Delete a user: their personal data leaves the system; the audit log keeps only the id.
@@ -692,26 +613,16 @@ struct CursorToken {
     i: String,
 }
 
-fn sort_key(sort: UserSort) -> &'static str {
-    match sort {
-        UserSort::LastName => "last_name",
-        UserSort::Email => "email",
-        UserSort::CreatedAt => "created_at",
-        UserSort::LastLoginAt => "last_login_at",
-    }
-}
-
-fn encode_cursor(sort: UserSort, row: &UserRow) -> String {
-    let key = match sort {
-        UserSort::LastName => row.last_name.clone(),
-        UserSort::Email => row.email.clone(),
-        UserSort::CreatedAt => rfc3339(row.created_at),
-        UserSort::LastLoginAt => row.last_login_at.map(rfc3339).unwrap_or_default(),
+fn encode_cursor(cursor: UserCursor, sort: UserSort) -> String {
+    let (key, id) = match cursor {
+        UserCursor::Text(key, id) => (key, id),
+        UserCursor::Time(at, id) => (rfc3339(at), id),
+        UserCursor::OptionalTime(at, id) => (at.map(rfc3339).unwrap_or_default(), id),
     };
     let token = CursorToken {
-        s: sort_key(sort).into(),
+        s: sort.key().into(),
         k: key,
-        i: row.id.clone(),
+        i: id,
     };
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).expect("cursor serialises"))
 }
@@ -728,7 +639,7 @@ fn decode_cursor(sort: UserSort, cursor: &str) -> Result<UserCursor, AppError> {
     let token: CursorToken = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
     // A forged cursor may carry anything; NUL and other control characters never reach SQL.
     let clean = |text: &str| !text.chars().any(char::is_control);
-    if token.s != sort_key(sort) || !clean(&token.k) || !clean(&token.i) {
+    if token.s != sort.key() || !clean(&token.k) || !clean(&token.i) {
         return Err(invalid());
     }
     match sort {
@@ -764,42 +675,31 @@ pub async fn list_users(
     caller: Caller,
     params: web::Query<UserListParams>,
 ) -> Result<HttpResponse, AppError> {
-    let scope = management_scope(&caller.actor)?;
+    management_scope(&caller.actor)?;
     let actor = caller.actor;
     let params = params.into_inner();
     let limit = page_size(params.limit)?;
-    let sort = match params.sort.as_deref().unwrap_or("last_name") {
-        "last_name" => UserSort::LastName,
-        "email" => UserSort::Email,
-        "created_at" => UserSort::CreatedAt,
-        "last_login_at" => UserSort::LastLoginAt,
-        _ => return Err(invalid_parameter("sort")),
-    };
+    let sort =
+        UserSort::from_key(params.sort.as_deref().unwrap_or("last_name")).ok_or_else(|| invalid_parameter("sort"))?;
     let after = params.cursor.as_deref().map(|c| decode_cursor(sort, c)).transpose()?;
     let requested = corporation_parameter(params.corporation_code.as_deref())?;
-    if params
+    let user_type = params
         .user_type
         .as_deref()
-        .is_some_and(|t| UserType::from_key(t).is_none())
-    {
-        return Err(invalid_parameter("user_type"));
-    }
-    if params.role.as_deref().is_some_and(|r| Role::from_key(r).is_none()) {
-        return Err(invalid_parameter("role"));
-    }
+        .map(|t| UserType::from_key(t).ok_or_else(|| invalid_parameter("user_type")))
+        .transpose()?;
+    let role = params
+        .role
+        .as_deref()
+        .map(|r| Role::from_key(r).ok_or_else(|| invalid_parameter("role")))
+        .transpose()?;
     let contractor_id = text_parameter("contractor_id", params.contractor_id)?;
     let text = text_parameter("q", params.q)?;
-    // Another corporation's users do not exist for a main user: an empty page.
-    let Some(corporation_code) = scope.narrow(requested) else {
-        return Ok(HttpResponse::Ok().json(UserPage {
-            items: vec![],
-            next_cursor: None,
-        }));
-    };
     let query = UserListQuery {
-        corporation_code: corporation_code.map(|c| c.as_str().to_string()),
-        user_type: params.user_type,
-        role: params.role,
+        // Set by the use case from the caller's scope and `requested` (rule 4).
+        corporation_code: None,
+        user_type,
+        role,
         contractor_id,
         text,
         sort,
@@ -808,15 +708,25 @@ pub async fn list_users(
     };
     let now = state.now();
     if wants_csv(&request) {
-        return super::export::users_csv(state, query, now).await;
+        return super::export::users_csv(state, actor, requested, query, now).await;
     }
     let page = state
         .db(move |conn| {
-            let rows = user_store::list(conn, &query)?;
-            let (rows, next_cursor) = split_page(rows, limit, |row| encode_cursor(sort, row));
-            let items = user_responses(conn, rows, now)?;
+            let page = use_cases::list(conn, &actor, requested, query, now)?;
+            let next_cursor = page
+                .more
+                .then(|| {
+                    page.users
+                        .last()
+                        .map(|last| encode_cursor(use_cases::cursor_after(sort, last), sort))
+                })
+                .flatten();
             Ok(UserPage {
-                items: items.into_iter().map(|user| user.for_caller(&actor)).collect(),
+                items: page
+                    .users
+                    .into_iter()
+                    .map(|user| UserResponse::from(user).for_caller(&actor))
+                    .collect(),
                 next_cursor,
             })
         })

@@ -8,7 +8,8 @@ use serde_json::Map;
 
 use super::audit as audit_log;
 use crate::db::rows::{OutboxRow, UserRow, UserTokenRow};
-use crate::db::user_tokens::{INVITATION, PASSWORD_RESET};
+/// The purposes of a link, as stored.
+pub use crate::db::user_tokens::{INVITATION, PASSWORD_RESET};
 use crate::db::{DbConn, api_tokens, corporations, login_failures, outbox, user_tokens, users, write_transaction};
 use crate::domain::delivery::DeliveryError;
 use crate::domain::user::{Actor, Role};

@@ -4,6 +4,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod batch;
 pub mod bootstrap;
+pub mod callers;
 pub mod catalog;
 pub mod contractors;
 pub mod corporations;
@@ -13,6 +14,7 @@ pub mod monitoring;
 pub mod report_settings;
 pub mod retention;
 pub mod sign_in;
+pub mod user_view;
 pub mod users;
 
 use crate::domain::user::{Actor, ManagementScope};

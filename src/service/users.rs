@@ -4,7 +4,9 @@ use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
 
 use super::audit::{self as audit_log, change, changed_personal_field};
-use crate::db::rows::{UserChanges, UserRow, keys_from_json, keys_to_json};
+use super::user_view::{self, UserView};
+use crate::db::rows::{UserChanges, UserRow};
+use crate::db::types::KeySet;
 use crate::db::user_tokens::{self, InvitationWithEmail};
 use crate::db::users::InsertUserError;
 use crate::db::{DbConn, corporations, users, write_transaction};
@@ -13,6 +15,7 @@ use crate::domain::email::EmailAddress;
 use crate::domain::user::{
     self as rules, Actor, LockOut, ManagementScope, Role, UserKind, UserKindInput, UserType, resolve_kind,
 };
+use crate::domain::user_list::{UserCursor, UserListQuery, UserSort};
 use crate::domain::violation::{ViolationKind, Violations};
 use crate::error::{AppError, ErrorCode};
 
@@ -125,12 +128,12 @@ pub fn create_with_external_id(
             InsertUserError::Database(error) => error.into(),
         })?;
         let mut facts = Map::new();
-        facts.insert("user_type".into(), row.user_type.clone().into());
-        facts.insert("role".into(), row.role.clone().into());
-        facts.insert("access".into(), Value::from(keys_from_json(&row.access)));
+        facts.insert("user_type".into(), row.user_type.key().into());
+        facts.insert("role".into(), row.role.key().into());
+        facts.insert("access".into(), Value::from(row.access.to_strings()));
         facts.insert(
             "email_notifications".into(),
-            Value::from(keys_from_json(&row.email_notifications)),
+            Value::from(row.email_notifications.to_strings()),
         );
         facts.insert("excel_download".into(), row.excel_download.into());
         record_user_event(conn, actor, "user.created", &row, facts, now)?;
@@ -166,7 +169,7 @@ pub fn check_may_create(actor: &Actor, kind: &UserKind) -> Result<(), AppError> 
 /// No service token changes, deletes or invites a kwh_admin, nor makes one (rule 9): a leaked
 /// integration token must not become, or reach, a platform account.
 pub fn check_token_may_touch(actor: &Actor, row: &UserRow, new_role: Option<Role>) -> Result<(), AppError> {
-    let kwh_admin = row.user_type == UserType::Kwh.key() || row.role == Role::KwhAdmin.key();
+    let kwh_admin = row.user_type == UserType::Kwh || row.role == Role::KwhAdmin;
     if actor.via_token.is_some() && (kwh_admin || new_role == Some(Role::KwhAdmin)) {
         return Err(AppError::new(ErrorCode::Forbidden));
     }
@@ -177,7 +180,7 @@ pub fn new_row(new: &NewUser, now: NaiveDateTime) -> UserRow {
     UserRow {
         id: uuid::Uuid::new_v4().to_string(),
         email: new.email.as_str().to_string(),
-        user_type: new.kind.user_type.key().to_string(),
+        user_type: new.kind.user_type,
         corporation_code: new.kind.corporation_code.as_ref().map(|c| c.as_str().to_string()),
         contractor_id: new.kind.contractor_id.clone(),
         first_name: new.profile.first_name.clone(),
@@ -185,9 +188,9 @@ pub fn new_row(new: &NewUser, now: NaiveDateTime) -> UserRow {
         job_title: new.profile.job_title.clone(),
         phone: new.profile.phone.clone(),
         remarks: new.profile.remarks.clone(),
-        role: new.kind.role.key().to_string(),
-        access: keys_to_json(new.kind.access.iter().map(|a| a.key())),
-        email_notifications: keys_to_json(new.kind.email_notifications.iter().map(|n| n.key())),
+        role: new.kind.role,
+        access: new.kind.access.clone().into(),
+        email_notifications: new.kind.email_notifications.clone().into(),
         excel_download: new.kind.excel_download,
         password_hash: None,
         token_version: 0,
@@ -201,17 +204,17 @@ pub fn new_row(new: &NewUser, now: NaiveDateTime) -> UserRow {
 
 /// The stored kind of a user as the input the rules start from when it is edited.
 fn stored_kind(row: &UserRow) -> UserKindInput {
-    let user_type = UserType::from_key(&row.user_type);
+    let user_type = Some(row.user_type);
     UserKindInput {
         user_type,
-        role: Role::from_key(&row.role),
+        role: Some(row.role),
         corporation_code: row
             .corporation_code
             .as_deref()
             .and_then(|c| CorporationCode::parse(c).ok()),
         contractor_id: row.contractor_id.clone(),
-        access: Some(keys_from_json(&row.access)),
-        email_notifications: Some(keys_from_json(&row.email_notifications)),
+        access: Some(row.access.to_strings()),
+        email_notifications: Some(row.email_notifications.to_strings()),
         // Contractors' Excel permission is not theirs to carry; see rule 3.
         excel_download: (user_type != Some(UserType::Contractor)).then_some(row.excel_download),
     }
@@ -281,7 +284,7 @@ pub fn update(
             return Err(violations.into());
         };
 
-        let current_role = Role::from_key(&row.role).unwrap_or(Role::User);
+        let current_role = row.role;
         if kind.role != current_role
             && let Some(code) = &row.corporation_code
         {
@@ -341,25 +344,22 @@ fn diff(row: &UserRow, edit: &UserEdit, kind: &UserKind, now: NaiveDateTime) -> 
             change(row.external_id.clone(), external_id.clone()),
         );
     }
-    if kind.role.key() != row.role {
-        changes.role = Some(kind.role.key().to_string());
-        audit.insert("role".into(), change(row.role.clone(), kind.role.key()));
+    if kind.role != row.role {
+        changes.role = Some(kind.role);
+        audit.insert("role".into(), change(row.role.key(), kind.role.key()));
         // A changed role must not keep working through tokens issued under the old one.
         changes.token_version = Some(row.token_version + 1);
     }
-    let access = keys_to_json(kind.access.iter().map(|a| a.key()));
-    if access != row.access {
-        audit.insert(
-            "access".into(),
-            change(keys_from_json(&row.access), keys_from_json(&access)),
-        );
+    if kind.access != *row.access.keys() {
+        let access = KeySet::new(kind.access.clone());
+        audit.insert("access".into(), change(row.access.to_strings(), access.to_strings()));
         changes.access = Some(access);
     }
-    let notifications = keys_to_json(kind.email_notifications.iter().map(|n| n.key()));
-    if notifications != row.email_notifications {
+    if kind.email_notifications != *row.email_notifications.keys() {
+        let notifications = KeySet::new(kind.email_notifications.clone());
         audit.insert(
             "email_notifications".into(),
-            change(keys_from_json(&row.email_notifications), keys_from_json(&notifications)),
+            change(row.email_notifications.to_strings(), notifications.to_strings()),
         );
         changes.email_notifications = Some(notifications);
     }
@@ -391,7 +391,7 @@ pub fn delete(
         if if_match.is_some_and(|expected| expected != row.version) {
             return Err(AppError::new(ErrorCode::PreconditionFailed));
         }
-        let role = Role::from_key(&row.role).unwrap_or(Role::User);
+        let role = row.role;
         let others = match &row.corporation_code {
             Some(code) => users::count_other_main_users(conn, code, &row.id)? as u64,
             None => u64::MAX,
@@ -401,8 +401,8 @@ pub fn delete(
         // Their queued and sent messages hold their address: personal data leaves with them.
         crate::db::outbox::delete_for_user(conn, &row.id)?;
         let mut facts = Map::new();
-        facts.insert("role".into(), row.role.clone().into());
-        facts.insert("user_type".into(), row.user_type.clone().into());
+        facts.insert("role".into(), row.role.key().into());
+        facts.insert("user_type".into(), row.user_type.key().into());
         record_user_event(conn, actor, "user.deleted", &row, facts, now)?;
         Ok(())
     })
@@ -424,5 +424,85 @@ fn lock_out_error(lock_out: LockOut) -> AppError {
     match lock_out {
         LockOut::LastMainUser => AppError::new(ErrorCode::LastMainUser),
         LockOut::SelfDeletion => AppError::new(ErrorCode::CannotDeleteSelf),
+    }
+}
+
+/// `GET /users/{id}`: one user in the caller's scope, as shown.
+pub fn show(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -> Result<UserView, AppError> {
+    let scope = super::management_scope(actor)?;
+    let (row, invitation) = find_visible_with_invitation(conn, &scope, id)?;
+    Ok(user_view::view_with_invitation(conn, row, invitation, now)?)
+}
+
+/// `POST /users`: creates the user (see [`create_with_external_id`]) and shows them.
+pub fn create_and_show(
+    conn: &mut DbConn,
+    actor: &Actor,
+    new: NewUser,
+    external_id: Option<String>,
+    invitation_ttl: chrono::Duration,
+    now: NaiveDateTime,
+) -> Result<UserView, AppError> {
+    let row = create_with_external_id(conn, actor, new, external_id, invitation_ttl, now)?;
+    Ok(user_view::view(conn, row, now)?)
+}
+
+/// `PATCH /users/{id}`: edits the user (see [`update`]) and shows them.
+pub fn update_and_show(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    if_match: Option<i32>,
+    edit: UserEdit,
+    now: NaiveDateTime,
+) -> Result<UserView, AppError> {
+    let row = update(conn, actor, id, if_match, edit, now)?;
+    Ok(user_view::view(conn, row, now)?)
+}
+
+/// One page of a user list, and whether more follow.
+pub struct UserPage {
+    pub users: Vec<UserView>,
+    /// The last user of a full page, when another page follows.
+    pub more: bool,
+}
+
+/// `GET /users` and its CSV export: one page of the users the caller manages.
+///
+/// Rule 4: a main user's list holds its own corporation only; asking for another corporation
+/// gives an empty page, as if it had no users, whether or not it exists. `query.limit` rows
+/// are one more than the page, to tell whether another page follows.
+pub fn list(
+    conn: &mut DbConn,
+    actor: &Actor,
+    requested_corporation: Option<CorporationCode>,
+    mut query: UserListQuery,
+    now: NaiveDateTime,
+) -> Result<UserPage, AppError> {
+    let scope = super::management_scope(actor)?;
+    let Some(corporation_code) = scope.narrow(requested_corporation) else {
+        return Ok(UserPage {
+            users: Vec::new(),
+            more: false,
+        });
+    };
+    query.corporation_code = corporation_code;
+    let page_size = (query.limit - 1).max(0) as usize;
+    let mut rows = users::list(conn, &query)?;
+    let more = rows.len() > page_size;
+    rows.truncate(page_size);
+    Ok(UserPage {
+        users: user_view::views(conn, rows, now)?,
+        more,
+    })
+}
+
+/// Where a list continues after this user, in the list's order.
+pub fn cursor_after(sort: UserSort, last: &UserView) -> UserCursor {
+    match sort {
+        UserSort::LastName => UserCursor::Text(last.last_name.clone(), last.id.clone()),
+        UserSort::Email => UserCursor::Text(last.email.clone(), last.id.clone()),
+        UserSort::CreatedAt => UserCursor::Time(last.created_at, last.id.clone()),
+        UserSort::LastLoginAt => UserCursor::OptionalTime(last.last_login_at, last.id.clone()),
     }
 }

@@ -1,0 +1,93 @@
+//! Who a credential stands for: an access token or a service token resolved against the
+//! database, so that a deleted user's token, one issued before a demotion or a new password, a
+//! revoked or expired service token, or one whose creator's sessions ended stops at once on
+//! every instance.
+
+use chrono::NaiveDateTime;
+
+use crate::auth::token::{SERVICE_TOKEN_PREFIX, TokenKeys, link_token_hash};
+use crate::db::rows::UserRow;
+use crate::db::{DbConn, api_tokens, users};
+use crate::domain::corporation::CorporationCode;
+use crate::domain::user::{Actor, TokenScope};
+use crate::error::AppError;
+
+/// The resolved caller of a request.
+#[derive(Clone)]
+pub struct Caller {
+    pub actor: Actor,
+    pub user: UserRow,
+    /// The scope of the service token the request came with; `None` for a person's session.
+    pub scope: Option<TokenScope>,
+}
+
+impl Caller {
+    /// A stable key for the rate limit: the user, or the token.
+    pub fn key(&self) -> String {
+        match &self.actor.via_token {
+            Some(token) => format!("token:{token}"),
+            None => format!("user:{}", self.user.id),
+        }
+    }
+
+    /// Whose stored answers a request may replay: the caller with the rights they have now.
+    /// A role change or a new password raises the token version, so an answer stored before
+    /// is never replayed to the caller with their new rights (the request runs anew).
+    pub fn idempotency_key(&self) -> String {
+        format!("{}:v{}", self.key(), self.user.token_version)
+    }
+}
+
+/// The caller a bearer credential stands for, when it is current; `Ok(None)` when it is not.
+/// Nothing is written for a credential that does not resolve.
+pub fn resolve(
+    conn: &mut DbConn,
+    keys: &TokenKeys,
+    credential: &str,
+    now: NaiveDateTime,
+) -> Result<Option<Caller>, AppError> {
+    if credential.starts_with(SERVICE_TOKEN_PREFIX) {
+        let Some(grant) = api_tokens::find_by_hash(conn, &link_token_hash(credential))?
+            .filter(|t| t.revoked_at.is_none() && t.expires_at > now)
+        else {
+            return Ok(None);
+        };
+        // The token lives only while its creator's sessions do (SECURITY.md).
+        let Some(user) =
+            users::find(conn, &grant.created_by)?.filter(|u| u.token_version == grant.creator_token_version)
+        else {
+            return Ok(None);
+        };
+        let Some(scope) = TokenScope::from_key(&grant.scope) else {
+            return Err(AppError::internal(anyhow::anyhow!(
+                "service token {} has the unknown scope {:?}",
+                grant.id,
+                grant.scope
+            )));
+        };
+        api_tokens::touch(conn, &grant.id, now)?;
+        Ok(Some(caller(user, Some((grant.id, scope)))))
+    } else {
+        let Some(claims) = keys.verify(credential) else {
+            return Ok(None);
+        };
+        Ok(users::find(conn, &claims.sub)?
+            .filter(|user| user.token_version == claims.ver)
+            .map(|user| caller(user, None)))
+    }
+}
+
+/// The caller a signed-in user is (sign-in answers with them).
+pub fn caller(user: UserRow, token: Option<(String, TokenScope)>) -> Caller {
+    let (via_token, scope) = token.unzip();
+    let actor = Actor {
+        user_id: user.id.clone(),
+        role: user.role,
+        corporation_code: user
+            .corporation_code
+            .as_deref()
+            .and_then(|c| CorporationCode::parse(c).ok()),
+        via_token,
+    };
+    Caller { actor, user, scope }
+}
