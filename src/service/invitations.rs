@@ -108,7 +108,7 @@ pub fn queue_invitation(
     users::touch_version(conn, &user.id)?;
     let mut facts = Map::new();
     facts.insert("expires_at".into(), link.expires_at.and_utc().to_rfc3339().into());
-    record(conn, created_by, "invitation.sent", user, facts, now)?;
+    audit_log::user_event(conn, created_by, "invitation.sent", user, facts, now)?;
     Ok(())
 }
 
@@ -151,17 +151,6 @@ fn void_open_links(conn: &mut DbConn, user_id: &str, purpose: &str, now: NaiveDa
         }
     }
     Ok(())
-}
-
-fn record(
-    conn: &mut DbConn,
-    actor_id: Option<&str>,
-    action: &str,
-    user: &UserRow,
-    changes: Map<String, serde_json::Value>,
-    now: NaiveDateTime,
-) -> diesel::QueryResult<()> {
-    audit_log::user_event(conn, actor_id, action, user, changes, now)
 }
 
 /// Why a link cannot be used.
@@ -243,7 +232,7 @@ pub fn use_link_to_set_password(
         } else {
             "password_reset.confirmed"
         };
-        record(conn, Some(&user.id), action, &user, Map::new(), now)?;
+        audit_log::user_event(conn, Some(&user.id), action, &user, Map::new(), now)?;
         if let Some(client) = sign_in_from {
             users::record_login(conn, &user.id, now)?;
             login_failures::remember_client(conn, &user.id, client, now)?;
@@ -299,7 +288,7 @@ pub fn request_password_reset(
         });
         let message = enqueue(conn, &user.email, Some(&user.id), &mail, now)?;
         attach_message(conn, &link, &message)?;
-        record(conn, None, "password_reset.requested", &user, Map::new(), now)?;
+        audit_log::user_event(conn, None, "password_reset.requested", &user, Map::new(), now)?;
         Ok(())
     })
 }

@@ -136,7 +136,7 @@ pub fn create_with_external_id(
             Value::from(row.email_notifications.to_strings()),
         );
         facts.insert("excel_download".into(), row.excel_download.into());
-        record_user_event(conn, actor, "user.created", &row, facts, now)?;
+        audit_log::user_event(conn, Some(&actor.audit_id()), "user.created", &row, facts, now)?;
         if new.kind.user_type == UserType::Contractor {
             super::invitations::queue_invitation(conn, &row, Some(&actor.user_id), "KWH", invitation_ttl, now)?;
         }
@@ -310,7 +310,7 @@ pub fn update(
             // them already); revoked, the list says so too.
             crate::db::api_tokens::revoke_all_of(conn, &row.id, now)?;
         }
-        record_user_event(conn, actor, "user.updated", &row, audit, now)?;
+        audit_log::user_event(conn, Some(&actor.audit_id()), "user.updated", &row, audit, now)?;
         users::find(conn, &row.id)?.ok_or_else(AppError::not_found)
     })
 }
@@ -403,21 +403,9 @@ pub fn delete(
         let mut facts = Map::new();
         facts.insert("role".into(), row.role.key().into());
         facts.insert("user_type".into(), row.user_type.key().into());
-        record_user_event(conn, actor, "user.deleted", &row, facts, now)?;
+        audit_log::user_event(conn, Some(&actor.audit_id()), "user.deleted", &row, facts, now)?;
         Ok(())
     })
-}
-
-/// Records an event about a user, in the user's corporation.
-fn record_user_event(
-    conn: &mut DbConn,
-    actor: &Actor,
-    action: &str,
-    row: &UserRow,
-    changes: Map<String, Value>,
-    now: NaiveDateTime,
-) -> diesel::QueryResult<()> {
-    audit_log::user_event(conn, Some(&actor.audit_id()), action, row, changes, now)
 }
 
 fn lock_out_error(lock_out: LockOut) -> AppError {
