@@ -25,7 +25,6 @@ use crate::domain::violation::{Violation, ViolationKind, Violations};
 
 keyed_enum! {
     /// The stable codes a program can branch on. Their keys never change once published.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub enum ErrorCode {
         MalformedJson = "malformed_json",
         InvalidBody = "invalid_body",

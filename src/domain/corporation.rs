@@ -3,8 +3,6 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
-
 use super::keyed::keyed_enum;
 use super::violation::{ViolationKind, Violations};
 
@@ -43,8 +41,6 @@ impl fmt::Display for CorporationCode {
 
 keyed_enum! {
     /// The parts of the tenant-satisfaction survey (onderdelen).
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-    #[serde(rename_all = "snake_case")]
     pub enum SurveyPart {
         NewTenants = "new_tenants",
         Repairs = "repairs",
@@ -52,13 +48,9 @@ keyed_enum! {
         DepartedTenants = "departed_tenants",
         MajorMaintenance = "major_maintenance",
         Contact = "contact",
-        #[serde(rename = "custom_1")]
         Custom1 = "custom_1",
-        #[serde(rename = "custom_2")]
         Custom2 = "custom_2",
-        #[serde(rename = "custom_3")]
         Custom3 = "custom_3",
-        #[serde(rename = "custom_4")]
         Custom4 = "custom_4",
     }
 }

@@ -8,7 +8,6 @@ use super::keyed::keyed_enum;
 
 keyed_enum! {
     /// The class of a failed delivery attempt, as the API shows it to everyone.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum DeliveryError {
         /// The recipient's mailbox does not exist or cannot receive mail (5.1.x; 550, 551, 553).
         MailboxUnavailable = "mailbox_unavailable",

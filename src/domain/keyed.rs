@@ -4,11 +4,12 @@
 //! key of each and the way back from a key are written once. An unknown key is `None`, never a
 //! fallback: whoever reads a stored key decides what an unknown one means.
 
-/// Declares an enum whose variants each have a key, with `ALL`, `key()` and `from_key()`.
+/// Declares an enum whose variants each have a key, with `ALL`, `key()` and `from_key()`, and
+/// serde and `Display` through the key (so JSON and storage can never spell it differently).
+/// The enum is `Copy`, comparable and ordered by declaration.
 ///
 /// ```ignore
 /// keyed_enum! {
-///     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 ///     pub enum Colour { Red = "red", DarkBlue = "dark_blue" }
 /// }
 /// ```
@@ -20,6 +21,7 @@ macro_rules! keyed_enum {
         }
     ) => {
         $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         $vis enum $name {
             $( $(#[$variant_meta])* $variant ),+
         }
@@ -44,6 +46,22 @@ macro_rules! keyed_enum {
                 f.write_str(self.key())
             }
         }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.key())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let key = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                $name::from_key(&key).ok_or_else(|| {
+                    let keys: Vec<&str> = $name::ALL.iter().map(|v| v.key()).collect();
+                    serde::de::Error::custom(format!("unknown value {key:?}, expected one of {}", keys.join(", ")))
+                })
+            }
+        }
     };
 }
 
@@ -52,7 +70,6 @@ pub(crate) use keyed_enum;
 #[cfg(test)]
 mod tests {
     keyed_enum! {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         enum Colour { Red = "red", DarkBlue = "dark_blue" }
     }
 
@@ -64,5 +81,13 @@ mod tests {
         assert_eq!(Colour::DarkBlue.to_string(), "dark_blue");
         assert_eq!(Colour::from_key("Red"), None);
         assert_eq!(Colour::from_key(""), None);
+    }
+
+    #[test]
+    fn serde_speaks_the_key() {
+        assert_eq!(serde_json::to_string(&Colour::DarkBlue).unwrap(), r#""dark_blue""#);
+        assert_eq!(serde_json::from_str::<Colour>(r#""red""#).unwrap(), Colour::Red);
+        let refused = serde_json::from_str::<Colour>(r#""Red""#).unwrap_err().to_string();
+        assert!(refused.contains("expected one of red, dark_blue"), "{refused}");
     }
 }

@@ -90,7 +90,6 @@ pub fn validate(
 }
 
 keyed_enum! {
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum ApprovalStatus {
         Pending = "pending",
         Approved = "approved",

@@ -3,15 +3,11 @@
 
 use std::collections::BTreeSet;
 
-use serde::{Deserialize, Serialize};
-
 use super::corporation::{CorporationCode, parse_key_set};
 use super::keyed::keyed_enum;
 use super::violation::{ViolationKind, Violations};
 
 keyed_enum! {
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-    #[serde(rename_all = "snake_case")]
     pub enum UserType {
         /// A colleague at a housing association.
         Corporation = "corporation",
@@ -23,8 +19,6 @@ keyed_enum! {
 }
 
 keyed_enum! {
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-    #[serde(rename_all = "snake_case")]
     pub enum Role {
         User = "user",
         MainUser = "main_user",
@@ -34,8 +28,6 @@ keyed_enum! {
 }
 
 keyed_enum! {
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-    #[serde(rename_all = "snake_case")]
     pub enum Access {
         MijnKwh = "mijn_kwh",
         Klantvizier = "klantvizier",
@@ -44,8 +36,6 @@ keyed_enum! {
 
 keyed_enum! {
     /// What a service token may do besides acting as its creator (SECURITY.md, "Scopes").
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-    #[serde(rename_all = "snake_case")]
     pub enum TokenScope {
         /// Reading what its creator may read.
         Read = "read",
@@ -55,8 +45,6 @@ keyed_enum! {
 }
 
 keyed_enum! {
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-    #[serde(rename_all = "snake_case")]
     pub enum Notification {
         DeliveryReminder = "delivery_reminder",
         ValidationReport = "validation_report",

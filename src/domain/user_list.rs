@@ -10,7 +10,6 @@ use super::user::{Role, UserType};
 keyed_enum! {
     /// The order of a user list. Every order ends with the id, so that it is total and a cursor
     /// walk never skips or repeats a user.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum UserSort {
         LastName = "last_name",
         Email = "email",
