@@ -22,7 +22,7 @@ on_both_backends! {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         let other = app.corporation_with_main_user(&admin, "KWH002").await;
-        let foreign = app.create_user(&other.token, json!({"email": "x@kwh002.example.nl", "first_name": "X", "last_name": "Y"})).await;
+        let foreign = app.create_user(&other, json!({"email": "x@kwh002.example.nl", "first_name": "X", "last_name": "Y"})).await;
         let token = create_token(&app, &main, "provision").await;
         let secret = token["token"].as_str().unwrap();
         assert!(secret.starts_with("mkwh_"));
@@ -65,7 +65,7 @@ on_both_backends! {
     async fn a_token_never_does_more_than_its_creator_can_now(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let second = app.create_user(&main.token, json!({"email": "tweede@kwh001.example.nl", "first_name": "T", "last_name": "W", "role": "main_user"})).await;
+        let second = app.create_user(&main, json!({"email": "tweede@kwh001.example.nl", "first_name": "T", "last_name": "W", "role": "main_user"})).await;
         let second = app.sign_in_as(&second).await;
         let token = create_token(&app, &second, "provision").await;
         let secret = token["token"].as_str().unwrap();
@@ -77,7 +77,7 @@ on_both_backends! {
         let listed: Value = app.get("/api-tokens").bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
         let listed = listed.as_array().unwrap().iter().find(|t| t["id"] == token["id"]).unwrap();
         assert!(listed["revoked_at"].is_string(), "{listed}");
-        let user = app.create_user(&main.token, json!({"email": "gewoon@kwh001.example.nl", "first_name": "G", "last_name": "W"})).await;
+        let user = app.create_user(&main, json!({"email": "gewoon@kwh001.example.nl", "first_name": "G", "last_name": "W"})).await;
         let user = app.sign_in_as(&user).await;
         let refused = app.post("/api-tokens").bearer_auth(&user.token).json(&json!({"name": "n", "scope": "read"})).send().await.unwrap();
         assert_eq!(problem(refused, 403).await["code"], "forbidden");

@@ -18,19 +18,7 @@ pub async fn second_admin(app: &TestApp, _admin: &Session) -> Session {
     mijnkwh::service::bootstrap::create_admin(&mut app.db(), email, crate::helpers::USER_PASSWORD, mijnkwh::db::now())
         .unwrap();
     let token = app.token_for(email, crate::helpers::USER_PASSWORD).await;
-    let me: Value = app
-        .get("/me")
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    Session {
-        id: me["id"].as_str().unwrap().to_string(),
-        token,
-    }
+    app.session_of(token).await
 }
 
 /// KWH001 with a main user, contractor Installatietechniek and a catalog with its spellings,
@@ -92,7 +80,7 @@ for_each_backend! {
         let admin = app.admin().await;
         let reviewer = second_admin(&app, &admin).await;
         let (main, contractor) = seed_example(&app, &admin).await;
-        let henk = app.create_user(&main.token, json!({
+        let henk = app.create_user(&main, json!({
             "email": "henk@installatietechniek.example.nl", "first_name": "Henk", "last_name": "Monteur",
             "user_type": "contractor", "contractor_id": contractor
         })).await;

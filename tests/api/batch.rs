@@ -46,7 +46,7 @@ on_both_backends! {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         let other = app.corporation_with_main_user(&admin, "KWH002").await;
-        app.create_user(&other.token, json!({"email": "bezet@kwh002.example.nl", "first_name": "B", "last_name": "Z"})).await;
+        app.create_user(&other, json!({"email": "bezet@kwh002.example.nl", "first_name": "B", "last_name": "Z"})).await;
         let items = vec![
             person(1),
             person(2),
@@ -115,7 +115,7 @@ on_both_backends! {
         let many: Vec<Value> = (0..501).map(person).collect();
         let response = app.post("/users/batch").bearer_auth(&main.token).json(&json!({"items": many})).send().await.unwrap();
         assert_eq!(problem(response, 422).await["errors"][0]["field"], "items");
-        let user = app.create_user(&main.token, json!({"email": "gewoon@kwh001.example.nl", "first_name": "G", "last_name": "W"})).await;
+        let user = app.create_user(&main, json!({"email": "gewoon@kwh001.example.nl", "first_name": "G", "last_name": "W"})).await;
         let user = app.sign_in_as(&user).await;
         let response = app.post("/users/batch").bearer_auth(&user.token).json(&json!({"items": []})).send().await.unwrap();
         assert_eq!(problem(response, 403).await["code"], "forbidden");
@@ -127,8 +127,8 @@ on_both_backends! {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         let other = app.corporation_with_main_user(&admin, "KWH002").await;
-        app.create_user(&other.token, json!({"email": "ander@kwh002.example.nl", "first_name": "Ander", "last_name": "Corp"})).await;
-        app.create_user(&main.token, json!({
+        app.create_user(&other, json!({"email": "ander@kwh002.example.nl", "first_name": "Ander", "last_name": "Corp"})).await;
+        app.create_user(&main, json!({
             "email": "zoe@kwh001.example.nl", "first_name": "Zoë", "last_name": "Müller; de \"Jong\"",
             "phone": "+31 10 123", "access": ["mijn_kwh", "klantvizier"], "email_notifications": ["delivery_reminder"]
         })).await;

@@ -58,7 +58,7 @@ on_both_backends! {
         assert_eq!(problem(response, 422).await["errors"][0]["code"], "unknown_reference");
 
         let ours = create_contractor(&app, &main, "Installatietechniek").await;
-        let user = app.create_user(&main.token, json!({
+        let user = app.create_user(&main, json!({
             "email": "henk@installatietechniek.example.nl", "first_name": "Henk", "last_name": "Monteur",
             "user_type": "contractor", "contractor_id": ours["id"]
         })).await;
@@ -70,7 +70,7 @@ on_both_backends! {
         assert_eq!(user["invitation"]["status"], "sent", "contractor users are invited at once");
 
         // A kwh_admin may leave the corporation out: it follows from the contractor.
-        let by_admin = app.create_user(&admin.token, json!({
+        let by_admin = app.create_user(&admin, json!({
             "email": "piet@installatietechniek.example.nl", "first_name": "Piet", "last_name": "Monteur",
             "user_type": "contractor", "contractor_id": ours["id"]
         })).await;
@@ -87,7 +87,7 @@ on_both_backends! {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         let contractor = create_contractor(&app, &main, "Installatietechniek").await;
-        let user = app.create_user(&main.token, json!({
+        let user = app.create_user(&main, json!({
             "email": "henk@installatietechniek.example.nl", "first_name": "Henk", "last_name": "Monteur",
             "user_type": "contractor", "contractor_id": contractor["id"]
         })).await;
@@ -111,7 +111,7 @@ for_each_backend! {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         let contractor = create_contractor(&app, &main, "Installatietechniek").await;
-        app.create_user(&main.token, json!({
+        app.create_user(&main, json!({
             "email": "henk@installatietechniek.example.nl", "first_name": "Henk", "last_name": "Monteur",
             "user_type": "contractor", "contractor_id": contractor["id"]
         })).await;

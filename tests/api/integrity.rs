@@ -69,7 +69,7 @@ on_both_backends! {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         let contractor = create_contractor(&app, &main, "Installatietechniek").await;
-        let user = app.create_user(&main.token, json!({
+        let user = app.create_user(&main, json!({
             "email": "henk@installatietechniek.example.nl", "first_name": "Henk", "last_name": "Monteur",
             "user_type": "contractor", "contractor_id": contractor["id"],
         })).await;

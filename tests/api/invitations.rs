@@ -10,7 +10,7 @@ use crate::smtp::{SmtpServer, free_port};
 
 async fn colleague(app: &TestApp, main: &Session, email: &str) -> Value {
     app.create_user(
-        &main.token,
+        main,
         json!({"email": email, "first_name": "Jan", "last_name": "Jansen"}),
     )
     .await

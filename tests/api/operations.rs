@@ -70,7 +70,7 @@ for_each_backend! {
 
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let user = app.create_user(&main.token, json!({"email": "jan@kwh001.example.nl", "first_name": "Jan", "last_name": "Jansen"})).await;
+        let user = app.create_user(&main, json!({"email": "jan@kwh001.example.nl", "first_name": "Jan", "last_name": "Jansen"})).await;
         let id = user["id"].as_str().unwrap();
         for _ in 0..3 {
             assert_eq!(app.get(&format!("/users/{id}")).bearer_auth(&main.token).send().await.unwrap().status(), 200);

@@ -10,17 +10,17 @@ on_both_backends! {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         let other_main = app.corporation_with_main_user(&admin, "KWH002").await;
-        let user = app.create_user(&main.token, json!({"email": "gewoon@kwh001.example.nl", "first_name": "G", "last_name": "W"})).await;
+        let user = app.create_user(&main, json!({"email": "gewoon@kwh001.example.nl", "first_name": "G", "last_name": "W"})).await;
         let user = app.sign_in_as(&user).await;
-        let own_target = app.create_user(&main.token, json!({"email": "doel@kwh001.example.nl", "first_name": "D", "last_name": "L"})).await;
+        let own_target = app.create_user(&main, json!({"email": "doel@kwh001.example.nl", "first_name": "D", "last_name": "L"})).await;
         let own_id = own_target["id"].as_str().unwrap().to_string();
-        let foreign = app.create_user(&other_main.token, json!({"email": "doel@kwh002.example.nl", "first_name": "D", "last_name": "L"})).await;
+        let foreign = app.create_user(&other_main, json!({"email": "doel@kwh002.example.nl", "first_name": "D", "last_name": "L"})).await;
         let foreign_id = foreign["id"].as_str().unwrap().to_string();
         let own_contractor = crate::contractors::create_contractor(&app, &main, "Installatietechniek").await;
         let own_contractor = own_contractor["id"].as_str().unwrap().to_string();
         let foreign_contractor = crate::contractors::create_contractor(&app, &other_main, "Bouwbedrijf Jansen").await;
         let foreign_contractor = foreign_contractor["id"].as_str().unwrap().to_string();
-        let contractor_user = app.create_user(&main.token, json!({
+        let contractor_user = app.create_user(&main, json!({
             "email": "henk@installatietechniek.example.nl", "first_name": "Henk", "last_name": "Monteur",
             "user_type": "contractor", "contractor_id": own_contractor
         })).await;

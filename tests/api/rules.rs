@@ -36,13 +36,9 @@ async fn token(app: &TestApp, session: &Session, scope: &str) -> String {
         .to_string()
 }
 
-/// A batch as a service token sends it (the shared helper takes a session).
-async fn batch_as(app: &TestApp, secret: &str, query: &str, items: Value) -> Value {
-    let session = Session {
-        id: String::new(),
-        token: secret.to_string(),
-    };
-    batch(app, &session, query, items.as_array().unwrap().clone()).await
+/// A batch of the items of a JSON array.
+async fn batch_as(app: &TestApp, session: &Session, query: &str, items: Value) -> Value {
+    batch(app, session, query, items.as_array().unwrap().clone()).await
 }
 
 /// A corporation with a contractor in the catalog, a contractor user of it, and a reviewer
@@ -55,7 +51,7 @@ async fn contractor_with_user(app: &TestApp, admin: &Session) -> (Session, Sessi
         .unwrap()
         .to_string();
     catalog(app, &main, &["Installatietechniek"]).await;
-    let henk = app.create_user(&main.token, json!({"email": "henk@installatie.example.nl", "first_name": "Henk", "last_name": "M", "user_type": "contractor", "contractor_id": contractor})).await;
+    let henk = app.create_user(&main, json!({"email": "henk@installatie.example.nl", "first_name": "Henk", "last_name": "M", "user_type": "contractor", "contractor_id": contractor})).await;
     (reviewer, main, contractor, henk["id"].as_str().unwrap().to_string())
 }
 
@@ -64,13 +60,13 @@ on_both_backends! {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         let other = app.corporation_with_main_user(&admin, "KWH002").await;
-        let provisioned = batch_as(&app, &other.token, "", json!([
+        let provisioned = batch_as(&app, &other, "", json!([
             {"email": "hr1@kwh002.example.nl", "first_name": "H", "last_name": "R", "external_id": "HR-1"}
         ])).await;
         assert_eq!(provisioned["summary"]["created"], 1);
         // Probing KWH002 from KWH001: its HR number with its own address, with another address,
         // an HR number it does not have, and a corporation that does not exist at all.
-        let probe = batch_as(&app, &main.token, "?dry_run=true", json!([
+        let probe = batch_as(&app, &main, "?dry_run=true", json!([
             {"email": "hr1@kwh002.example.nl", "first_name": "H", "last_name": "R", "external_id": "HR-1", "corporation_code": "KWH002"},
             {"email": "ander@kwh002.example.nl", "first_name": "H", "last_name": "R", "external_id": "HR-1", "corporation_code": "KWH002"},
             {"email": "ander@kwh002.example.nl", "first_name": "H", "last_name": "R", "external_id": "HR-404", "corporation_code": "KWH002"},
@@ -85,9 +81,9 @@ on_both_backends! {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         let other = app.corporation_with_main_user(&admin, "KWH002").await;
-        app.create_user(&other.token, json!({"email": "elders@kwh002.example.nl", "first_name": "E", "last_name": "L"})).await;
+        app.create_user(&other, json!({"email": "elders@kwh002.example.nl", "first_name": "E", "last_name": "L"})).await;
         let own_contractor = create_contractor(&app, &main, "Eigen Aannemer").await;
-        let taken = app.create_user(&main.token, json!({"email": "bezet@kwh001.example.nl", "first_name": "B", "last_name": "Z"})).await;
+        let taken = app.create_user(&main, json!({"email": "bezet@kwh001.example.nl", "first_name": "B", "last_name": "Z"})).await;
         assert!(taken["id"].is_string());
         // The same bodies through POST /users and as batch items: the same outcome, by code.
         let cases = [
@@ -103,14 +99,14 @@ on_both_backends! {
             let status = single.status().as_u16();
             let single: Value = single.json().await.unwrap();
             assert_eq!(single["code"], *code, "single call, {rule}: {single}");
-            let through_batch = batch_as(&app, &main.token, "", json!([body])).await;
+            let through_batch = batch_as(&app, &main, "", json!([body])).await;
             let item = &through_batch["results"][0];
             assert_eq!(item["status"], "failed", "{rule}");
             assert_eq!(item["problem"]["code"], *code, "batch, {rule}: {item}");
             assert_eq!(item["problem"]["status"], status, "{rule}");
         }
         // An item that is no object fails on its own; the others go on.
-        let mixed = batch_as(&app, &main.token, "", json!([42, {"email": "goed@kwh001.example.nl", "first_name": "G", "last_name": "D"}])).await;
+        let mixed = batch_as(&app, &main, "", json!([42, {"email": "goed@kwh001.example.nl", "first_name": "G", "last_name": "D"}])).await;
         assert_eq!(mixed["results"][0]["status"], "failed");
         assert_eq!(mixed["results"][0]["problem"]["code"], "invalid_body");
         assert_eq!(mixed["results"][1]["status"], "created");
@@ -119,16 +115,16 @@ on_both_backends! {
     async fn an_integrator_keeps_the_link_to_a_user_matched_by_email(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let user = app.create_user(&main.token, json!({"email": "jan@kwh001.example.nl", "first_name": "Jan", "last_name": "J"})).await;
+        let user = app.create_user(&main, json!({"email": "jan@kwh001.example.nl", "first_name": "Jan", "last_name": "J"})).await;
         let id = user["id"].as_str().unwrap();
-        let matched = batch_as(&app, &main.token, "", json!([{"email": "jan@kwh001.example.nl", "first_name": "Jan", "last_name": "J", "external_id": "HR-7"}])).await;
+        let matched = batch_as(&app, &main, "", json!([{"email": "jan@kwh001.example.nl", "first_name": "Jan", "last_name": "J", "external_id": "HR-7"}])).await;
         assert_eq!(matched["results"][0]["status"], "updated", "{matched}");
         assert_eq!(app.user(&main, id).await["external_id"], "HR-7");
         // The HR system changed the address: one user, and the rule says so.
-        let moved = batch_as(&app, &main.token, "", json!([{"email": "jan.nieuw@kwh001.example.nl", "first_name": "Jan", "last_name": "J", "external_id": "HR-7"}])).await;
+        let moved = batch_as(&app, &main, "", json!([{"email": "jan.nieuw@kwh001.example.nl", "first_name": "Jan", "last_name": "J", "external_id": "HR-7"}])).await;
         assert_eq!(moved["results"][0]["problem"]["code"], "email_immutable");
         // PATCH sets it too; another user's id is a conflict.
-        let other = app.create_user(&main.token, json!({"email": "piet@kwh001.example.nl", "first_name": "Piet", "last_name": "P"})).await;
+        let other = app.create_user(&main, json!({"email": "piet@kwh001.example.nl", "first_name": "Piet", "last_name": "P"})).await;
         let other_id = other["id"].as_str().unwrap();
         let clash = app.client.patch(app.url(&format!("/users/{other_id}"))).bearer_auth(&main.token).json(&json!({"external_id": "HR-7"})).send().await.unwrap();
         assert_eq!(problem(clash, 409).await["code"], "external_id_taken");
@@ -142,9 +138,9 @@ on_both_backends! {
     async fn no_service_token_makes_reaches_or_becomes_a_kwh_admin(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let other_admin = app.create_user(&admin.token, json!({"email": "ander@kwh.example.nl", "user_type": "kwh", "first_name": "A", "last_name": "B"})).await;
+        let other_admin = app.create_user(&admin, json!({"email": "ander@kwh.example.nl", "user_type": "kwh", "first_name": "A", "last_name": "B"})).await;
         let other_admin_id = other_admin["id"].as_str().unwrap();
-        let colleague = app.create_user(&admin.token, json!({"email": "c@kwh001.example.nl", "corporation_code": "KWH001", "first_name": "C", "last_name": "D"})).await;
+        let colleague = app.create_user(&admin, json!({"email": "c@kwh001.example.nl", "corporation_code": "KWH001", "first_name": "C", "last_name": "D"})).await;
         let colleague_id = colleague["id"].as_str().unwrap();
         let provision = token(&app, &admin, "provision").await;
         let kwh = json!({"email": "nieuw@kwh.example.nl", "user_type": "kwh", "first_name": "N", "last_name": "W"});
@@ -154,7 +150,7 @@ on_both_backends! {
         for (body, status, code) in [(&kwh, 403, "forbidden"), (&as_role, 422, "validation_failed")] {
             let created = app.post("/users").bearer_auth(&provision).json(body).send().await.unwrap();
             assert_eq!(problem(created, status).await["code"], code, "{body}");
-            let through_batch = batch_as(&app, &provision, "?invite=true", json!([body])).await;
+            let through_batch = batch_as(&app, &admin.with_token(&provision), "?invite=true", json!([body])).await;
             assert_eq!(through_batch["results"][0]["problem"]["code"], code, "{through_batch}");
         }
         let listed: Value = app.get("/users?q=nieuw").bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
@@ -176,7 +172,7 @@ on_both_backends! {
         let main_token = token(&app, &main, "provision").await;
         let created = app.post("/users").bearer_auth(&main_token).json(&kwh).send().await.unwrap();
         assert_eq!(created.status(), 403);
-        let created = app.create_user(&admin.token, kwh.clone()).await;
+        let created = app.create_user(&admin, kwh.clone()).await;
         let events: Value = app.get(&format!("/audit-events?target_id={}", created["id"].as_str().unwrap())).bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
         assert_eq!(events["items"][0]["action"], "user.created");
         assert_eq!(events["items"][0]["actor"], admin.id);
@@ -188,7 +184,7 @@ on_both_backends! {
         let contractor = create_contractor(&app, &main, "Installatietechniek").await;
         let contractor = contractor["id"].as_str().unwrap();
         catalog(&app, &main, &["Installatietechniek"]).await;
-        let puppet = app.create_user(&admin.token, json!({"email": "pop@kwh.example.nl", "user_type": "kwh", "first_name": "P", "last_name": "P"})).await;
+        let puppet = app.create_user(&admin, json!({"email": "pop@kwh.example.nl", "user_type": "kwh", "first_name": "P", "last_name": "P"})).await;
         let puppet = app.sign_in_as(&puppet).await;
         let requested = put_settings(&app, &admin, contractor, json!({"parts": ["repairs"], "own_names": ["Installatietechniek"], "partner_names": [], "excel_download": true})).await;
         assert_eq!(requested.status(), 202);
@@ -197,7 +193,7 @@ on_both_backends! {
             assert_eq!(problem(decide(&app, &puppet, &id, action).await, 403).await["code"], "cannot_review_own_request", "{action}");
         }
         // Nor one the requester created through another account it created.
-        let chained = app.create_user(&puppet.token, json!({"email": "pop2@kwh.example.nl", "user_type": "kwh", "first_name": "P", "last_name": "Q"})).await;
+        let chained = app.create_user(&puppet, json!({"email": "pop2@kwh.example.nl", "user_type": "kwh", "first_name": "P", "last_name": "Q"})).await;
         let chained = app.sign_in_as(&chained).await;
         assert_eq!(problem(decide(&app, &chained, &id, "approve").await, 403).await["code"], "cannot_review_own_request");
         let reviewer = second_admin(&app, &admin).await;
@@ -304,13 +300,13 @@ on_both_backends! {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         for (first, second) in [("jan@müller.de", "jan@xn--mller-kva.de"), ("piet@kwh.nl", "piet@ｋｗｈ.nl"), ("ｋｅｅｓ@kwh.nl", "KEES@KWH.NL")] {
-            let created = app.create_user(&main.token, json!({"email": first, "first_name": "A", "last_name": "B"})).await;
+            let created = app.create_user(&main, json!({"email": first, "first_name": "A", "last_name": "B"})).await;
             let again = app.post("/users").bearer_auth(&main.token).json(&json!({"email": second, "first_name": "A", "last_name": "B"})).send().await.unwrap();
             assert_eq!(problem(again, 409).await["code"], "email_taken", "{first} / {second}");
             assert!(created["email"].as_str().unwrap().is_ascii(), "stored and mailed in the canonical form: {created}");
         }
-        assert_eq!(app.create_user(&main.token, json!({"email": "jan@muller.de", "first_name": "A", "last_name": "B"})).await["email"], "jan@muller.de");
-        assert_eq!(app.create_user(&main.token, json!({"email": "straße@kwh.nl", "first_name": "A", "last_name": "B"})).await["email"], "straße@kwh.nl");
-        assert_eq!(app.create_user(&main.token, json!({"email": "strasse@kwh.nl", "first_name": "A", "last_name": "B"})).await["email"], "strasse@kwh.nl");
+        assert_eq!(app.create_user(&main, json!({"email": "jan@muller.de", "first_name": "A", "last_name": "B"})).await["email"], "jan@muller.de");
+        assert_eq!(app.create_user(&main, json!({"email": "straße@kwh.nl", "first_name": "A", "last_name": "B"})).await["email"], "straße@kwh.nl");
+        assert_eq!(app.create_user(&main, json!({"email": "strasse@kwh.nl", "first_name": "A", "last_name": "B"})).await["email"], "strasse@kwh.nl");
     }
 }

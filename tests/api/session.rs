@@ -37,7 +37,7 @@ on_both_backends! {
         let admin = app.admin().await;
         app.create_corporation(&admin, "KWH001").await;
         // A user who has not set a password yet.
-        app.create_user(&admin.token, serde_json::json!({
+        app.create_user(&admin, serde_json::json!({
             "email": "nopassword@kwh001.example.nl", "corporation_code": "KWH001",
             "first_name": "Nog", "last_name": "Geen Wachtwoord"
         })).await;
@@ -101,7 +101,7 @@ on_both_backends! {
     async fn tokens_stop_working_when_the_user_is_deleted_or_demoted(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let colleague = app.create_user(&main.token, serde_json::json!({
+        let colleague = app.create_user(&main, serde_json::json!({
             "email": "collega@kwh001.example.nl", "first_name": "Co", "last_name": "Llega", "role": "main_user"
         })).await;
         let colleague = app.sign_in_as(&colleague).await;

@@ -32,7 +32,7 @@ async fn colleagues(app: &TestApp, admin: &Session, count: usize) -> Vec<String>
         let email = format!("collega{n}@kwh001.example.nl");
         let user = app
             .create_user(
-                &admin.token,
+                admin,
                 json!({"email": email, "corporation_code": "KWH001", "first_name": "C", "last_name": format!("{n}")}),
             )
             .await;
@@ -182,7 +182,7 @@ for_each_backend! {
         let Some(app) = TestApp::spawn_with_smtp(backend, &smtp.url()).await else { return };
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let user = app.create_user(&main.token, json!({"email": "jan@kwh001.example.nl", "first_name": "Jan", "last_name": "J"})).await;
+        let user = app.create_user(&main, json!({"email": "jan@kwh001.example.nl", "first_name": "Jan", "last_name": "J"})).await;
         let id = user["id"].as_str().unwrap();
         assert_eq!(app.post(&format!("/users/{id}/invite")).bearer_auth(&main.token).send().await.unwrap().status(), 202);
         let invitation = smtp.wait_for(1).await.remove(0).link_token();
@@ -230,7 +230,7 @@ on_both_backends! {
     async fn a_replay_never_reaches_a_deleted_caller_and_their_answers_go_with_them(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let second = app.create_user(&main.token, json!({"email": "tweede@kwh001.example.nl", "first_name": "T", "last_name": "W", "role": "main_user"})).await;
+        let second = app.create_user(&main, json!({"email": "tweede@kwh001.example.nl", "first_name": "T", "last_name": "W", "role": "main_user"})).await;
         let second = app.sign_in_as(&second).await;
         let create = || app.post("/api-tokens").bearer_auth(&second.token).header("Idempotency-Key", "token-1")
             .json(&json!({"name": "HR", "scope": "provision"})).send();
@@ -301,7 +301,7 @@ on_both_backends! {
     async fn every_secured_operation_refuses_the_anonymous_and_the_ended(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let gone = app.create_user(&main.token, json!({"email": "weg@kwh001.example.nl", "first_name": "W", "last_name": "G", "role": "main_user"})).await;
+        let gone = app.create_user(&main, json!({"email": "weg@kwh001.example.nl", "first_name": "W", "last_name": "G", "role": "main_user"})).await;
         let gone = app.sign_in_as(&gone).await;
         let revoked = create_token(&app, &main, "provision").await;
         let revoked_secret = revoked["token"].as_str().unwrap().to_string();
@@ -335,7 +335,7 @@ on_both_backends! {
     async fn the_daily_invitation_cap_holds_under_simultaneous_requests(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let user = app.create_user(&main.token, json!({"email": "jan@kwh001.example.nl", "first_name": "J", "last_name": "J"})).await;
+        let user = app.create_user(&main, json!({"email": "jan@kwh001.example.nl", "first_name": "J", "last_name": "J"})).await;
         let id = user["id"].as_str().unwrap();
         let invites = (0..12).map(|_| app.post(&format!("/users/{id}/invite")).bearer_auth(&main.token).send());
         let statuses: Vec<u16> = futures_util::future::join_all(invites).await.iter().map(|r| r.as_ref().unwrap().status().as_u16()).collect();

@@ -38,7 +38,7 @@ on_both_backends! {
     async fn every_seed_field_round_trips_with_unicode_names(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH042").await;
-        let created = app.create_user(&main.token, json!({
+        let created = app.create_user(&main, json!({
             "email": "  Zoe.Muller@IJsselmonde.NL ",
             "user_type": "corporation",
             "first_name": "Zoë",
@@ -117,16 +117,16 @@ on_both_backends! {
     async fn a_deleted_users_address_is_free_again(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let first = app.create_user(&main.token, colleague("weer@kwh001.example.nl")).await;
+        let first = app.create_user(&main, colleague("weer@kwh001.example.nl")).await;
         assert_eq!(delete(&app, &main, first["id"].as_str().unwrap()).await.status(), 204);
-        let second = app.create_user(&main.token, colleague("WEER@kwh001.example.nl")).await;
+        let second = app.create_user(&main, colleague("WEER@kwh001.example.nl")).await;
         assert_ne!(first["id"], second["id"]);
     }
 
     async fn email_never_changes(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let user = app.create_user(&main.token, colleague("vast@kwh001.example.nl")).await;
+        let user = app.create_user(&main, colleague("vast@kwh001.example.nl")).await;
         let id = user["id"].as_str().unwrap();
         let refused = problem(patch(&app, &main, id, json!({"email": "nieuw@kwh001.example.nl", "first_name": "X"})).await, 422).await;
         assert_eq!(refused["code"], "email_immutable");
@@ -180,7 +180,7 @@ on_both_backends! {
         let admin = app.admin().await;
         let own = app.corporation_with_main_user(&admin, "KWH001").await;
         let other = app.corporation_with_main_user(&admin, "KWH002").await;
-        let theirs = app.create_user(&other.token, colleague("theirs@kwh002.example.nl")).await;
+        let theirs = app.create_user(&other, colleague("theirs@kwh002.example.nl")).await;
         let id = theirs["id"].as_str().unwrap();
         for response in [
             get(&app, &own, &format!("/users/{id}")).await,
@@ -206,7 +206,7 @@ on_both_backends! {
     async fn ordinary_users_only_see_themselves(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let user = app.create_user(&main.token, colleague("gewoon@kwh001.example.nl")).await;
+        let user = app.create_user(&main, colleague("gewoon@kwh001.example.nl")).await;
         let user = app.sign_in_as(&user).await;
         let me: Value = get(&app, &user, "/me").await.json().await.unwrap();
         assert_eq!(me["email"], "gewoon@kwh001.example.nl");
@@ -234,7 +234,7 @@ on_both_backends! {
     async fn nobody_deletes_themselves(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        app.create_user(&main.token, json!({"email": "tweede@kwh001.example.nl", "first_name": "T", "last_name": "W", "role": "main_user"})).await;
+        app.create_user(&main, json!({"email": "tweede@kwh001.example.nl", "first_name": "T", "last_name": "W", "role": "main_user"})).await;
         assert_eq!(problem(delete(&app, &main, &main.id).await, 409).await["code"], "cannot_delete_self");
         assert_eq!(problem(delete(&app, &admin, &admin.id).await, 409).await["code"], "cannot_delete_self");
     }
@@ -242,7 +242,7 @@ on_both_backends! {
     async fn two_main_users_demoting_each_other_at_once_leave_one(app) {
         let admin = app.admin().await;
         let first = app.corporation_with_main_user(&admin, "KWH001").await;
-        let second = app.create_user(&first.token, json!({"email": "tweede@kwh001.example.nl", "first_name": "T", "last_name": "W", "role": "main_user"})).await;
+        let second = app.create_user(&first, json!({"email": "tweede@kwh001.example.nl", "first_name": "T", "last_name": "W", "role": "main_user"})).await;
         let second = app.sign_in_as(&second).await;
         let (a, b) = tokio::join!(
             patch(&app, &first, &second.id, json!({"role": "user"})),
@@ -259,7 +259,7 @@ on_both_backends! {
     async fn two_deletions_racing_keep_a_main_user(app) {
         let admin = app.admin().await;
         let first = app.corporation_with_main_user(&admin, "KWH001").await;
-        let second = app.create_user(&admin.token, json!({"email": "tweede@kwh001.example.nl", "corporation_code": "KWH001", "first_name": "T", "last_name": "W", "role": "main_user"})).await;
+        let second = app.create_user(&admin, json!({"email": "tweede@kwh001.example.nl", "corporation_code": "KWH001", "first_name": "T", "last_name": "W", "role": "main_user"})).await;
         let second_id = second["id"].as_str().unwrap().to_string();
         let (a, b) = tokio::join!(delete(&app, &admin, &first.id), delete(&app, &admin, &second_id));
         let mut statuses = [a.status().as_u16(), b.status().as_u16()];
@@ -272,7 +272,7 @@ on_both_backends! {
     async fn a_stale_if_match_answers_412_and_only_one_of_two_edits_wins(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let user = app.create_user(&main.token, colleague("etag@kwh001.example.nl")).await;
+        let user = app.create_user(&main, colleague("etag@kwh001.example.nl")).await;
         let id = user["id"].as_str().unwrap();
         let read = get(&app, &main, &format!("/users/{id}")).await;
         let etag = read.headers()["etag"].to_str().unwrap().to_string();
@@ -296,7 +296,7 @@ on_both_backends! {
         // could be stale by the time it was written, and the edit failed with 412.
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let user = app.create_user(&main.token, colleague("druk@kwh001.example.nl")).await;
+        let user = app.create_user(&main, colleague("druk@kwh001.example.nl")).await;
         let id = user["id"].as_str().unwrap();
         let version = |r: &reqwest::Response| r.headers()["etag"].to_str().unwrap().trim_matches('"').parse::<i64>().unwrap();
         let before = version(&get(&app, &main, &format!("/users/{id}")).await);
@@ -310,7 +310,7 @@ on_both_backends! {
     async fn a_deleted_users_unexpired_token_is_refused(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let user = app.create_user(&main.token, colleague("weg@kwh001.example.nl")).await;
+        let user = app.create_user(&main, colleague("weg@kwh001.example.nl")).await;
         let user = app.sign_in_as(&user).await;
         assert_eq!(get(&app, &user, "/me").await.status(), 200);
         assert_eq!(delete(&app, &main, &user.id).await.status(), 204);
@@ -320,7 +320,7 @@ on_both_backends! {
     async fn patch_is_partial_and_null_clears(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let user = app.create_user(&main.token, json!({
+        let user = app.create_user(&main, json!({
             "email": "deel@kwh001.example.nl", "first_name": "D", "last_name": "E", "phone": "010", "job_title": "Boss"
         })).await;
         let id = user["id"].as_str().unwrap();
@@ -370,7 +370,7 @@ on_both_backends! {
             // Users join while the walk goes on, before and after the cursor.
             if page_number % 10 == 0 {
                 for name in ["Aaaa", "Zzzz"] {
-                    app.create_user(&admin.token, json!({
+                    app.create_user(&admin, json!({
                         "email": format!("{name}{page_number}@kwh001.example.nl"), "corporation_code": "KWH001",
                         "first_name": "Nieuw", "last_name": name
                     })).await;
@@ -392,7 +392,7 @@ on_both_backends! {
     async fn lists_filter_and_refuse_bad_parameters(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        app.create_user(&main.token, json!({"email": "piet@kwh001.example.nl", "first_name": "Piet", "last_name": "Pietersen"})).await;
+        app.create_user(&main, json!({"email": "piet@kwh001.example.nl", "first_name": "Piet", "last_name": "Pietersen"})).await;
         let found: Value = get(&app, &main, "/users?q=PIETERS").await.json().await.unwrap();
         assert_eq!(found["items"].as_array().unwrap().len(), 1);
         let none: Value = get(&app, &main, "/users?q=100%25_").await.json().await.unwrap();
@@ -412,9 +412,9 @@ on_both_backends! {
     async fn last_login_order_puts_recent_first_and_never_signed_in_last(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let early = app.create_user(&main.token, colleague("vroeg@kwh001.example.nl")).await;
-        app.create_user(&main.token, colleague("nooit1@kwh001.example.nl")).await;
-        app.create_user(&main.token, colleague("nooit2@kwh001.example.nl")).await;
+        let early = app.create_user(&main, colleague("vroeg@kwh001.example.nl")).await;
+        app.create_user(&main, colleague("nooit1@kwh001.example.nl")).await;
+        app.create_user(&main, colleague("nooit2@kwh001.example.nl")).await;
         app.sign_in_as(&early).await;
         // The main user signs in again, after `early`.
         let main = app.sign_in_as(&get(&app, &main, "/me").await.json::<Value>().await.unwrap()).await;
@@ -439,7 +439,7 @@ on_both_backends! {
     async fn every_change_is_audited_without_personal_data(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let user = app.create_user(&main.token, json!({"email": "geheim@kwh001.example.nl", "first_name": "Geheime", "last_name": "Naam"})).await;
+        let user = app.create_user(&main, json!({"email": "geheim@kwh001.example.nl", "first_name": "Geheime", "last_name": "Naam"})).await;
         let id = user["id"].as_str().unwrap();
         patch(&app, &main, id, json!({"excel_download": true, "last_name": "Andere Naam"})).await;
         delete(&app, &main, id).await;
