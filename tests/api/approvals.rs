@@ -1,5 +1,6 @@
 //! Report settings and their approval (rules 7–10), including the seed's own example.
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::contractors::create_contractor;
@@ -18,52 +19,28 @@ pub async fn second_admin(app: &TestApp, _admin: &Session) -> Session {
     mijnkwh::service::bootstrap::create_admin(&mut app.db(), email, crate::helpers::USER_PASSWORD, mijnkwh::db::now())
         .unwrap();
     let token = app.token_for(email, crate::helpers::USER_PASSWORD).await;
-    let me: Value = app
-        .get("/me")
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    Session {
-        id: me["id"].as_str().unwrap().to_string(),
-        token,
-    }
+    app.session_of(token).await
 }
 
 /// KWH001 with a main user, contractor Installatietechniek and a catalog with its spellings,
 /// a subcontractor and an unrelated company.
 async fn seed_example(app: &TestApp, admin: &Session) -> (Session, String) {
     let main = app.corporation_with_main_user(admin, "KWH001").await;
-    let contractor = create_contractor(app, &main, "Installatietechniek").await;
+    let contractor = create_contractor(&main, "Installatietechniek").await;
     let names = json!({"names": [SPELLINGS[0], SPELLINGS[1], SPELLINGS[2], "Loodgieter Bakker", "Bouwbedrijf Jansen"]});
-    let recorded = app
-        .post("/corporations/KWH001/contractor-names")
-        .bearer_auth(&main.token)
-        .json(&names)
-        .send()
-        .await
-        .unwrap();
+    let recorded = main.post("/corporations/KWH001/contractor-names", &names).await;
     assert_eq!(recorded.status(), 200);
     (main, contractor["id"].as_str().unwrap().to_string())
 }
 
-pub async fn put_settings(app: &TestApp, session: &Session, contractor: &str, body: Value) -> reqwest::Response {
-    app.client
-        .put(app.url(&format!("/contractors/{contractor}/report-settings")))
-        .bearer_auth(&session.token)
-        .json(&body)
-        .send()
+pub async fn put_settings(session: &Session, contractor: &str, body: Value) -> reqwest::Response {
+    session
+        .put(&format!("/contractors/{contractor}/report-settings"), &body)
         .await
-        .unwrap()
 }
 
-pub async fn decide(app: &TestApp, session: &Session, approval: &str, action: &str) -> reqwest::Response {
-    let mut request = app
-        .post(&format!("/approvals/{approval}/{action}"))
-        .bearer_auth(&session.token);
+pub async fn decide(session: &Session, approval: &str, action: &str) -> reqwest::Response {
+    let mut request = session.request(Method::POST, &format!("/approvals/{approval}/{action}"));
     if action == "reject" {
         request = request.json(&json!({"reason": "Niet nodig voor het werk"}));
     }
@@ -74,15 +51,10 @@ fn own_only(excel: bool) -> Value {
     json!({"parts": ["repairs"], "own_names": SPELLINGS, "partner_names": [], "excel_download": excel})
 }
 
-async fn settings(app: &TestApp, session: &Session, contractor: &str) -> Value {
-    app.get(&format!("/contractors/{contractor}/report-settings"))
-        .bearer_auth(&session.token)
-        .send()
+async fn settings(session: &Session, contractor: &str) -> Value {
+    session
+        .get_json(&format!("/contractors/{contractor}/report-settings"))
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 for_each_backend! {
@@ -92,15 +64,14 @@ for_each_backend! {
         let admin = app.admin().await;
         let reviewer = second_admin(&app, &admin).await;
         let (main, contractor) = seed_example(&app, &admin).await;
-        let henk = app.create_user(&main.token, json!({
+        let henk = app.create_user(&main, json!({
             "email": "henk@installatietechniek.example.nl", "first_name": "Henk", "last_name": "Monteur",
             "user_type": "contractor", "contractor_id": contractor
         })).await;
         let henk_id = henk["id"].as_str().unwrap().to_string();
 
         // "Kijk dus ook goed of er verschillende notaties staan voor dezelfde aannemer".
-        let ranked: Value = app.get("/corporations/KWH001/contractor-names?similar_to=Installatietechniek")
-            .bearer_auth(&main.token).send().await.unwrap().json().await.unwrap();
+        let ranked: Value = main.get_json("/corporations/KWH001/contractor-names?similar_to=Installatietechniek").await;
         let top: Vec<&str> = ranked.as_array().unwrap()[..3].iter().map(|n| n["name"].as_str().unwrap()).collect();
         for spelling in SPELLINGS {
             assert!(top.contains(&spelling), "{top:?}");
@@ -109,11 +80,11 @@ for_each_backend! {
 
         // Excel with a subcontractor is refused when requested.
         let with_partner = json!({"parts": ["repairs", "maintenance"], "own_names": SPELLINGS, "partner_names": ["Loodgieter Bakker"], "excel_download": true});
-        let refused = problem(put_settings(&app, &admin, &contractor, with_partner).await, 422).await;
+        let refused = problem(put_settings(&admin, &contractor, with_partner).await, 422).await;
         assert_eq!(refused["code"], "excel_download_requires_single_contractor");
 
         // Without it, the request waits for approval; nothing changes for Henk yet.
-        let requested = put_settings(&app, &admin, &contractor, own_only(true)).await;
+        let requested = put_settings(&admin, &contractor, own_only(true)).await;
         assert_eq!(requested.status(), 202);
         let location = requested.headers()["location"].to_str().unwrap().to_string();
         let approval: Value = requested.json().await.unwrap();
@@ -123,15 +94,15 @@ for_each_backend! {
         let warnings: Vec<&str> = approval["warnings"].as_array().unwrap().iter().map(|w| w["code"].as_str().unwrap()).collect();
         assert_eq!(warnings, ["excel_newly_granted"]);
         assert!(approval["changes"].as_array().unwrap().iter().any(|c| c["field"] == "excel_download" && c["new"] == true));
-        let state = settings(&app, &main, &contractor).await;
+        let state = settings(&main, &contractor).await;
         assert_eq!(state["active"], Value::Null);
         assert_eq!(state["pending"]["id"], approval["id"]);
         assert_eq!(app.user(&main, &henk_id).await["excel_download"], false);
 
         let id = approval["id"].as_str().unwrap();
-        assert_eq!(problem(decide(&app, &admin, id, "approve").await, 403).await["code"], "cannot_review_own_request");
-        assert_eq!(problem(decide(&app, &main, id, "approve").await, 403).await["code"], "forbidden");
-        let approved: Value = decide(&app, &reviewer, id, "approve").await.json().await.unwrap();
+        assert_eq!(problem(decide(&admin, id, "approve").await, 403).await["code"], "cannot_review_own_request");
+        assert_eq!(problem(decide(&main, id, "approve").await, 403).await["code"], "forbidden");
+        let approved: Value = decide(&reviewer, id, "approve").await.json().await.unwrap();
         assert_eq!(approved["status"], "approved");
         assert_eq!(approved["decided_by"], reviewer.id);
 
@@ -139,7 +110,7 @@ for_each_backend! {
         assert_eq!(shown["excel_download"], true);
         assert_eq!(shown["report_settings"]["own_names"], json!(SPELLINGS));
         assert_eq!(shown["report_settings"]["parts"], json!(["repairs"]));
-        assert_eq!(settings(&app, &main, &contractor).await["active"]["excel_download"], true);
+        assert_eq!(settings(&main, &contractor).await["active"]["excel_download"], true);
 
         // The requester hears about it.
         let mail = smtp.wait_for(2).await.into_iter().find(|m| m.to == "admin@kwh.example.nl").expect("decision mail");
@@ -147,8 +118,7 @@ for_each_backend! {
         assert!(mail.text.contains("Installatietechniek"));
 
         // The Excel grant is in the audit log.
-        let events: Value = app.get(&format!("/audit-events?target_id={contractor}&action=report_settings.approved"))
-            .bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
+        let events: Value = admin.get_json(&format!("/audit-events?target_id={contractor}&action=report_settings.approved")).await;
         assert_eq!(events["items"][0]["changes"]["excel_download"], json!({"old": false, "new": true}));
         assert_eq!(events["items"][0]["actor"], reviewer.id);
     }
@@ -158,17 +128,17 @@ for_each_backend! {
         let Some(app) = TestApp::spawn_with_smtp(backend, &smtp.url()).await else { return };
         let admin = app.admin().await;
         let (main, contractor) = seed_example(&app, &admin).await;
-        let approval: Value = put_settings(&app, &main, &contractor, own_only(true)).await.json().await.unwrap();
+        let approval: Value = put_settings(&main, &contractor, own_only(true)).await.json().await.unwrap();
         let id = approval["id"].as_str().unwrap();
-        let without_reason = app.post(&format!("/approvals/{id}/reject")).bearer_auth(&admin.token).json(&json!({"reason": " "})).send().await.unwrap();
+        let without_reason = admin.post(&format!("/approvals/{id}/reject"), &json!({"reason": " "})).await;
         assert_eq!(problem(without_reason, 422).await["errors"][0]["field"], "reason");
-        let rejected: Value = decide(&app, &admin, id, "reject").await.json().await.unwrap();
+        let rejected: Value = decide(&admin, id, "reject").await.json().await.unwrap();
         assert_eq!(rejected["status"], "rejected");
         assert_eq!(rejected["reason"], "Niet nodig voor het werk");
         let mail = smtp.wait_for(1).await.remove(0);
         assert_eq!(mail.to, "hoofd@kwh001.example.nl");
         assert!(mail.text.contains("afgewezen") && mail.text.contains("Reden: Niet nodig voor het werk"), "{}", mail.text);
-        assert_eq!(settings(&app, &main, &contractor).await["active"], Value::Null);
+        assert_eq!(settings(&main, &contractor).await["active"], Value::Null);
     }
 }
 
@@ -184,59 +154,58 @@ on_both_backends! {
             (json!({"parts": ["repairs"], "own_names": [], "excel_download": true}), "excel_download", "excel_download_requires_single_contractor"),
         ];
         for (body, field, code) in cases {
-            let refused = problem(put_settings(&app, &main, &contractor, body.clone()).await, 422).await;
+            let refused = problem(put_settings(&main, &contractor, body.clone()).await, 422).await;
             let errors = refused["errors"].as_array().unwrap();
             assert!(errors.iter().any(|e| e["field"] == field && e["code"] == code), "{body} → {refused}");
         }
-        assert_eq!(settings(&app, &main, &contractor).await["pending"], Value::Null, "nothing half-requested");
+        assert_eq!(settings(&main, &contractor).await["pending"], Value::Null, "nothing half-requested");
     }
 
     async fn approval_checks_the_rules_again_as_they_are_now(app) {
         let admin = app.admin().await;
         let (main, contractor) = seed_example(&app, &admin).await;
         let body = json!({"parts": ["repairs", "maintenance"], "own_names": SPELLINGS});
-        let approval: Value = put_settings(&app, &main, &contractor, body).await.json().await.unwrap();
-        let narrowed = app.client.patch(app.url("/corporations/KWH001")).bearer_auth(&admin.token)
-            .json(&json!({"active_parts": ["repairs"]})).send().await.unwrap();
+        let approval: Value = put_settings(&main, &contractor, body).await.json().await.unwrap();
+        let narrowed = admin.patch("/corporations/KWH001", &json!({"active_parts": ["repairs"]})).await;
         assert_eq!(narrowed.status(), 200);
-        let refused = problem(decide(&app, &admin, approval["id"].as_str().unwrap(), "approve").await, 422).await;
+        let refused = problem(decide(&admin, approval["id"].as_str().unwrap(), "approve").await, 422).await;
         assert_eq!(refused["errors"][0]["code"], "part_not_active");
-        assert_eq!(settings(&app, &main, &contractor).await["active"], Value::Null);
+        assert_eq!(settings(&main, &contractor).await["active"], Value::Null);
     }
 
     async fn a_stale_request_cannot_be_approved(app) {
         let admin = app.admin().await;
         let (main, contractor) = seed_example(&app, &admin).await;
-        let first: Value = put_settings(&app, &main, &contractor, own_only(false)).await.json().await.unwrap();
-        assert_eq!(decide(&app, &admin, first["id"].as_str().unwrap(), "approve").await.status(), 200);
-        let second: Value = put_settings(&app, &main, &contractor, own_only(true)).await.json().await.unwrap();
+        let first: Value = put_settings(&main, &contractor, own_only(false)).await.json().await.unwrap();
+        assert_eq!(decide(&admin, first["id"].as_str().unwrap(), "approve").await.status(), 200);
+        let second: Value = put_settings(&main, &contractor, own_only(true)).await.json().await.unwrap();
         // The lock on the contractor keeps this from happening through the API; the version
         // pin is the backstop should the settings in force change some other way.
         use diesel::prelude::*;
         use mijnkwh::db::schema::report_settings;
         diesel::update(report_settings::table.find(&contractor)).set(report_settings::version.eq(7)).execute(&mut app.db()).unwrap();
-        let stale = problem(decide(&app, &admin, second["id"].as_str().unwrap(), "approve").await, 409).await;
+        let stale = problem(decide(&admin, second["id"].as_str().unwrap(), "approve").await, 409).await;
         assert_eq!(stale["code"], "approval_stale");
-        assert_eq!(settings(&app, &main, &contractor).await["active"]["excel_download"], false);
+        assert_eq!(settings(&main, &contractor).await["active"]["excel_download"], false);
     }
 
     async fn a_newer_request_supersedes_and_decided_requests_stay_decided(app) {
         let admin = app.admin().await;
         let (main, contractor) = seed_example(&app, &admin).await;
-        let first: Value = put_settings(&app, &main, &contractor, own_only(false)).await.json().await.unwrap();
-        let second: Value = put_settings(&app, &main, &contractor, own_only(true)).await.json().await.unwrap();
+        let first: Value = put_settings(&main, &contractor, own_only(false)).await.json().await.unwrap();
+        let second: Value = put_settings(&main, &contractor, own_only(true)).await.json().await.unwrap();
         let first_id = first["id"].as_str().unwrap();
-        let shown: Value = app.get(&format!("/approvals/{first_id}")).bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
+        let shown: Value = admin.get_json(&format!("/approvals/{first_id}")).await;
         assert_eq!(shown["status"], "superseded");
         for action in ["approve", "reject", "cancel"] {
-            assert_eq!(problem(decide(&app, &admin, first_id, action).await, 409).await["code"], "invalid_transition", "{action}");
+            assert_eq!(problem(decide(&admin, first_id, action).await, 409).await["code"], "invalid_transition", "{action}");
         }
         let second_id = second["id"].as_str().unwrap();
-        assert_eq!(decide(&app, &main, second_id, "cancel").await.status(), 200);
-        assert_eq!(problem(decide(&app, &admin, second_id, "approve").await, 409).await["code"], "invalid_transition");
-        let pending: Value = app.get("/approvals?status=pending").bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(decide(&main, second_id, "cancel").await.status(), 200);
+        assert_eq!(problem(decide(&admin, second_id, "approve").await, 409).await["code"], "invalid_transition");
+        let pending: Value = admin.get_json("/approvals?status=pending").await;
         assert_eq!(pending["items"], json!([]));
-        let all: Value = app.get("/approvals").bearer_auth(&main.token).send().await.unwrap().json().await.unwrap();
+        let all: Value = main.get_json("/approvals").await;
         let statuses: Vec<&str> = all["items"].as_array().unwrap().iter().map(|a| a["status"].as_str().unwrap()).collect();
         assert_eq!(statuses, ["cancelled", "superseded"]);
     }
@@ -245,50 +214,49 @@ on_both_backends! {
         let admin = app.admin().await;
         let (main, contractor) = seed_example(&app, &admin).await;
         let other = app.corporation_with_main_user(&admin, "KWH002").await;
-        let approval: Value = put_settings(&app, &main, &contractor, own_only(false)).await.json().await.unwrap();
+        let approval: Value = put_settings(&main, &contractor, own_only(false)).await.json().await.unwrap();
         let id = approval["id"].as_str().unwrap();
         for response in [
-            app.get(&format!("/contractors/{contractor}/report-settings")).bearer_auth(&other.token).send().await.unwrap(),
-            put_settings(&app, &other, &contractor, own_only(false)).await,
-            app.get(&format!("/approvals/{id}")).bearer_auth(&other.token).send().await.unwrap(),
-            decide(&app, &other, id, "cancel").await,
-            app.get("/corporations/KWH001/contractor-names").bearer_auth(&other.token).send().await.unwrap(),
-            app.post("/corporations/KWH001/contractor-names").bearer_auth(&other.token).json(&json!({"names": ["X"]})).send().await.unwrap(),
+            other.get(&format!("/contractors/{contractor}/report-settings")).await,
+            put_settings(&other, &contractor, own_only(false)).await,
+            other.get(&format!("/approvals/{id}")).await,
+            decide(&other, id, "cancel").await,
+            other.get("/corporations/KWH001/contractor-names").await,
+            other.post("/corporations/KWH001/contractor-names", &json!({"names": ["X"]})).await,
         ] {
             assert_eq!(problem(response, 404).await["code"], "not_found");
         }
-        let theirs: Value = app.get("/approvals").bearer_auth(&other.token).send().await.unwrap().json().await.unwrap();
+        let theirs: Value = other.get_json("/approvals").await;
         assert_eq!(theirs["items"], json!([]));
     }
 
     async fn the_catalog_counts_deliveries_without_duplicating_spellings(app) {
         let admin = app.admin().await;
         let (main, _) = seed_example(&app, &admin).await;
-        let again = app.post("/corporations/KWH001/contractor-names").bearer_auth(&main.token)
-            .json(&json!({"names": ["Installatietechniek", "Installatietechniek", "Nieuw Bedrijf"]})).send().await.unwrap();
+        let again = main.post("/corporations/KWH001/contractor-names", &json!({"names": ["Installatietechniek", "Installatietechniek", "Nieuw Bedrijf"]})).await;
         let answered: Value = again.json().await.unwrap();
         assert_eq!(answered.as_array().unwrap().len(), 2);
-        let catalog: Value = app.get("/corporations/KWH001/contractor-names").bearer_auth(&main.token).send().await.unwrap().json().await.unwrap();
+        let catalog: Value = main.get_json("/corporations/KWH001/contractor-names").await;
         assert_eq!(catalog.as_array().unwrap().len(), 6);
         let known = catalog.as_array().unwrap().iter().find(|n| n["name"] == "Installatietechniek").unwrap();
         assert_eq!(known["seen_count"], 2);
-        let filtered: Value = app.get("/corporations/KWH001/contractor-names?q=BAKKER").bearer_auth(&main.token).send().await.unwrap().json().await.unwrap();
+        let filtered: Value = main.get_json("/corporations/KWH001/contractor-names?q=BAKKER").await;
         assert_eq!(filtered.as_array().unwrap().len(), 1);
-        let empty = app.post("/corporations/KWH001/contractor-names").bearer_auth(&main.token).json(&json!({"names": [" "]})).send().await.unwrap();
+        let empty = main.post("/corporations/KWH001/contractor-names", &json!({"names": [" "]})).await;
         assert_eq!(problem(empty, 422).await["errors"][0]["field"], "names[0]");
     }
 
     async fn ten_racing_decisions_leave_exactly_one(app) {
         let admin = app.admin().await;
         let (main, contractor) = seed_example(&app, &admin).await;
-        let approval: Value = put_settings(&app, &main, &contractor, own_only(true)).await.json().await.unwrap();
+        let approval: Value = put_settings(&main, &contractor, own_only(true)).await.json().await.unwrap();
         let id = approval["id"].as_str().unwrap();
-        let calls = (0..10).map(|i| decide(&app, &admin, id, if i % 2 == 0 { "approve" } else { "reject" }));
+        let calls = (0..10).map(|i| decide(&admin, id, if i % 2 == 0 { "approve" } else { "reject" }));
         let responses = futures_util::future::join_all(calls).await;
         let mut statuses: Vec<u16> = responses.iter().map(|r| r.status().as_u16()).collect();
         statuses.sort();
         assert_eq!(statuses, [200, 409, 409, 409, 409, 409, 409, 409, 409, 409]);
-        let events: Value = app.get(&format!("/audit-events?target_id={contractor}")).bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
+        let events: Value = admin.get_json(&format!("/audit-events?target_id={contractor}")).await;
         let decisions = events["items"].as_array().unwrap().iter()
             .filter(|e| e["action"] == "report_settings.approved" || e["action"] == "report_settings.rejected").count();
         assert_eq!(decisions, 1);
@@ -298,15 +266,15 @@ on_both_backends! {
         let admin = app.admin().await;
         let (main, contractor) = seed_example(&app, &admin).await;
         for round in 0..5 {
-            let first: Value = put_settings(&app, &main, &contractor, own_only(round % 2 == 0)).await.json().await.unwrap();
+            let first: Value = put_settings(&main, &contractor, own_only(round % 2 == 0)).await.json().await.unwrap();
             let first_id = first["id"].as_str().unwrap().to_string();
             let with_partner = json!({"parts": ["repairs"], "own_names": SPELLINGS, "partner_names": ["Loodgieter Bakker"]});
             let (approved, requested) = tokio::join!(
-                decide(&app, &admin, &first_id, "approve"),
-                put_settings(&app, &main, &contractor, with_partner),
+                decide(&admin, &first_id, "approve"),
+                put_settings(&main, &contractor, with_partner),
             );
             assert_eq!(requested.status(), 202);
-            let state = settings(&app, &admin, &contractor).await;
+            let state = settings(&admin, &contractor).await;
             let pending = &state["pending"];
             assert_eq!(pending["proposed"]["partner_names"], json!(["Loodgieter Bakker"]));
             match approved.status().as_u16() {
@@ -320,10 +288,9 @@ on_both_backends! {
             let active = &state["active"];
             let no_partners = active["partner_names"].as_array().is_none_or(|p| p.is_empty());
             assert!(active["excel_download"] != true || no_partners, "{active}");
-            let pending_count: Value = app.get(&format!("/approvals?status=pending&contractor_id={contractor}"))
-                .bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
+            let pending_count: Value = admin.get_json(&format!("/approvals?status=pending&contractor_id={contractor}")).await;
             assert_eq!(pending_count["items"].as_array().unwrap().len(), 1);
-            decide(&app, &main, pending["id"].as_str().unwrap(), "cancel").await;
+            decide(&main, pending["id"].as_str().unwrap(), "cancel").await;
         }
     }
 }
@@ -338,7 +305,7 @@ for_each_backend! {
         let admin = app.admin().await;
         let (main, contractor) = seed_example(&app, &admin).await;
         let with_partner = json!({"parts": ["repairs"], "own_names": SPELLINGS, "partner_names": ["Loodgieter Bakker"]});
-        assert_eq!(put_settings(&app, &main, &contractor, with_partner).await.status(), 202);
+        assert_eq!(put_settings(&main, &contractor, with_partner).await.status(), 202);
 
         let review = smtp.wait_for(1).await.into_iter().find(|m| m.to.contains("team.avg@kwh.example.nl"))
             .expect("a mail to the review mailbox");
@@ -349,7 +316,7 @@ for_each_backend! {
         assert!(review.text.contains("De aannemer gaat resultaten van andere aannemers zien: Loodgieter Bakker."), "{}", review.text);
 
         // A second request supersedes the first and tells the reviewers once more: one mail per request.
-        assert_eq!(put_settings(&app, &main, &contractor, own_only(true)).await.status(), 202);
+        assert_eq!(put_settings(&main, &contractor, own_only(true)).await.status(), 202);
         use diesel::prelude::*;
         use mijnkwh::db::schema::outbox_messages as outbox;
         let queued: Vec<(String, String)> = outbox::table
@@ -371,7 +338,7 @@ on_both_backends! {
     async fn without_a_review_mailbox_a_request_queues_no_mail(app) {
         let admin = app.admin().await;
         let (main, contractor) = seed_example(&app, &admin).await;
-        assert_eq!(put_settings(&app, &main, &contractor, own_only(false)).await.status(), 202);
+        assert_eq!(put_settings(&main, &contractor, own_only(false)).await.status(), 202);
         use diesel::prelude::*;
         use mijnkwh::db::schema::outbox_messages as outbox;
         let queued: i64 = outbox::table.filter(outbox::kind.eq("approval_request")).count().get_result(&mut app.db()).unwrap();
@@ -381,15 +348,15 @@ on_both_backends! {
     async fn the_pending_queue_lists_the_longest_waiting_first_with_its_age(app) {
         let admin = app.admin().await;
         let (main, first) = seed_example(&app, &admin).await;
-        let second = create_contractor(&app, &main, "Bouwbedrijf Jansen").await["id"].as_str().unwrap().to_string();
-        assert_eq!(put_settings(&app, &main, &first, own_only(false)).await.status(), 202);
+        let second = create_contractor(&main, "Bouwbedrijf Jansen").await["id"].as_str().unwrap().to_string();
+        assert_eq!(put_settings(&main, &first, own_only(false)).await.status(), 202);
         app.clock.advance(chrono::Duration::minutes(30));
         let other = json!({"parts": ["repairs"], "own_names": ["Bouwbedrijf Jansen"], "partner_names": []});
-        assert_eq!(put_settings(&app, &main, &second, other).await.status(), 202);
+        assert_eq!(put_settings(&main, &second, other).await.status(), 202);
         app.clock.advance(chrono::Duration::minutes(10));
         let admin = app.admin().await;
 
-        let queue: Value = app.get("/approvals?status=pending").bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
+        let queue: Value = admin.get_json("/approvals?status=pending").await;
         let items = queue["items"].as_array().unwrap();
         assert_eq!(items.len(), 2);
         assert_eq!(items[0]["contractor"]["id"], first.as_str(), "oldest first");
@@ -398,15 +365,15 @@ on_both_backends! {
         assert!((600..660).contains(&ages[1]), "{ages:?}");
 
         // Pages of the queue keep its order.
-        let page: Value = app.get("/approvals?status=pending&limit=1").bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
+        let page: Value = admin.get_json("/approvals?status=pending&limit=1").await;
         assert_eq!(page["items"][0]["contractor"]["id"], first.as_str());
         let cursor = page["next_cursor"].as_str().unwrap();
-        let next: Value = app.get(&format!("/approvals?status=pending&limit=1&cursor={cursor}")).bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
+        let next: Value = admin.get_json(&format!("/approvals?status=pending&limit=1&cursor={cursor}")).await;
         assert_eq!(next["items"][0]["contractor"]["id"], second.as_str());
         assert!(next["next_cursor"].is_null());
 
         // Every other list stays newest first.
-        let all: Value = app.get("/approvals").bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
+        let all: Value = admin.get_json("/approvals").await;
         assert_eq!(all["items"][0]["contractor"]["id"], second.as_str());
     }
 }

@@ -1,5 +1,6 @@
 //! `POST /users/batch`: provisioning many users, item by item, with a dry run.
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{Session, TestApp, problem};
@@ -9,14 +10,10 @@ fn person(i: usize) -> Value {
     json!({"email": format!("p{i}@kwh001.example.nl"), "external_id": format!("HR-{i:04}"), "first_name": format!("Persoon{i}"), "last_name": "Batch"})
 }
 
-pub async fn batch(app: &TestApp, session: &Session, query: &str, items: Vec<Value>) -> Value {
-    let response = app
-        .post(&format!("/users/batch{query}"))
-        .bearer_auth(&session.token)
-        .json(&json!({"items": items}))
-        .send()
-        .await
-        .unwrap();
+pub async fn batch(session: &Session, query: &str, items: Vec<Value>) -> Value {
+    let response = session
+        .post(&format!("/users/batch{query}"), &json!({"items": items}))
+        .await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     response.json().await.unwrap()
 }
@@ -46,7 +43,7 @@ on_both_backends! {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         let other = app.corporation_with_main_user(&admin, "KWH002").await;
-        app.create_user(&other.token, json!({"email": "bezet@kwh002.example.nl", "first_name": "B", "last_name": "Z"})).await;
+        app.create_user(&other, json!({"email": "bezet@kwh002.example.nl", "first_name": "B", "last_name": "Z"})).await;
         let items = vec![
             person(1),
             person(2),
@@ -55,7 +52,7 @@ on_both_backends! {
             json!({"email": "hoofd@kwh001.example.nl", "first_name": "Hanneke", "last_name": "Hoofd", "job_title": "Teamleider"}),
             person(3),
         ];
-        let answer = batch(&app, &main, "", items.clone()).await;
+        let answer = batch(&main, "", items.clone()).await;
         assert_eq!(statuses(&answer), ["created", "created", "failed", "failed", "updated", "created"]);
         assert_eq!(answer["results"][2]["problem"]["code"], "validation_failed");
         assert_eq!(answer["results"][3]["problem"]["code"], "email_taken");
@@ -65,44 +62,44 @@ on_both_backends! {
         assert_eq!(created["external_id"], "HR-0001");
         assert_eq!(created["corporation_code"], "KWH001");
 
-        let again = batch(&app, &main, "", items).await;
+        let again = batch(&main, "", items).await;
         assert_eq!(statuses(&again), ["unchanged", "unchanged", "failed", "failed", "unchanged", "unchanged"]);
     }
 
     async fn external_ids_match_before_emails_and_emails_stay_immutable(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        batch(&app, &main, "", vec![person(7)]).await;
+        batch(&main, "", vec![person(7)]).await;
         let mut renamed = person(7);
         renamed["last_name"] = json!("Getrouwd");
-        let answer = batch(&app, &main, "", vec![renamed]).await;
+        let answer = batch(&main, "", vec![renamed]).await;
         assert_eq!(statuses(&answer), ["updated"]);
         let mut moved = person(7);
         moved["email"] = json!("nieuw.adres@kwh001.example.nl");
-        let answer = batch(&app, &main, "", vec![moved]).await;
+        let answer = batch(&main, "", vec![moved]).await;
         assert_eq!(answer["results"][0]["problem"]["code"], "email_immutable");
     }
 
     async fn a_dry_run_reports_and_changes_nothing(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        batch(&app, &main, "", vec![person(1)]).await;
+        batch(&main, "", vec![person(1)]).await;
         let before = counts(&app).await;
         let mut changed = person(1);
         changed["job_title"] = json!("Nieuw");
-        let answer = batch(&app, &main, "?dry_run=true&invite=true", vec![changed, person(2), person(2), json!({"email": "x"})]).await;
+        let answer = batch(&main, "?dry_run=true&invite=true", vec![changed, person(2), person(2), json!({"email": "x"})]).await;
         assert_eq!(answer["dry_run"], true);
         assert_eq!(statuses(&answer), ["updated", "created", "unchanged", "failed"]);
         assert_eq!(answer["results"][3]["problem"]["code"], "invalid_body");
         assert_eq!(counts(&app).await, before, "no rows, audit events or messages");
-        let still: Value = app.get("/users?q=p1@").bearer_auth(&main.token).send().await.unwrap().json().await.unwrap();
+        let still: Value = main.get_json("/users?q=p1@").await;
         assert_eq!(still["items"][0]["job_title"], Value::Null);
     }
 
     async fn invitations_can_be_queued_for_new_users(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let answer = batch(&app, &main, "?invite=true", vec![person(1), person(2)]).await;
+        let answer = batch(&main, "?invite=true", vec![person(1), person(2)]).await;
         for result in answer["results"].as_array().unwrap() {
             let user = app.user(&main, result["id"].as_str().unwrap()).await;
             assert_eq!(user["invitation"]["status"], "sent");
@@ -113,11 +110,11 @@ on_both_backends! {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         let many: Vec<Value> = (0..501).map(person).collect();
-        let response = app.post("/users/batch").bearer_auth(&main.token).json(&json!({"items": many})).send().await.unwrap();
+        let response = main.post("/users/batch", &json!({"items": many})).await;
         assert_eq!(problem(response, 422).await["errors"][0]["field"], "items");
-        let user = app.create_user(&main.token, json!({"email": "gewoon@kwh001.example.nl", "first_name": "G", "last_name": "W"})).await;
+        let user = app.create_user(&main, json!({"email": "gewoon@kwh001.example.nl", "first_name": "G", "last_name": "W"})).await;
         let user = app.sign_in_as(&user).await;
-        let response = app.post("/users/batch").bearer_auth(&user.token).json(&json!({"items": []})).send().await.unwrap();
+        let response = user.post("/users/batch", &json!({"items": []})).await;
         assert_eq!(problem(response, 403).await["code"], "forbidden");
     }
 }
@@ -127,12 +124,12 @@ on_both_backends! {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         let other = app.corporation_with_main_user(&admin, "KWH002").await;
-        app.create_user(&other.token, json!({"email": "ander@kwh002.example.nl", "first_name": "Ander", "last_name": "Corp"})).await;
-        app.create_user(&main.token, json!({
+        app.create_user(&other, json!({"email": "ander@kwh002.example.nl", "first_name": "Ander", "last_name": "Corp"})).await;
+        app.create_user(&main, json!({
             "email": "zoe@kwh001.example.nl", "first_name": "Zoë", "last_name": "Müller; de \"Jong\"",
             "phone": "+31 10 123", "access": ["mijn_kwh", "klantvizier"], "email_notifications": ["delivery_reminder"]
         })).await;
-        let response = app.get("/users").bearer_auth(&main.token).header("Accept", "text/csv").send().await.unwrap();
+        let response = main.request(Method::GET, "/users").header("Accept", "text/csv").send().await.unwrap();
         assert_eq!(response.status(), 200);
         assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
         let csv = response.text().await.unwrap();
@@ -143,7 +140,7 @@ on_both_backends! {
         assert!(zoe.contains("Zoë;\"Müller; de \"\"Jong\"\"\""), "{zoe}");
         assert!(zoe.contains(";'+31 10 123;"), "{zoe}");
         assert!(zoe.contains("Mijn KWH, Klantvizier;Herinnering voor aanleveren;Nee"), "{zoe}");
-        let json = app.get("/users").bearer_auth(&main.token).send().await.unwrap();
+        let json = main.get("/users").await;
         assert!(json.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
     }
 }

@@ -1,5 +1,6 @@
 //! Bounds: no request makes the service hold or check an unbounded number of rows or names.
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::contractors::create_contractor;
@@ -10,19 +11,18 @@ on_both_backends! {
     async fn report_settings_name_lists_hold_at_most_a_hundred_names(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let contractor = create_contractor(&app, &main, "Installatietechniek").await;
+        let contractor = create_contractor(&main, "Installatietechniek").await;
         let id = contractor["id"].as_str().unwrap();
         let names: Vec<String> = (0..101).map(|n| format!("Installatietechniek {n:03}")).collect();
-        let recorded = app.post("/corporations/KWH001/contractor-names").bearer_auth(&main.token)
-            .json(&json!({"names": names})).send().await.unwrap();
+        let recorded = main.post("/corporations/KWH001/contractor-names", &json!({"names": names})).await;
         assert_eq!(recorded.status(), 200);
         let put = |body: Value| {
-            app.client.put(app.url(&format!("/contractors/{id}/report-settings"))).bearer_auth(&main.token).json(&body).send()
+            main.put(&format!("/contractors/{id}/report-settings"), &body)
         };
-        let at_the_limit = put(json!({"parts": ["repairs"], "own_names": names[..100], "partner_names": []})).await.unwrap();
+        let at_the_limit = put(json!({"parts": ["repairs"], "own_names": names[..100], "partner_names": []})).await;
         assert_eq!(at_the_limit.status(), 202, "{}", at_the_limit.text().await.unwrap());
 
-        let over = put(json!({"parts": ["repairs"], "own_names": names, "partner_names": []})).await.unwrap();
+        let over = put(json!({"parts": ["repairs"], "own_names": names, "partner_names": []})).await;
         let body = problem(over, 422).await;
         assert_eq!(body["code"], "validation_failed");
         assert_eq!(body["errors"], json!([{"field": "own_names", "code": "too_many", "message": "At most 100 entries."}]));
@@ -32,7 +32,7 @@ on_both_backends! {
         for field in ["own_names", "partner_names"] {
             let mut body = json!({"parts": ["repairs"], "own_names": [], "partner_names": []});
             body[field] = json!(many);
-            let refused = problem(put(body).await.unwrap(), 422).await;
+            let refused = problem(put(body).await, 422).await;
             assert_eq!(refused["errors"].as_array().unwrap().len(), 1, "{refused}");
             assert_eq!(refused["errors"][0]["field"], field);
             assert_eq!(refused["errors"][0]["code"], "too_many");
@@ -51,10 +51,10 @@ on_both_backends! {
                 "last_name": format!("Achternaam {}", i % 37), "access": ["mijn_kwh"],
             })).collect();
             expected.extend(items.iter().map(|item| item["email"].as_str().unwrap().to_string()));
-            let response = app.post("/users/batch").bearer_auth(&main.token).json(&json!({"items": items})).send().await.unwrap();
+            let response = main.post("/users/batch", &json!({"items": items})).await;
             assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
         }
-        let response = app.get("/users").bearer_auth(&main.token).header("Accept", "text/csv").send().await.unwrap();
+        let response = main.request(Method::GET, "/users").header("Accept", "text/csv").send().await.unwrap();
         assert_eq!(response.status(), 200);
         assert!(response.headers().get("content-length").is_none(), "a streamed body has no length up front");
         assert_eq!(response.headers()["content-disposition"], "attachment; filename=\"gebruikers.csv\"");
@@ -113,14 +113,14 @@ on_both_backends! {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         insert_rows(&app, "contractors", CONTRACTOR_COLUMNS, contractor_rows("KWH001", 0..499));
-        let last = create_contractor(&app, &main, "De vijfhonderdste").await;
-        let refused = app.post("/contractors").bearer_auth(&main.token).json(&json!({"name": "Eén te veel"})).send().await.unwrap();
+        let last = create_contractor(&main, "De vijfhonderdste").await;
+        let refused = main.post("/contractors", &json!({"name": "Eén te veel"})).await;
         assert_eq!(problem(refused, 409).await["code"], "contractor_limit_reached");
-        let listed: Value = app.get("/contractors").bearer_auth(&main.token).send().await.unwrap().json().await.unwrap();
+        let listed: Value = main.get_json("/contractors").await;
         assert_eq!(listed.as_array().unwrap().len(), 500);
         let id = last["id"].as_str().unwrap();
-        assert_eq!(app.client.delete(app.url(&format!("/contractors/{id}"))).bearer_auth(&main.token).send().await.unwrap().status(), 204);
-        create_contractor(&app, &main, "Weer ruimte").await;
+        assert_eq!(main.delete(&format!("/contractors/{id}")).await.status(), 204);
+        create_contractor(&main, "Weer ruimte").await;
     }
 
     async fn a_list_of_every_corporations_contractors_holds_at_most_1000(app) {
@@ -130,28 +130,28 @@ on_both_backends! {
         }
         insert_rows(&app, "contractors", CONTRACTOR_COLUMNS,
             contractor_rows("KWH001", 0..334).chain(contractor_rows("KWH002", 0..334)).chain(contractor_rows("KWH003", 0..333)));
-        let all = app.get("/contractors").bearer_auth(&admin.token).send().await.unwrap();
+        let all = admin.get("/contractors").await;
         assert_eq!(problem(all, 422).await["code"], "list_too_large");
-        let one: Value = app.get("/contractors?corporation_code=KWH002").bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
+        let one: Value = admin.get_json("/contractors?corporation_code=KWH002").await;
         assert_eq!(one.as_array().unwrap().len(), 334);
         use diesel::RunQueryDsl;
         diesel::sql_query("DELETE FROM contractors WHERE name = 'Aannemer 0' AND corporation_code = 'KWH003'").execute(&mut app.db()).unwrap();
-        let all: Value = app.get("/contractors").bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
+        let all: Value = admin.get_json("/contractors").await;
         assert_eq!(all.as_array().unwrap().len(), 1_000, "exactly the bound is listed");
     }
 
     async fn a_catalog_holds_at_most_5000_names(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let post = |names: Vec<String>| app.post("/corporations/KWH001/contractor-names").bearer_auth(&main.token).json(&json!({"names": names})).send();
+        let post = |names: Vec<String>| main.post("/corporations/KWH001/contractor-names", &json!({"names": names}));
         let names: Vec<String> = (0..5_000).map(|n| format!("Aannemer {n:04}")).collect();
-        assert_eq!(post(names.clone()).await.unwrap().status(), 200);
-        let refused = post(vec!["Aannemer 0001".into(), "Nieuwe Aannemer".into()]).await.unwrap();
+        assert_eq!(post(names.clone()).await.status(), 200);
+        let refused = post(vec!["Aannemer 0001".into(), "Nieuwe Aannemer".into()]).await;
         assert_eq!(problem(refused, 409).await["code"], "catalog_limit_reached");
         // Spellings it knows are still counted: a re-delivered file needs no room.
-        let again: Value = post(vec!["Aannemer 0001".into()]).await.unwrap().json().await.unwrap();
+        let again: Value = post(vec!["Aannemer 0001".into()]).await.json().await.unwrap();
         assert_eq!(again[0]["seen_count"], 2);
-        let listed: Value = app.get("/corporations/KWH001/contractor-names").bearer_auth(&main.token).send().await.unwrap().json().await.unwrap();
+        let listed: Value = main.get_json("/corporations/KWH001/contractor-names").await;
         assert_eq!(listed.as_array().unwrap().len(), 5_000);
         assert!(listed.as_array().unwrap().iter().all(|n| n["name"] != "Nieuwe Aannemer"), "a refused post records nothing");
     }
@@ -159,21 +159,21 @@ on_both_backends! {
     async fn a_person_has_at_most_25_service_tokens_in_use(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let create = || app.post("/api-tokens").bearer_auth(&main.token).json(&json!({"name": "HR-koppeling", "scope": "read"})).send();
+        let create = || main.post("/api-tokens", &json!({"name": "HR-koppeling", "scope": "read"}));
         let mut first = None;
         for _ in 0..25 {
-            let response = create().await.unwrap();
+            let response = create().await;
             assert_eq!(response.status(), 201);
             first.get_or_insert(response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string());
         }
-        assert_eq!(problem(create().await.unwrap(), 409).await["code"], "api_token_limit_reached");
+        assert_eq!(problem(create().await, 409).await["code"], "api_token_limit_reached");
         // KWH staff have a count of their own.
-        let theirs = app.post("/api-tokens").bearer_auth(&admin.token).json(&json!({"name": "KWH", "scope": "read"})).send().await.unwrap();
+        let theirs = admin.post("/api-tokens", &json!({"name": "KWH", "scope": "read"})).await;
         assert_eq!(theirs.status(), 201);
-        let revoked = app.client.delete(app.url(&format!("/api-tokens/{}", first.unwrap()))).bearer_auth(&main.token).send().await.unwrap();
+        let revoked = main.delete(&format!("/api-tokens/{}", first.unwrap())).await;
         assert_eq!(revoked.status(), 204);
-        assert_eq!(create().await.unwrap().status(), 201, "a revoked token frees its place");
-        let listed: Value = app.get("/api-tokens").bearer_auth(&main.token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(create().await.status(), 201, "a revoked token frees its place");
+        let listed: Value = main.get_json("/api-tokens").await;
         assert_eq!(listed.as_array().unwrap().len(), 26, "revoked ones stay listed");
     }
 
@@ -182,10 +182,9 @@ on_both_backends! {
         insert_rows(&app, "corporations", "code, name, active_parts, created_at, updated_at",
             (0..999).map(|n| format!("('C{n:04}', 'Woonstichting {n}', '[]', '2026-11-30 12:00:00', '2026-11-30 12:00:00')")));
         app.create_corporation(&admin, "KWH001").await;
-        let refused = app.post("/corporations").bearer_auth(&admin.token)
-            .json(&json!({"code": "KWH002", "name": "Woonstichting KWH002", "active_parts": []})).send().await.unwrap();
+        let refused = admin.post("/corporations", &json!({"code": "KWH002", "name": "Woonstichting KWH002", "active_parts": []})).await;
         assert_eq!(problem(refused, 409).await["code"], "corporation_limit_reached");
-        let listed: Value = app.get("/corporations").bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
+        let listed: Value = admin.get_json("/corporations").await;
         assert_eq!(listed.as_array().unwrap().len(), 1_000);
     }
 }

@@ -6,14 +6,8 @@ use crate::helpers::{Session, TestApp, problem};
 use crate::smtp::SmtpServer;
 use crate::{for_each_backend, on_both_backends};
 
-pub async fn create_contractor(app: &TestApp, session: &Session, name: &str) -> Value {
-    let response = app
-        .post("/contractors")
-        .bearer_auth(&session.token)
-        .json(&json!({"name": name}))
-        .send()
-        .await
-        .unwrap();
+pub async fn create_contractor(session: &Session, name: &str) -> Value {
+    let response = session.post("/contractors", &json!({"name": name})).await;
     assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
     response.json().await.unwrap()
 }
@@ -23,26 +17,25 @@ on_both_backends! {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         let other = app.corporation_with_main_user(&admin, "KWH002").await;
-        let contractor = create_contractor(&app, &main, "Installatietechniek").await;
+        let contractor = create_contractor(&main, "Installatietechniek").await;
         assert_eq!(contractor["corporation_code"], "KWH001");
-        let again = app.post("/contractors").bearer_auth(&main.token).json(&json!({"name": " INSTALLATIETECHNIEK "})).send().await.unwrap();
+        let again = main.post("/contractors", &json!({"name": " INSTALLATIETECHNIEK "})).await;
         assert_eq!(problem(again, 409).await["code"], "contractor_exists");
         // Another corporation may have its own contractor of that name.
-        create_contractor(&app, &other, "Installatietechniek").await;
+        create_contractor(&other, "Installatietechniek").await;
         let id = contractor["id"].as_str().unwrap();
         for response in [
-            app.get(&format!("/contractors/{id}")).bearer_auth(&other.token).send().await.unwrap(),
-            app.client.patch(app.url(&format!("/contractors/{id}"))).bearer_auth(&other.token).json(&json!({"name": "X"})).send().await.unwrap(),
-            app.client.delete(app.url(&format!("/contractors/{id}"))).bearer_auth(&other.token).send().await.unwrap(),
+            other.get(&format!("/contractors/{id}")).await,
+            other.patch(&format!("/contractors/{id}"), &json!({"name": "X"})).await,
+            other.delete(&format!("/contractors/{id}")).await,
         ] {
             assert_eq!(problem(response, 404).await["code"], "not_found");
         }
-        let listed: Value = app.get("/contractors").bearer_auth(&main.token).send().await.unwrap().json().await.unwrap();
+        let listed: Value = main.get_json("/contractors").await;
         assert_eq!(listed.as_array().unwrap().len(), 1);
-        let all: Value = app.get("/contractors").bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
+        let all: Value = admin.get_json("/contractors").await;
         assert_eq!(all.as_array().unwrap().len(), 2);
-        let renamed = app.client.patch(app.url(&format!("/contractors/{id}"))).bearer_auth(&main.token)
-            .json(&json!({"name": "Installatietechniek Noord"})).send().await.unwrap();
+        let renamed = main.patch(&format!("/contractors/{id}"), &json!({"name": "Installatietechniek Noord"})).await;
         assert_eq!(renamed.json::<Value>().await.unwrap()["name"], "Installatietechniek Noord");
     }
 
@@ -50,15 +43,15 @@ on_both_backends! {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         let other = app.corporation_with_main_user(&admin, "KWH002").await;
-        let theirs = create_contractor(&app, &other, "Bouwbedrijf Jansen").await;
-        let response = app.post("/users").bearer_auth(&main.token).json(&json!({
+        let theirs = create_contractor(&other, "Bouwbedrijf Jansen").await;
+        let response = main.post("/users", &json!({
             "email": "henk@jansen.example.nl", "first_name": "Henk", "last_name": "Monteur",
             "user_type": "contractor", "contractor_id": theirs["id"]
-        })).send().await.unwrap();
+        })).await;
         assert_eq!(problem(response, 422).await["errors"][0]["code"], "unknown_reference");
 
-        let ours = create_contractor(&app, &main, "Installatietechniek").await;
-        let user = app.create_user(&main.token, json!({
+        let ours = create_contractor(&main, "Installatietechniek").await;
+        let user = app.create_user(&main, json!({
             "email": "henk@installatietechniek.example.nl", "first_name": "Henk", "last_name": "Monteur",
             "user_type": "contractor", "contractor_id": ours["id"]
         })).await;
@@ -70,35 +63,33 @@ on_both_backends! {
         assert_eq!(user["invitation"]["status"], "sent", "contractor users are invited at once");
 
         // A kwh_admin may leave the corporation out: it follows from the contractor.
-        let by_admin = app.create_user(&admin.token, json!({
+        let by_admin = app.create_user(&admin, json!({
             "email": "piet@installatietechniek.example.nl", "first_name": "Piet", "last_name": "Monteur",
             "user_type": "contractor", "contractor_id": ours["id"]
         })).await;
         assert_eq!(by_admin["corporation_code"], "KWH001");
-        let listed: Value = app.get(&format!("/users?contractor_id={}", ours["id"].as_str().unwrap()))
-            .bearer_auth(&main.token).send().await.unwrap().json().await.unwrap();
+        let listed: Value = main.get_json(&format!("/users?contractor_id={}", ours["id"].as_str().unwrap())).await;
         assert_eq!(listed["items"].as_array().unwrap().len(), 2);
-        let moved = app.client.patch(app.url(&format!("/users/{}", user["id"].as_str().unwrap()))).bearer_auth(&main.token)
-            .json(&json!({"excel_download": true})).send().await.unwrap();
+        let moved = main.patch(&format!("/users/{}", user["id"].as_str().unwrap()), &json!({"excel_download": true})).await;
         assert_eq!(problem(moved, 422).await["errors"][0]["field"], "excel_download");
     }
 
     async fn deleting_a_contractor_removes_its_users_in_one_step(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let contractor = create_contractor(&app, &main, "Installatietechniek").await;
-        let user = app.create_user(&main.token, json!({
+        let contractor = create_contractor(&main, "Installatietechniek").await;
+        let user = app.create_user(&main, json!({
             "email": "henk@installatietechniek.example.nl", "first_name": "Henk", "last_name": "Monteur",
             "user_type": "contractor", "contractor_id": contractor["id"]
         })).await;
         let henk = app.sign_in_as(&user).await;
-        assert_eq!(app.get("/me").bearer_auth(&henk.token).send().await.unwrap().status(), 200);
+        assert_eq!(henk.get("/me").await.status(), 200);
         let id = contractor["id"].as_str().unwrap();
-        let deleted = app.client.delete(app.url(&format!("/contractors/{id}"))).bearer_auth(&main.token).send().await.unwrap();
+        let deleted = main.delete(&format!("/contractors/{id}")).await;
         assert_eq!(deleted.status(), 204);
-        assert_eq!(app.get("/me").bearer_auth(&henk.token).send().await.unwrap().status(), 401);
-        assert_eq!(app.get(&format!("/contractors/{id}")).bearer_auth(&main.token).send().await.unwrap().status(), 404);
-        let events: Value = app.get(&format!("/audit-events?target_id={id}")).bearer_auth(&main.token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(henk.get("/me").await.status(), 401);
+        assert_eq!(main.get(&format!("/contractors/{id}")).await.status(), 404);
+        let events: Value = main.get_json(&format!("/audit-events?target_id={id}")).await;
         assert_eq!(events["items"][0]["action"], "contractor.deleted");
         assert_eq!(events["items"][0]["changes"]["deleted_users"], json!([user["id"]]));
     }
@@ -110,8 +101,8 @@ for_each_backend! {
         let Some(app) = TestApp::spawn_with_smtp(backend, &smtp.url()).await else { return };
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let contractor = create_contractor(&app, &main, "Installatietechniek").await;
-        app.create_user(&main.token, json!({
+        let contractor = create_contractor(&main, "Installatietechniek").await;
+        app.create_user(&main, json!({
             "email": "henk@installatietechniek.example.nl", "first_name": "Henk", "last_name": "Monteur",
             "user_type": "contractor", "contractor_id": contractor["id"]
         })).await;

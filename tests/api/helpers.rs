@@ -10,6 +10,8 @@ use actix_web::dev::ServerHandle;
 use diesel::{Connection, RunQueryDsl, pg::PgConnection};
 use mijnkwh::app::Application;
 use mijnkwh::config::Settings;
+use reqwest::{Method, RequestBuilder, Response};
+use serde::{Serialize, de::DeserializeOwned};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -184,11 +186,88 @@ impl TestApp {
     }
 }
 
-/// A signed-in user of a test.
+/// A signed-in user of a test, making requests as that user.
+///
+/// The request methods return futures that own their request (the path and body are read when
+/// called), so a test can start many at once or hand them to `tokio::join!`.
 #[derive(Debug, Clone)]
 pub struct Session {
     pub id: String,
     pub token: String,
+    client: reqwest::Client,
+    address: String,
+}
+
+impl Session {
+    /// The session of `token` on the service at `address`, with its user's id from `/me`.
+    pub async fn signed_in(client: &reqwest::Client, address: &str, token: String) -> Session {
+        let mut session = Session {
+            id: String::new(),
+            token,
+            client: client.clone(),
+            address: address.to_string(),
+        };
+        let me: serde_json::Value = session.get_json("/me").await;
+        session.id = me["id"].as_str().unwrap().to_string();
+        session
+    }
+
+    /// The same user acting through another credential of theirs (a service token).
+    pub fn with_token(&self, token: &str) -> Session {
+        Session {
+            token: token.to_string(),
+            ..self.clone()
+        }
+    }
+
+    /// A request with this user's bearer token, for a test that adds headers or a body itself.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.address))
+            .bearer_auth(&self.token)
+    }
+
+    /// `GET path`, sent.
+    pub fn get(&self, path: &str) -> impl Future<Output = Response> + use<> {
+        sent(self.request(Method::GET, path))
+    }
+
+    /// `GET path`, asserting 200 (the body is in the message otherwise); the body as `T`.
+    pub fn get_json<T: DeserializeOwned>(&self, path: &str) -> impl Future<Output = T> + use<T> {
+        let response = self.get(path);
+        let path = path.to_string();
+        async move {
+            let response = response.await;
+            let status = response.status();
+            let body = response.text().await.unwrap();
+            assert_eq!(status, 200, "GET {path}: {body}");
+            serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
+        }
+    }
+
+    /// `POST path` with `body` as JSON, sent.
+    pub fn post<B: Serialize + ?Sized>(&self, path: &str, body: &B) -> impl Future<Output = Response> + use<B> {
+        sent(self.request(Method::POST, path).json(body))
+    }
+
+    /// `PUT path` with `body` as JSON, sent.
+    pub fn put<B: Serialize + ?Sized>(&self, path: &str, body: &B) -> impl Future<Output = Response> + use<B> {
+        sent(self.request(Method::PUT, path).json(body))
+    }
+
+    /// `PATCH path` with `body` as JSON, sent.
+    pub fn patch<B: Serialize + ?Sized>(&self, path: &str, body: &B) -> impl Future<Output = Response> + use<B> {
+        sent(self.request(Method::PATCH, path).json(body))
+    }
+
+    /// `DELETE path`, sent.
+    pub fn delete(&self, path: &str) -> impl Future<Output = Response> + use<> {
+        sent(self.request(Method::DELETE, path))
+    }
+}
+
+async fn sent(request: RequestBuilder) -> Response {
+    request.send().await.unwrap()
 }
 
 impl TestApp {
@@ -215,35 +294,27 @@ impl TestApp {
 
     pub async fn admin(&self) -> Session {
         let token = self.token_for(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-        let me: serde_json::Value = self
-            .get("/me")
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Session {
-            id: me["id"].as_str().unwrap().to_string(),
-            token,
-        }
+        self.session_of(token).await
+    }
+
+    /// The session of an access token, with its user's id from `/me`.
+    pub async fn session_of(&self, token: String) -> Session {
+        Session::signed_in(&self.client, &self.address, token).await
     }
 
     pub async fn create_corporation(&self, admin: &Session, code: &str) {
-        let response = self
-            .post("/corporations")
-            .bearer_auth(&admin.token)
-            .json(&serde_json::json!({"code": code, "name": format!("Woonstichting {code}"), "active_parts": ["repairs", "maintenance"]}))
-            .send()
-            .await
-            .unwrap();
+        let response = admin
+            .post(
+                "/corporations",
+                &serde_json::json!({"code": code, "name": format!("Woonstichting {code}"), "active_parts": ["repairs", "maintenance"]}),
+            )
+            .await;
         assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
     }
 
-    /// Creates a user through the API and returns its JSON.
-    pub async fn create_user(&self, token: &str, body: serde_json::Value) -> serde_json::Value {
-        let response = self.post("/users").bearer_auth(token).json(&body).send().await.unwrap();
+    /// Creates a user as `session` through the API and returns its JSON.
+    pub async fn create_user(&self, session: &Session, body: serde_json::Value) -> serde_json::Value {
+        let response = session.post("/users", &body).await;
         assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
         response.json().await.unwrap()
     }
@@ -259,7 +330,12 @@ impl TestApp {
             .execute(&mut self.db())
             .unwrap();
         let token = self.token_for(user["email"].as_str().unwrap(), USER_PASSWORD).await;
-        Session { id, token }
+        Session {
+            id,
+            token,
+            client: self.client.clone(),
+            address: self.address.clone(),
+        }
     }
 
     /// A corporation with one signed-in main user.
@@ -267,7 +343,7 @@ impl TestApp {
         self.create_corporation(admin, code).await;
         let main = self
             .create_user(
-                &admin.token,
+                admin,
                 serde_json::json!({
                     "email": format!("hoofd@{}.example.nl", code.to_lowercase()),
                     "corporation_code": code,
@@ -329,14 +405,7 @@ impl TestApp {
 
     /// A user's JSON as the API shows it to `session`.
     pub async fn user(&self, session: &Session, id: &str) -> serde_json::Value {
-        self.get(&format!("/users/{id}"))
-            .bearer_auth(&session.token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        session.get_json(&format!("/users/{id}")).await
     }
 }
 
@@ -434,6 +503,12 @@ impl Service {
     pub fn kill(mut self) {
         self.child.kill().expect("kill");
         self.child.wait().expect("wait");
+    }
+
+    /// The built-in kwh_admin, signed in through `client`.
+    pub async fn admin(&self, client: &reqwest::Client) -> Session {
+        let token = self.admin_token(client).await;
+        Session::signed_in(client, &self.address, token).await
     }
 
     pub async fn admin_token(&self, client: &reqwest::Client) -> String {

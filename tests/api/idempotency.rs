@@ -1,24 +1,17 @@
 //! `Idempotency-Key` on POST: a retry gets the first answer instead of acting twice.
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, problem, test_settings};
+use crate::helpers::{Session, problem, test_settings};
 use crate::on_both_backends;
 
 fn new_user(email: &str) -> Value {
     json!({"email": email, "corporation_code": "KWH001", "first_name": "Retry", "last_name": "Veilig"})
 }
 
-async fn count_users(app: &TestApp, token: &str, q: &str) -> usize {
-    let page: Value = app
-        .get(&format!("/users?q={q}"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+async fn count_users(session: &Session, q: &str) -> usize {
+    let page: Value = session.get_json(&format!("/users?q={q}")).await;
     page["items"].as_array().unwrap().len()
 }
 
@@ -26,7 +19,7 @@ on_both_backends! {
     async fn a_retry_gets_the_first_answer_and_acts_once(app) {
         let admin = app.admin().await;
         app.create_corporation(&admin, "KWH001").await;
-        let send = || app.post("/users").bearer_auth(&admin.token).header("Idempotency-Key", "hr-sync-0001").json(&new_user("retry@kwh001.example.nl")).send();
+        let send = || admin.request(Method::POST, "/users").header("Idempotency-Key", "hr-sync-0001").json(&new_user("retry@kwh001.example.nl")).send();
         let first = send().await.unwrap();
         assert_eq!(first.status(), 201);
         let location = first.headers()["location"].clone();
@@ -36,15 +29,15 @@ on_both_backends! {
         assert_eq!(again.headers()["idempotent-replayed"], "true");
         assert_eq!(again.headers()["location"], location);
         assert_eq!(again.json::<Value>().await.unwrap(), first_body);
-        assert_eq!(count_users(&app, &admin.token, "retry@").await, 1);
+        assert_eq!(count_users(&admin, "retry@").await, 1);
 
-        let other_body = app.post("/users").bearer_auth(&admin.token).header("Idempotency-Key", "hr-sync-0001")
+        let other_body = admin.request(Method::POST, "/users").header("Idempotency-Key", "hr-sync-0001")
             .json(&new_user("someone.else@kwh001.example.nl")).send().await.unwrap();
         assert_eq!(problem(other_body, 422).await["code"], "idempotency_key_reused");
-        assert_eq!(count_users(&app, &admin.token, "someone.else").await, 0);
+        assert_eq!(count_users(&admin, "someone.else").await, 0);
 
         // A refused first answer is an answer too: the retry gets the same 409.
-        let taken = || app.post("/users").bearer_auth(&admin.token).header("Idempotency-Key", "hr-sync-0002").json(&new_user("RETRY@kwh001.example.nl")).send();
+        let taken = || admin.request(Method::POST, "/users").header("Idempotency-Key", "hr-sync-0002").json(&new_user("RETRY@kwh001.example.nl")).send();
         assert_eq!(problem(taken().await.unwrap(), 409).await["code"], "email_taken");
         assert_eq!(problem(taken().await.unwrap(), 409).await["code"], "email_taken");
     }
@@ -53,7 +46,7 @@ on_both_backends! {
         let admin = app.admin().await;
         app.create_corporation(&admin, "KWH001").await;
         let attempts = (0..10).map(|_| {
-            app.post("/users").bearer_auth(&admin.token).header("Idempotency-Key", "same-key").json(&new_user("samen@kwh001.example.nl")).send()
+            admin.request(Method::POST, "/users").header("Idempotency-Key", "same-key").json(&new_user("samen@kwh001.example.nl")).send()
         });
         let responses = futures_util::future::join_all(attempts).await;
         let mut ids = Vec::new();
@@ -67,19 +60,19 @@ on_both_backends! {
         }
         assert!(!ids.is_empty());
         assert!(ids.iter().all(|id| *id == ids[0]), "every 201 is the first answer");
-        assert_eq!(count_users(&app, &admin.token, "samen@").await, 1);
+        assert_eq!(count_users(&admin, "samen@").await, 1);
     }
 
     async fn keys_belong_to_their_caller(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let by_admin = app.post("/contractors").bearer_auth(&admin.token).header("Idempotency-Key", "k1")
+        let by_admin = admin.request(Method::POST, "/contractors").header("Idempotency-Key", "k1")
             .json(&json!({"name": "Installatietechniek", "corporation_code": "KWH001"})).send().await.unwrap();
         assert_eq!(by_admin.status(), 201);
-        let by_main = app.post("/contractors").bearer_auth(&main.token).header("Idempotency-Key", "k1")
+        let by_main = main.request(Method::POST, "/contractors").header("Idempotency-Key", "k1")
             .json(&json!({"name": "Bouwbedrijf Jansen"})).send().await.unwrap();
         assert_eq!(by_main.status(), 201, "another caller's key does not clash");
-        let bad = app.post("/contractors").bearer_auth(&main.token).header("Idempotency-Key", "x".repeat(256))
+        let bad = main.request(Method::POST, "/contractors").header("Idempotency-Key", "x".repeat(256))
             .json(&json!({"name": "Z"})).send().await.unwrap();
         assert_eq!(problem(bad, 400).await["code"], "invalid_idempotency_key");
     }
@@ -87,7 +80,7 @@ on_both_backends! {
     async fn a_retry_after_a_restart_reaches_the_first_answer(app) {
         let admin = app.admin().await;
         app.create_corporation(&admin, "KWH001").await;
-        let first: Value = app.post("/users").bearer_auth(&admin.token).header("Idempotency-Key", "before-restart")
+        let first: Value = admin.request(Method::POST, "/users").header("Idempotency-Key", "before-restart")
             .json(&new_user("restart@kwh001.example.nl")).send().await.unwrap().json().await.unwrap();
         // Another process on the same database: a restarted instance, or its neighbour.
         let restarted = mijnkwh::app::Application::build(test_settings(&app.database, &[])).await.unwrap();

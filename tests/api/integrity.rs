@@ -29,21 +29,20 @@ on_both_backends! {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         for round in 0..5 {
-            let contractor = create_contractor(&app, &main, &format!("Installatietechniek {round}")).await;
+            let contractor = create_contractor(&main, &format!("Installatietechniek {round}")).await;
             let id = contractor["id"].as_str().unwrap().to_string();
             let creates = (0..10).map(|n| {
-                app.post("/users").bearer_auth(&main.token).json(&json!({
+                main.post("/users", &json!({
                     "email": format!("monteur{round}-{n}@installatietechniek.example.nl"),
                     "first_name": "Henk", "last_name": format!("Monteur {n}"),
                     "user_type": "contractor", "contractor_id": id,
-                })).send()
+                }))
             });
-            let delete = app.client.delete(app.url(&format!("/contractors/{id}"))).bearer_auth(&main.token).send();
+            let delete = main.delete(&format!("/contractors/{id}"));
             let (deleted, created) = tokio::join!(delete, join_all(creates));
-            assert_eq!(deleted.unwrap().status(), 204);
+            assert_eq!(deleted.status(), 204);
             let mut created_ids = Vec::new();
             for response in created {
-                let response = response.unwrap();
                 let status = response.status().as_u16();
                 let body: Value = response.json().await.unwrap();
                 match status {
@@ -53,11 +52,10 @@ on_both_backends! {
                     other => panic!("round {round}: a create answered {other}: {body}"),
                 }
             }
-            let listed: Value = app.get(&format!("/users?contractor_id={id}")).bearer_auth(&admin.token)
-                .send().await.unwrap().json().await.unwrap();
+            let listed: Value = admin.get_json(&format!("/users?contractor_id={id}")).await;
             assert_eq!(listed["items"], json!([]), "round {round}");
             for user_id in &created_ids {
-                let status = app.get(&format!("/users/{user_id}")).bearer_auth(&admin.token).send().await.unwrap().status();
+                let status = admin.get(&format!("/users/{user_id}")).await.status();
                 assert_eq!(status, 404, "round {round}: user {user_id} outlived its contractor");
             }
             assert_eq!(orphaned_users(&mut app.db()), 0, "round {round}");
@@ -68,8 +66,8 @@ on_both_backends! {
         use mijnkwh::db::schema::users;
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let contractor = create_contractor(&app, &main, "Installatietechniek").await;
-        let user = app.create_user(&main.token, json!({
+        let contractor = create_contractor(&main, "Installatietechniek").await;
+        let user = app.create_user(&main, json!({
             "email": "henk@installatietechniek.example.nl", "first_name": "Henk", "last_name": "Monteur",
             "user_type": "contractor", "contractor_id": contractor["id"],
         })).await;

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::for_each_backend;
@@ -10,15 +11,16 @@ use crate::smtp::{SmtpServer, free_port};
 
 async fn colleague(app: &TestApp, main: &Session, email: &str) -> Value {
     app.create_user(
-        &main.token,
+        main,
         json!({"email": email, "first_name": "Jan", "last_name": "Jansen"}),
     )
     .await
 }
 
-async fn invite(app: &TestApp, session: &Session, id: &str) -> reqwest::Response {
-    app.post(&format!("/users/{id}/invite"))
-        .bearer_auth(&session.token)
+/// `POST /users/{id}/invite` as `session` (a request without a body).
+pub async fn invite(session: &Session, id: &str) -> reqwest::Response {
+    session
+        .request(Method::POST, &format!("/users/{id}/invite"))
         .send()
         .await
         .unwrap()
@@ -42,7 +44,7 @@ for_each_backend! {
         let id = user["id"].as_str().unwrap();
         assert_eq!(user["invitation"]["status"], "not_sent");
 
-        let response = invite(&app, &main, id).await;
+        let response = invite(&main, id).await;
         assert_eq!(response.status(), 202);
         let mail = smtp.wait_for(1).await.remove(0);
         assert_eq!(mail.to, "jan@kwh001.example.nl");
@@ -75,7 +77,7 @@ for_each_backend! {
         let shown = app.user(&main, id).await;
         assert_eq!(shown["invitation"]["status"], "accepted");
         assert!(shown["invitation"]["accepted_at"].is_string());
-        assert_eq!(problem(invite(&app, &main, id).await, 409).await["code"], "invitation_already_accepted");
+        assert_eq!(problem(invite(&main, id).await, 409).await["code"], "invitation_already_accepted");
         assert_eq!(app.login("jan@kwh001.example.nl", "een goed wachtwoord").await.status(), 200);
     }
 
@@ -86,9 +88,9 @@ for_each_backend! {
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         let user = colleague(&app, &main, "jan@kwh001.example.nl").await;
         let id = user["id"].as_str().unwrap();
-        invite(&app, &main, id).await;
+        invite(&main, id).await;
         let first = smtp.wait_for(1).await.remove(0).link_token();
-        invite(&app, &main, id).await;
+        invite(&main, id).await;
         let second = smtp.wait_for(2).await.into_iter().map(|m| m.link_token()).find(|t| *t != first).unwrap();
         assert_eq!(problem(accept(&app, &first, "een goed wachtwoord").await, 410).await["code"], "invitation_revoked");
         assert_eq!(accept(&app, &second, "een goed wachtwoord").await.status(), 200);
@@ -101,7 +103,7 @@ for_each_backend! {
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         let user = colleague(&app, &main, "jan@kwh001.example.nl").await;
         let id = user["id"].as_str().unwrap();
-        invite(&app, &main, id).await;
+        invite(&main, id).await;
         let token = smtp.wait_for(1).await.remove(0).link_token();
         app.clock.advance(chrono::Duration::days(7) + chrono::Duration::minutes(1));
         assert_eq!(problem(app.get(&format!("/invitations/{token}")).send().await.unwrap(), 410).await["code"], "invitation_expired");
@@ -109,7 +111,7 @@ for_each_backend! {
         // The main user's token was issued before the jump; sign in again in the new present.
         let main = app.sign_in_as(&app.user(&admin, &main.id).await).await;
         assert_eq!(app.user(&main, id).await["invitation"]["status"], "expired");
-        assert_eq!(invite(&app, &main, id).await.status(), 202, "a new invitation can be sent");
+        assert_eq!(invite(&main, id).await.status(), 202, "a new invitation can be sent");
         assert_eq!(app.user(&main, id).await["invitation"]["status"], "sent", "the newest invitation is shown");
     }
 
@@ -119,7 +121,7 @@ for_each_backend! {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         let user = colleague(&app, &main, "jan@kwh001.example.nl").await;
-        invite(&app, &main, user["id"].as_str().unwrap()).await;
+        invite(&main, user["id"].as_str().unwrap()).await;
         let token = smtp.wait_for(1).await.remove(0).link_token();
         for bad in ["kort", "jan@kwh001.example.nl", &"x".repeat(129)] {
             let refused = problem(accept(&app, &token, bad).await, 422).await;
@@ -136,9 +138,9 @@ for_each_backend! {
         let user = colleague(&app, &main, "jan@kwh001.example.nl").await;
         let id = user["id"].as_str().unwrap();
         for _ in 0..5 {
-            assert_eq!(invite(&app, &main, id).await.status(), 202);
+            assert_eq!(invite(&main, id).await.status(), 202);
         }
-        let response = invite(&app, &main, id).await;
+        let response = invite(&main, id).await;
         assert!(response.headers().contains_key("retry-after"));
         assert_eq!(problem(response, 429).await["code"], "too_many_requests");
     }
@@ -163,7 +165,7 @@ for_each_backend! {
         let token = mail.link_token();
         let confirm = |password: &'static str| app.post("/auth/password-reset/confirm").json(&json!({"token": token, "password": password})).send();
         assert_eq!(confirm("een nieuw wachtwoord").await.unwrap().status(), 204);
-        assert_eq!(problem(app.get("/me").bearer_auth(&main.token).send().await.unwrap(), 401).await["code"], "unauthorized");
+        assert_eq!(problem(main.get("/me").await, 401).await["code"], "unauthorized");
         assert_eq!(app.login("hoofd@kwh001.example.nl", "een nieuw wachtwoord").await.status(), 200);
         assert_eq!(problem(confirm("nog een wachtwoord").await.unwrap(), 410).await["code"], "reset_token_used");
         app.clock.advance(chrono::Duration::hours(2));
@@ -184,7 +186,7 @@ for_each_backend! {
         for i in 0..50 {
             let user = colleague(&app, &main, &format!("u{i}@kwh001.example.nl")).await;
             let id = user["id"].as_str().unwrap().to_string();
-            assert_eq!(invite(&app, &main, &id).await.status(), 202);
+            assert_eq!(invite(&main, &id).await.status(), 202);
             ids.push(id);
         }
         // Delivery failed at least once: the main user sees that it is retried, KWH support
@@ -219,7 +221,7 @@ for_each_backend! {
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         let user = colleague(&app, &main, "bestaat.niet@kwh001.example.nl").await;
         let id = user["id"].as_str().unwrap();
-        assert_eq!(invite(&app, &main, id).await.status(), 202);
+        assert_eq!(invite(&main, id).await.status(), 202);
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         let shown = loop {
             let shown = app.user(&main, id).await;
@@ -231,7 +233,7 @@ for_each_backend! {
         };
         assert_eq!(shown["invitation"]["delivery_error"], "mailbox_unavailable", "{shown}");
         assert_eq!(shown["invitation"]["last_error"], Value::Null, "{shown}");
-        let listed: Value = app.get("/users?q=bestaat").bearer_auth(&main.token).send().await.unwrap().json().await.unwrap();
+        let listed: Value = main.get_json("/users?q=bestaat").await;
         assert_eq!(listed["items"][0]["invitation"]["delivery_error"], "mailbox_unavailable");
         assert_eq!(listed["items"][0]["invitation"]["last_error"], Value::Null, "the list shows no server text either");
 
@@ -239,7 +241,7 @@ for_each_backend! {
         assert_eq!(for_support["invitation"]["delivery_error"], "mailbox_unavailable");
         let reply = for_support["invitation"]["last_error"].as_str().unwrap_or_default();
         assert!(reply.contains("550") && reply.contains("User unknown in virtual mailbox table"), "{for_support}");
-        let listed: Value = app.get("/users?q=bestaat").bearer_auth(&admin.token).send().await.unwrap().json().await.unwrap();
+        let listed: Value = admin.get_json("/users?q=bestaat").await;
         assert!(listed["items"][0]["invitation"]["last_error"].is_string());
     }
 
@@ -268,8 +270,8 @@ for_each_backend! {
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         let user = colleague(&app, &main, "jan@kwh001.example.nl").await;
         let id = user["id"].as_str().unwrap();
-        invite(&app, &main, id).await;
-        let deleted = app.client.delete(app.url(&format!("/users/{id}"))).bearer_auth(&main.token).send().await.unwrap();
+        invite(&main, id).await;
+        let deleted = main.delete(&format!("/users/{id}")).await;
         assert_eq!(deleted.status(), 204);
         use diesel::prelude::*;
         use mijnkwh::db::schema::{outbox_messages, user_tokens};
@@ -349,7 +351,7 @@ for_each_backend! {
             let main = app.corporation_with_main_user(&admin, "KWH001").await;
             let user = colleague(&app, &main, "jan@kwh001.example.nl").await;
             let id = user["id"].as_str().unwrap();
-            assert_eq!(invite(&app, &main, id).await.status(), 202);
+            assert_eq!(invite(&main, id).await.status(), 202);
             let mail = smtp.wait_for(1).await.remove(0);
             let expires_at = rfc3339(&app.user(&main, id).await["invitation"]["expires_at"]);
             let local = amsterdam_text(expires_at, offset);
@@ -369,7 +371,7 @@ for_each_backend! {
             let admin = app.admin().await;
             let main = app.corporation_with_main_user(&admin, "KWH001").await;
             let user = colleague(&app, &main, "jan@kwh001.example.nl").await;
-            invite(&app, &main, user["id"].as_str().unwrap()).await;
+            invite(&main, user["id"].as_str().unwrap()).await;
             let invitation = smtp.wait_for(1).await.remove(0);
             let token = invitation.link_token();
             assert!(
@@ -389,7 +391,7 @@ for_each_backend! {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         let user = colleague(&app, &main, "jan@kwh001.example.nl").await;
-        invite(&app, &main, user["id"].as_str().unwrap()).await;
+        invite(&main, user["id"].as_str().unwrap()).await;
         let first = smtp.wait_for(1).await.remove(0);
 
         // The mail server accepted the message, but the sender saw an error (a timeout after
@@ -418,7 +420,7 @@ crate::on_both_backends! {
         move_clock_to(&app, 7, 10);
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let response = app.get("/users?corporation_code=KWH001").bearer_auth(&main.token)
+        let response = main.request(Method::GET, "/users?corporation_code=KWH001")
             .header("Accept", "text/csv").send().await.unwrap();
         assert_eq!(response.status(), 200);
         let csv = response.text().await.unwrap();

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use crate::for_each_backend;
 use crate::helpers::{TestApp, problem};
+use crate::invitations::invite;
 
 const METRICS_TOKEN: &str = "metrics-token-for-tests-0123456789abcdef";
 
@@ -70,17 +71,17 @@ for_each_backend! {
 
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let user = app.create_user(&main.token, json!({"email": "jan@kwh001.example.nl", "first_name": "Jan", "last_name": "Jansen"})).await;
+        let user = app.create_user(&main, json!({"email": "jan@kwh001.example.nl", "first_name": "Jan", "last_name": "Jansen"})).await;
         let id = user["id"].as_str().unwrap();
         for _ in 0..3 {
-            assert_eq!(app.get(&format!("/users/{id}")).bearer_auth(&main.token).send().await.unwrap().status(), 200);
+            assert_eq!(main.get(&format!("/users/{id}")).await.status(), 200);
         }
         assert_eq!(app.get("/no/such/path").send().await.unwrap().status(), 404);
         // Methods no route has count as one label value, however many a client makes up.
         for made_up in ["BREW", "XYZZY1", "XYZZY2"] {
             app.client.request(made_up.parse().unwrap(), app.url("/users")).send().await.unwrap();
         }
-        assert_eq!(app.post(&format!("/users/{id}/invite")).bearer_auth(&main.token).send().await.unwrap().status(), 202);
+        assert_eq!(invite(&main, id).await.status(), 202);
         for _ in 0..5 {
             assert_eq!(app.login("jan@kwh001.example.nl", "wrong password").await.status(), 401);
         }
@@ -144,7 +145,7 @@ for_each_backend! {
         assert!(app.metrics_address.is_none());
         let admin = app.admin().await;
         problem(app.get("/metrics").send().await.unwrap(), 401).await;
-        problem(app.get("/metrics").bearer_auth(&admin.token).send().await.unwrap(), 401).await;
+        problem(admin.get("/metrics").await, 401).await;
         let lowercase = app.get("/metrics").header("Authorization", format!("bearer {METRICS_TOKEN}")).send().await.unwrap();
         assert_eq!(lowercase.status(), 200, "the scheme in any case, as everywhere in the API");
         let scrape = Scrape::of(&app.client, &app.url("/metrics"), Some(METRICS_TOKEN)).await;

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use crate::for_each_backend;
 use crate::helpers::{Backend, Service, TestApp, TestDatabase, smtp_settings, test_settings};
+use crate::invitations::invite;
 use crate::smtp::{SmtpServer, free_port};
 
 /// Queues one invitation for each of `count` new users, all in one transaction.
@@ -108,17 +109,14 @@ for_each_backend! {
         let smtp_url = format!("smtp://127.0.0.1:{port}");
         let dir = database.dir();
         let service = start_binary(&database.url(), &smtp_url, &dir);
-        let address = service.address.clone();
-        let client = reqwest::Client::new();
-        let token = service.admin_token(&client).await;
-        let created = client.post(format!("{address}/corporations")).bearer_auth(&token)
-            .json(&json!({"code": "KWH001", "name": "Woonstichting Een"})).send().await.unwrap();
+        let admin = service.admin(&reqwest::Client::new()).await;
+        let created = admin.post("/corporations", &json!({"code": "KWH001", "name": "Woonstichting Een"})).await;
         assert_eq!(created.status(), 201);
         for i in 0..5 {
-            let user: Value = client.post(format!("{address}/users")).bearer_auth(&token)
-                .json(&json!({"email": format!("k{i}@kwh001.example.nl"), "corporation_code": "KWH001", "first_name": "K", "last_name": "W"}))
-                .send().await.unwrap().json().await.unwrap();
-            let invited = client.post(format!("{address}/users/{}/invite", user["id"].as_str().unwrap())).bearer_auth(&token).send().await.unwrap();
+            let user: Value = admin
+                .post("/users", &json!({"email": format!("k{i}@kwh001.example.nl"), "corporation_code": "KWH001", "first_name": "K", "last_name": "W"}))
+                .await.json().await.unwrap();
+            let invited = invite(&admin, user["id"].as_str().unwrap()).await;
             assert_eq!(invited.status(), 202);
         }
         // No mail server yet: everything is queued. Kill without warning.

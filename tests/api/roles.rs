@@ -10,17 +10,17 @@ on_both_backends! {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         let other_main = app.corporation_with_main_user(&admin, "KWH002").await;
-        let user = app.create_user(&main.token, json!({"email": "gewoon@kwh001.example.nl", "first_name": "G", "last_name": "W"})).await;
+        let user = app.create_user(&main, json!({"email": "gewoon@kwh001.example.nl", "first_name": "G", "last_name": "W"})).await;
         let user = app.sign_in_as(&user).await;
-        let own_target = app.create_user(&main.token, json!({"email": "doel@kwh001.example.nl", "first_name": "D", "last_name": "L"})).await;
+        let own_target = app.create_user(&main, json!({"email": "doel@kwh001.example.nl", "first_name": "D", "last_name": "L"})).await;
         let own_id = own_target["id"].as_str().unwrap().to_string();
-        let foreign = app.create_user(&other_main.token, json!({"email": "doel@kwh002.example.nl", "first_name": "D", "last_name": "L"})).await;
+        let foreign = app.create_user(&other_main, json!({"email": "doel@kwh002.example.nl", "first_name": "D", "last_name": "L"})).await;
         let foreign_id = foreign["id"].as_str().unwrap().to_string();
-        let own_contractor = crate::contractors::create_contractor(&app, &main, "Installatietechniek").await;
+        let own_contractor = crate::contractors::create_contractor(&main, "Installatietechniek").await;
         let own_contractor = own_contractor["id"].as_str().unwrap().to_string();
-        let foreign_contractor = crate::contractors::create_contractor(&app, &other_main, "Bouwbedrijf Jansen").await;
+        let foreign_contractor = crate::contractors::create_contractor(&other_main, "Bouwbedrijf Jansen").await;
         let foreign_contractor = foreign_contractor["id"].as_str().unwrap().to_string();
-        let contractor_user = app.create_user(&main.token, json!({
+        let contractor_user = app.create_user(&main, json!({
             "email": "henk@installatietechniek.example.nl", "first_name": "Henk", "last_name": "Monteur",
             "user_type": "contractor", "contractor_id": own_contractor
         })).await;
@@ -55,7 +55,7 @@ on_both_backends! {
         ];
         for (method, path, body, expected) in &matrix {
             for ((role, session), expected) in roles.iter().zip(expected) {
-                let mut request = app.client.request(method.parse().unwrap(), app.url(path)).bearer_auth(&session.token);
+                let mut request = session.request(method.parse().unwrap(), path);
                 if let Some(body) = body {
                     request = request.json(body);
                 }
@@ -65,15 +65,13 @@ on_both_backends! {
         }
         // Creating and deleting, last because they change what the rows above read.
         for ((role, session), expected) in roles.iter().zip([201u16, 201, 403, 403]) {
-            let response = app.post("/users").bearer_auth(&session.token)
-                .json(&json!({"email": format!("nieuw-{role}@kwh001.example.nl"), "corporation_code": "KWH001", "first_name": "N", "last_name": "W"}))
-                .send().await.unwrap();
+            let response = session.post("/users", &json!({"email": format!("nieuw-{role}@kwh001.example.nl"), "corporation_code": "KWH001", "first_name": "N", "last_name": "W"})).await;
             assert_eq!(response.status().as_u16(), expected, "{role} POST /users");
         }
         for (role, session, expected) in
             [("user", &user, 403u16), ("contractor", &contractor_user, 403), ("main_user", &main, 404), ("kwh_admin", &admin, 204)]
         {
-            let response = app.client.delete(app.url(&format!("/users/{foreign_id}"))).bearer_auth(&session.token).send().await.unwrap();
+            let response = session.delete(&format!("/users/{foreign_id}")).await;
             assert_eq!(response.status().as_u16(), expected, "{role} DELETE foreign user");
         }
     }

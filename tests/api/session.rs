@@ -37,7 +37,7 @@ on_both_backends! {
         let admin = app.admin().await;
         app.create_corporation(&admin, "KWH001").await;
         // A user who has not set a password yet.
-        app.create_user(&admin.token, serde_json::json!({
+        app.create_user(&admin, serde_json::json!({
             "email": "nopassword@kwh001.example.nl", "corporation_code": "KWH001",
             "first_name": "Nog", "last_name": "Geen Wachtwoord"
         })).await;
@@ -95,25 +95,23 @@ on_both_backends! {
         }
         let missing = app.get("/me").send().await.unwrap();
         assert_eq!(problem(missing, 401).await["code"], "unauthorized");
-        assert_eq!(app.get("/me").bearer_auth(&admin.token).send().await.unwrap().status(), 200);
+        assert_eq!(admin.get("/me").await.status(), 200);
     }
 
     async fn tokens_stop_working_when_the_user_is_deleted_or_demoted(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let colleague = app.create_user(&main.token, serde_json::json!({
+        let colleague = app.create_user(&main, serde_json::json!({
             "email": "collega@kwh001.example.nl", "first_name": "Co", "last_name": "Llega", "role": "main_user"
         })).await;
         let colleague = app.sign_in_as(&colleague).await;
-        assert_eq!(app.get("/users").bearer_auth(&colleague.token).send().await.unwrap().status(), 200);
+        assert_eq!(colleague.get("/users").await.status(), 200);
 
-        let demote = app.client.patch(app.url(&format!("/users/{}", colleague.id)))
-            .bearer_auth(&main.token).json(&serde_json::json!({"role": "user"})).send().await.unwrap();
+        let demote = main.patch(&format!("/users/{}", colleague.id), &serde_json::json!({"role": "user"})).await;
         assert_eq!(demote.status(), 200);
-        assert_eq!(app.get("/me").bearer_auth(&colleague.token).send().await.unwrap().status(), 401);
+        assert_eq!(colleague.get("/me").await.status(), 401);
 
-        let delete = app.client.delete(app.url(&format!("/users/{}", colleague.id)))
-            .bearer_auth(&main.token).send().await.unwrap();
+        let delete = main.delete(&format!("/users/{}", colleague.id)).await;
         assert_eq!(delete.status(), 204);
         let relogin = app.login("collega@kwh001.example.nl", crate::helpers::USER_PASSWORD).await;
         assert_eq!(relogin.status(), 401);

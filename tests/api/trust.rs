@@ -3,11 +3,13 @@
 //! callers who may still act. Each test tries to break one of them.
 
 use diesel::prelude::*;
+use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::api_tokens::create_token;
+use crate::api_tokens::{create_token, with_new_token};
 use crate::for_each_backend;
 use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, Session, TestApp, USER_PASSWORD, problem};
+use crate::invitations::invite;
 use crate::on_both_backends;
 use crate::smtp::SmtpServer;
 
@@ -32,7 +34,7 @@ async fn colleagues(app: &TestApp, admin: &Session, count: usize) -> Vec<String>
         let email = format!("collega{n}@kwh001.example.nl");
         let user = app
             .create_user(
-                &admin.token,
+                admin,
                 json!({"email": email, "corporation_code": "KWH001", "first_name": "C", "last_name": format!("{n}")}),
             )
             .await;
@@ -182,9 +184,9 @@ for_each_backend! {
         let Some(app) = TestApp::spawn_with_smtp(backend, &smtp.url()).await else { return };
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let user = app.create_user(&main.token, json!({"email": "jan@kwh001.example.nl", "first_name": "Jan", "last_name": "J"})).await;
+        let user = app.create_user(&main, json!({"email": "jan@kwh001.example.nl", "first_name": "Jan", "last_name": "J"})).await;
         let id = user["id"].as_str().unwrap();
-        assert_eq!(app.post(&format!("/users/{id}/invite")).bearer_auth(&main.token).send().await.unwrap().status(), 202);
+        assert_eq!(invite(&main, id).await.status(), 202);
         let invitation = smtp.wait_for(1).await.remove(0).link_token();
         assert_eq!(app.post("/auth/password-reset").json(&json!({"email": "jan@kwh001.example.nl"})).send().await.unwrap().status(), 202);
         let reset = smtp.wait_for(2).await.into_iter().map(|m| m.link_token()).find(|t| *t != invitation).unwrap();
@@ -215,14 +217,13 @@ for_each_backend! {
         let Some(app) = TestApp::spawn_with_smtp(backend, &smtp.url()).await else { return };
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let token = create_token(&app, &main, "provision").await;
-        let secret = token["token"].as_str().unwrap();
-        assert_eq!(app.get("/users").bearer_auth(secret).send().await.unwrap().status(), 200);
+        let service = with_new_token(&main, "provision").await;
+        assert_eq!(service.get("/users").await.status(), 200);
         app.post("/auth/password-reset").json(&json!({"email": "hoofd@kwh001.example.nl"})).send().await.unwrap();
         let link = smtp.wait_for(1).await.remove(0).link_token();
         let confirm = app.post("/auth/password-reset/confirm").json(&json!({"token": link, "password": "een nieuw wachtwoord"})).send().await.unwrap();
         assert_eq!(confirm.status(), 204);
-        assert_eq!(problem(app.get("/users").bearer_auth(secret).send().await.unwrap(), 401).await["code"], "unauthorized");
+        assert_eq!(problem(service.get("/users").await, 401).await["code"], "unauthorized");
     }
 }
 
@@ -230,9 +231,9 @@ on_both_backends! {
     async fn a_replay_never_reaches_a_deleted_caller_and_their_answers_go_with_them(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let second = app.create_user(&main.token, json!({"email": "tweede@kwh001.example.nl", "first_name": "T", "last_name": "W", "role": "main_user"})).await;
+        let second = app.create_user(&main, json!({"email": "tweede@kwh001.example.nl", "first_name": "T", "last_name": "W", "role": "main_user"})).await;
         let second = app.sign_in_as(&second).await;
-        let create = || app.post("/api-tokens").bearer_auth(&second.token).header("Idempotency-Key", "token-1")
+        let create = || second.request(Method::POST, "/api-tokens").header("Idempotency-Key", "token-1")
             .json(&json!({"name": "HR", "scope": "provision"})).send();
         let first = create().await.unwrap();
         assert_eq!(first.status(), 201);
@@ -249,7 +250,7 @@ on_both_backends! {
             .load(&mut app.db()).unwrap();
         assert!(stored.iter().flatten().all(|body| !body.contains("mkwh_")), "{stored:?}");
 
-        let deleted = app.client.delete(app.url(&format!("/users/{}", second.id))).bearer_auth(&main.token).send().await.unwrap();
+        let deleted = main.delete(&format!("/users/{}", second.id)).await;
         assert_eq!(deleted.status(), 204);
         assert_eq!(problem(create().await.unwrap(), 401).await["code"], "unauthorized");
         assert_eq!(count(&app, "idempotency_keys"), 0, "a deleted user's stored answers go with them");
@@ -258,8 +259,8 @@ on_both_backends! {
     async fn every_operation_answers_a_service_token_by_its_scope(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let read = create_token(&app, &main, "read").await["token"].as_str().unwrap().to_string();
-        let provision = create_token(&app, &main, "provision").await["token"].as_str().unwrap().to_string();
+        let read = with_new_token(&main, "read").await;
+        let provision = with_new_token(&main, "provision").await;
         // What PRODUCT.md grants, written here independently of the server's list: `read` is
         // GET of what the creator may read; `provision` adds the user writes. Everything else
         // (approvals, report settings, contractors, corporations, the catalog, tokens, and the
@@ -282,9 +283,9 @@ on_both_backends! {
                     .replace("{code}", "KWH001")
                     .replace("{token}", "een-onbekende-link")
                     .replace("{id}", "00000000-0000-4000-8000-000000000000");
-                for (scope, secret) in [("read", &read), ("provision", &provision)] {
-                    let response = app.client.request(method.to_uppercase().parse().unwrap(), app.url(&path))
-                        .bearer_auth(secret).json(&json!({})).send().await.unwrap();
+                for (scope, service) in [("read", &read), ("provision", &provision)] {
+                    let response = service.request(method.to_uppercase().parse().unwrap(), &path)
+                        .json(&json!({})).send().await.unwrap();
                     let status = response.status().as_u16();
                     let body: Value = response.json().await.unwrap_or(Value::Null);
                     assert!(status < 500, "{scope} {method} {path}: {status} {body}");
@@ -301,13 +302,13 @@ on_both_backends! {
     async fn every_secured_operation_refuses_the_anonymous_and_the_ended(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let gone = app.create_user(&main.token, json!({"email": "weg@kwh001.example.nl", "first_name": "W", "last_name": "G", "role": "main_user"})).await;
+        let gone = app.create_user(&main, json!({"email": "weg@kwh001.example.nl", "first_name": "W", "last_name": "G", "role": "main_user"})).await;
         let gone = app.sign_in_as(&gone).await;
-        let revoked = create_token(&app, &main, "provision").await;
+        let revoked = create_token(&main, "provision").await;
         let revoked_secret = revoked["token"].as_str().unwrap().to_string();
         let id = revoked["id"].as_str().unwrap();
-        assert_eq!(app.client.delete(app.url(&format!("/api-tokens/{id}"))).bearer_auth(&main.token).send().await.unwrap().status(), 204);
-        assert_eq!(app.client.delete(app.url(&format!("/users/{}", gone.id))).bearer_auth(&main.token).send().await.unwrap().status(), 204);
+        assert_eq!(main.delete(&format!("/api-tokens/{id}")).await.status(), 204);
+        assert_eq!(main.delete(&format!("/users/{}", gone.id)).await.status(), 204);
         let document: Value = app.get("/openapi.json").send().await.unwrap().json().await.unwrap();
         let mut checked = 0;
         for (template, item) in document["paths"].as_object().unwrap() {
@@ -335,10 +336,10 @@ on_both_backends! {
     async fn the_daily_invitation_cap_holds_under_simultaneous_requests(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let user = app.create_user(&main.token, json!({"email": "jan@kwh001.example.nl", "first_name": "J", "last_name": "J"})).await;
+        let user = app.create_user(&main, json!({"email": "jan@kwh001.example.nl", "first_name": "J", "last_name": "J"})).await;
         let id = user["id"].as_str().unwrap();
-        let invites = (0..12).map(|_| app.post(&format!("/users/{id}/invite")).bearer_auth(&main.token).send());
-        let statuses: Vec<u16> = futures_util::future::join_all(invites).await.iter().map(|r| r.as_ref().unwrap().status().as_u16()).collect();
+        let invites = (0..12).map(|_| invite(&main, id));
+        let statuses: Vec<u16> = futures_util::future::join_all(invites).await.iter().map(|r| r.status().as_u16()).collect();
         assert_eq!(statuses.iter().filter(|s| **s == 202).count(), 5, "{statuses:?}");
         assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 7, "{statuses:?}");
     }

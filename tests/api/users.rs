@@ -2,43 +2,21 @@
 
 use std::collections::HashSet;
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Session, TestApp, problem};
+use crate::helpers::problem;
 use crate::on_both_backends;
 
 fn colleague(email: &str) -> Value {
     json!({"email": email, "first_name": "Jan", "last_name": "Jansen"})
 }
 
-async fn patch(app: &TestApp, session: &Session, id: &str, body: Value) -> reqwest::Response {
-    app.client
-        .patch(app.url(&format!("/users/{id}")))
-        .bearer_auth(&session.token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn delete(app: &TestApp, session: &Session, id: &str) -> reqwest::Response {
-    app.client
-        .delete(app.url(&format!("/users/{id}")))
-        .bearer_auth(&session.token)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn get(app: &TestApp, session: &Session, path: &str) -> reqwest::Response {
-    app.get(path).bearer_auth(&session.token).send().await.unwrap()
-}
-
 on_both_backends! {
     async fn every_seed_field_round_trips_with_unicode_names(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH042").await;
-        let created = app.create_user(&main.token, json!({
+        let created = app.create_user(&main, json!({
             "email": "  Zoe.Muller@IJsselmonde.NL ",
             "user_type": "corporation",
             "first_name": "Zoë",
@@ -51,7 +29,7 @@ on_both_backends! {
             "email_notifications": ["delivery_reminder", "validation_report"],
             "excel_download": true
         })).await;
-        let fetched: Value = get(&app, &main, &format!("/users/{}", created["id"].as_str().unwrap())).await.json().await.unwrap();
+        let fetched: Value = main.get_json(&format!("/users/{}", created["id"].as_str().unwrap())).await;
         assert_eq!(created, fetched);
         assert_eq!(fetched["email"], "zoe.muller@ijsselmonde.nl");
         assert_eq!(fetched["corporation_code"], "KWH042");
@@ -71,13 +49,13 @@ on_both_backends! {
     async fn create_answers_201_with_location_and_etag(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let response = app.post("/users").bearer_auth(&main.token).json(&colleague("jan@kwh001.example.nl")).send().await.unwrap();
+        let response = main.post("/users", &colleague("jan@kwh001.example.nl")).await;
         assert_eq!(response.status(), 201);
         let location = response.headers()["location"].to_str().unwrap().to_string();
         let etag = response.headers()["etag"].to_str().unwrap().to_string();
         let body: Value = response.json().await.unwrap();
         assert_eq!(location, format!("/users/{}", body["id"].as_str().unwrap()));
-        let again = get(&app, &main, &location).await;
+        let again = main.get(&location).await;
         assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
     }
 
@@ -88,15 +66,11 @@ on_both_backends! {
         let attempts = (0..20).map(|i| {
             let email = if i % 2 == 0 { "Race.Condition@Example.NL" } else { " race.condition@example.nl" };
             let code = if i % 3 == 0 { "KWH001" } else { "KWH002" };
-            app.post("/users")
-                .bearer_auth(&admin.token)
-                .json(&json!({"email": email, "corporation_code": code, "first_name": "R", "last_name": "C"}))
-                .send()
+            admin.post("/users", &json!({"email": email, "corporation_code": code, "first_name": "R", "last_name": "C"}))
         });
         let responses = futures_util::future::join_all(attempts).await;
         let mut created = 0;
         for response in responses {
-            let response = response.unwrap();
             match response.status().as_u16() {
                 201 => created += 1,
                 409 => {
@@ -110,36 +84,36 @@ on_both_backends! {
             }
         }
         assert_eq!(created, 1);
-        let page: Value = get(&app, &admin, "/users?q=race.condition").await.json().await.unwrap();
+        let page: Value = admin.get_json("/users?q=race.condition").await;
         assert_eq!(page["items"].as_array().unwrap().len(), 1);
     }
 
     async fn a_deleted_users_address_is_free_again(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let first = app.create_user(&main.token, colleague("weer@kwh001.example.nl")).await;
-        assert_eq!(delete(&app, &main, first["id"].as_str().unwrap()).await.status(), 204);
-        let second = app.create_user(&main.token, colleague("WEER@kwh001.example.nl")).await;
+        let first = app.create_user(&main, colleague("weer@kwh001.example.nl")).await;
+        assert_eq!(main.delete(&format!("/users/{}", first["id"].as_str().unwrap())).await.status(), 204);
+        let second = app.create_user(&main, colleague("WEER@kwh001.example.nl")).await;
         assert_ne!(first["id"], second["id"]);
     }
 
     async fn email_never_changes(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let user = app.create_user(&main.token, colleague("vast@kwh001.example.nl")).await;
+        let user = app.create_user(&main, colleague("vast@kwh001.example.nl")).await;
         let id = user["id"].as_str().unwrap();
-        let refused = problem(patch(&app, &main, id, json!({"email": "nieuw@kwh001.example.nl", "first_name": "X"})).await, 422).await;
+        let refused = problem(main.patch(&format!("/users/{id}"), &json!({"email": "nieuw@kwh001.example.nl", "first_name": "X"})).await, 422).await;
         assert_eq!(refused["code"], "email_immutable");
         assert_eq!(refused["errors"][0]["field"], "email");
-        let dutch = app.client.patch(app.url(&format!("/users/{id}"))).bearer_auth(&main.token)
+        let dutch = main.request(Method::PATCH, &format!("/users/{id}"))
             .header("Accept-Language", "nl").json(&json!({"email": "nieuw@kwh001.example.nl"})).send().await.unwrap();
         let dutch = problem(dutch, 422).await;
         assert!(dutch["detail"].as_str().unwrap().contains("nieuwe gebruiker"), "{dutch}");
         // Nothing was half-applied.
-        let unchanged: Value = get(&app, &main, &format!("/users/{id}")).await.json().await.unwrap();
+        let unchanged: Value = main.get_json(&format!("/users/{id}")).await;
         assert_eq!(unchanged["first_name"], "Jan");
         // The same address (in any case) is not a change.
-        let same = patch(&app, &main, id, json!({"email": " VAST@kwh001.example.nl", "first_name": "Joop"})).await;
+        let same = main.patch(&format!("/users/{id}"), &json!({"email": " VAST@kwh001.example.nl", "first_name": "Joop"})).await;
         assert_eq!(same.status(), 200);
     }
 
@@ -161,18 +135,18 @@ on_both_backends! {
             (json!({"email": "a@x.nl", "first_name": "A", "last_name": "B", "access": ["excel"]}), "access[0]"),
         ];
         for (body, field) in cases {
-            let response = app.post("/users").bearer_auth(&main.token).json(&body).send().await.unwrap();
+            let response = main.post("/users", &body).await;
             let problem = problem(response, 422).await;
             let fields: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
             assert!(fields.contains(&field), "{body} → {problem}");
         }
         // A contractor user needs an existing contractor; none exists yet.
-        let response = app.post("/users").bearer_auth(&main.token).json(&json!({
+        let response = main.post("/users", &json!({
             "email": "henk@installatietechniek.nl", "first_name": "Henk", "last_name": "Monteur",
             "user_type": "contractor", "contractor_id": uuid::Uuid::new_v4()
-        })).send().await.unwrap();
+        })).await;
         assert_eq!(problem(response, 422).await["errors"][0]["code"], "unknown_reference");
-        let page: Value = get(&app, &main, "/users").await.json().await.unwrap();
+        let page: Value = main.get_json("/users").await;
         assert_eq!(page["items"].as_array().unwrap().len(), 1, "nothing half-created");
     }
 
@@ -180,114 +154,112 @@ on_both_backends! {
         let admin = app.admin().await;
         let own = app.corporation_with_main_user(&admin, "KWH001").await;
         let other = app.corporation_with_main_user(&admin, "KWH002").await;
-        let theirs = app.create_user(&other.token, colleague("theirs@kwh002.example.nl")).await;
+        let theirs = app.create_user(&other, colleague("theirs@kwh002.example.nl")).await;
         let id = theirs["id"].as_str().unwrap();
         for response in [
-            get(&app, &own, &format!("/users/{id}")).await,
-            patch(&app, &own, id, json!({"first_name": "Hacked"})).await,
-            delete(&app, &own, id).await,
-            get(&app, &own, "/corporations/KWH002").await,
+            own.get(&format!("/users/{id}")).await,
+            own.patch(&format!("/users/{id}"), &json!({"first_name": "Hacked"})).await,
+            own.delete(&format!("/users/{id}")).await,
+            own.get("/corporations/KWH002").await,
         ] {
             assert_eq!(problem(response, 404).await["code"], "not_found");
         }
-        let page: Value = get(&app, &own, "/users").await.json().await.unwrap();
+        let page: Value = own.get_json("/users").await;
         assert!(page["items"].as_array().unwrap().iter().all(|u| u["corporation_code"] == "KWH001"));
-        let filtered: Value = get(&app, &own, "/users?corporation_code=KWH002").await.json().await.unwrap();
+        let filtered: Value = own.get_json("/users?corporation_code=KWH002").await;
         assert_eq!(filtered["items"], json!([]));
-        let response = app.post("/users").bearer_auth(&own.token)
-            .json(&json!({"email": "x@kwh002.example.nl", "first_name": "X", "last_name": "Y", "corporation_code": "KWH002"}))
-            .send().await.unwrap();
+        let response = own.post("/users", &json!({"email": "x@kwh002.example.nl", "first_name": "X", "last_name": "Y", "corporation_code": "KWH002"})).await;
         // Rule 4: another corporation answers as if it did not exist, whether or not it does.
         assert_eq!(problem(response, 404).await["code"], "not_found");
-        let unchanged: Value = get(&app, &other, &format!("/users/{id}")).await.json().await.unwrap();
+        let unchanged: Value = other.get_json(&format!("/users/{id}")).await;
         assert_eq!(unchanged["first_name"], "Jan");
     }
 
     async fn ordinary_users_only_see_themselves(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let user = app.create_user(&main.token, colleague("gewoon@kwh001.example.nl")).await;
+        let user = app.create_user(&main, colleague("gewoon@kwh001.example.nl")).await;
         let user = app.sign_in_as(&user).await;
-        let me: Value = get(&app, &user, "/me").await.json().await.unwrap();
+        let me: Value = user.get_json("/me").await;
         assert_eq!(me["email"], "gewoon@kwh001.example.nl");
         for path in ["/users", &format!("/users/{}", main.id), "/corporations", "/audit-events", "/corporations/KWH001"] {
-            assert_eq!(problem(get(&app, &user, path).await, 403).await["code"], "forbidden", "{path}");
+            assert_eq!(problem(user.get(path).await, 403).await["code"], "forbidden", "{path}");
         }
-        let create = app.post("/users").bearer_auth(&user.token).json(&colleague("x@kwh001.example.nl")).send().await.unwrap();
+        let create = user.post("/users", &colleague("x@kwh001.example.nl")).await;
         assert_eq!(create.status(), 403);
-        assert_eq!(get(&app, &user, "/survey-parts").await.status(), 200);
+        assert_eq!(user.get("/survey-parts").await.status(), 200);
     }
 
     async fn the_last_main_user_cannot_be_deleted_or_demoted(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let refused = problem(delete(&app, &admin, &main.id).await, 409).await;
+        let refused = problem(admin.delete(&format!("/users/{}", main.id)).await, 409).await;
         assert_eq!(refused["code"], "last_main_user");
-        let refused = problem(patch(&app, &admin, &main.id, json!({"role": "user"})).await, 409).await;
+        let refused = problem(admin.patch(&format!("/users/{}", main.id), &json!({"role": "user"})).await, 409).await;
         assert_eq!(refused["code"], "last_main_user");
-        let refused = problem(patch(&app, &main, &main.id, json!({"role": "user"})).await, 409).await;
+        let refused = problem(main.patch(&format!("/users/{}", main.id), &json!({"role": "user"})).await, 409).await;
         assert_eq!(refused["code"], "last_main_user");
-        let me: Value = get(&app, &main, "/me").await.json().await.unwrap();
+        let me: Value = main.get_json("/me").await;
         assert_eq!(me["role"], "main_user");
     }
 
     async fn nobody_deletes_themselves(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        app.create_user(&main.token, json!({"email": "tweede@kwh001.example.nl", "first_name": "T", "last_name": "W", "role": "main_user"})).await;
-        assert_eq!(problem(delete(&app, &main, &main.id).await, 409).await["code"], "cannot_delete_self");
-        assert_eq!(problem(delete(&app, &admin, &admin.id).await, 409).await["code"], "cannot_delete_self");
+        app.create_user(&main, json!({"email": "tweede@kwh001.example.nl", "first_name": "T", "last_name": "W", "role": "main_user"})).await;
+        assert_eq!(problem(main.delete(&format!("/users/{}", main.id)).await, 409).await["code"], "cannot_delete_self");
+        assert_eq!(problem(admin.delete(&format!("/users/{}", admin.id)).await, 409).await["code"], "cannot_delete_self");
     }
 
     async fn two_main_users_demoting_each_other_at_once_leave_one(app) {
         let admin = app.admin().await;
         let first = app.corporation_with_main_user(&admin, "KWH001").await;
-        let second = app.create_user(&first.token, json!({"email": "tweede@kwh001.example.nl", "first_name": "T", "last_name": "W", "role": "main_user"})).await;
+        let second = app.create_user(&first, json!({"email": "tweede@kwh001.example.nl", "first_name": "T", "last_name": "W", "role": "main_user"})).await;
         let second = app.sign_in_as(&second).await;
         let (a, b) = tokio::join!(
-            patch(&app, &first, &second.id, json!({"role": "user"})),
-            patch(&app, &second, &first.id, json!({"role": "user"})),
+            first.patch(&format!("/users/{}", second.id), &json!({"role": "user"})),
+            second.patch(&format!("/users/{}", first.id), &json!({"role": "user"})),
         );
         let statuses = [a.status().as_u16(), b.status().as_u16()];
         assert!(statuses.contains(&200), "{statuses:?}");
         // The loser either hit the rule or had its own token revoked by the winner's demotion.
         assert!(statuses.iter().any(|s| *s == 409 || *s == 401), "{statuses:?}");
-        let page: Value = get(&app, &admin, "/users?corporation_code=KWH001&role=main_user").await.json().await.unwrap();
+        let page: Value = admin.get_json("/users?corporation_code=KWH001&role=main_user").await;
         assert_eq!(page["items"].as_array().unwrap().len(), 1);
     }
 
     async fn two_deletions_racing_keep_a_main_user(app) {
         let admin = app.admin().await;
         let first = app.corporation_with_main_user(&admin, "KWH001").await;
-        let second = app.create_user(&admin.token, json!({"email": "tweede@kwh001.example.nl", "corporation_code": "KWH001", "first_name": "T", "last_name": "W", "role": "main_user"})).await;
+        let second = app.create_user(&admin, json!({"email": "tweede@kwh001.example.nl", "corporation_code": "KWH001", "first_name": "T", "last_name": "W", "role": "main_user"})).await;
         let second_id = second["id"].as_str().unwrap().to_string();
-        let (a, b) = tokio::join!(delete(&app, &admin, &first.id), delete(&app, &admin, &second_id));
+        let (a, b) = tokio::join!(admin.delete(&format!("/users/{}", first.id)), admin.delete(&format!("/users/{second_id}")));
         let mut statuses = [a.status().as_u16(), b.status().as_u16()];
         statuses.sort();
         assert_eq!(statuses, [204, 409]);
-        let page: Value = get(&app, &admin, "/users?corporation_code=KWH001&role=main_user").await.json().await.unwrap();
+        let page: Value = admin.get_json("/users?corporation_code=KWH001&role=main_user").await;
         assert_eq!(page["items"].as_array().unwrap().len(), 1);
     }
 
     async fn a_stale_if_match_answers_412_and_only_one_of_two_edits_wins(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let user = app.create_user(&main.token, colleague("etag@kwh001.example.nl")).await;
+        let user = app.create_user(&main, colleague("etag@kwh001.example.nl")).await;
         let id = user["id"].as_str().unwrap();
-        let read = get(&app, &main, &format!("/users/{id}")).await;
+        let read = main.get(&format!("/users/{id}")).await;
         let etag = read.headers()["etag"].to_str().unwrap().to_string();
         let edit = |name: &'static str| {
-            app.client.patch(app.url(&format!("/users/{id}"))).bearer_auth(&main.token)
+            main.request(Method::PATCH, &format!("/users/{id}"))
                 .header("If-Match", etag.clone()).json(&json!({"first_name": name})).send()
         };
         let (a, b) = tokio::join!(edit("Piet"), edit("Klaas"));
         let mut statuses = [a.unwrap().status().as_u16(), b.unwrap().status().as_u16()];
         statuses.sort();
         assert_eq!(statuses, [200, 412]);
-        let stale = app.client.delete(app.url(&format!("/users/{id}"))).bearer_auth(&main.token)
+        let stale = main.request(Method::DELETE, &format!("/users/{id}"))
             .header("If-Match", etag.clone()).send().await.unwrap();
         assert_eq!(problem(stale, 412).await["code"], "precondition_failed");
-        let after = get(&app, &main, &format!("/users/{id}")).await;
+        let after = main.get(&format!("/users/{id}")).await;
         assert_ne!(after.headers()["etag"].to_str().unwrap(), etag);
     }
 
@@ -296,40 +268,40 @@ on_both_backends! {
         // could be stale by the time it was written, and the edit failed with 412.
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let user = app.create_user(&main.token, colleague("druk@kwh001.example.nl")).await;
+        let user = app.create_user(&main, colleague("druk@kwh001.example.nl")).await;
         let id = user["id"].as_str().unwrap();
         let version = |r: &reqwest::Response| r.headers()["etag"].to_str().unwrap().trim_matches('"').parse::<i64>().unwrap();
-        let before = version(&get(&app, &main, &format!("/users/{id}")).await);
-        let edits = (0..12).map(|i| patch(&app, &main, id, json!({"job_title": format!("Functie {i}")})));
+        let before = version(&main.get(&format!("/users/{id}")).await);
+        let edits = (0..12).map(|i| main.patch(&format!("/users/{id}"), &json!({"job_title": format!("Functie {i}")})));
         let statuses: Vec<u16> = futures_util::future::join_all(edits).await.iter().map(|r| r.status().as_u16()).collect();
         assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
-        let after = version(&get(&app, &main, &format!("/users/{id}")).await);
+        let after = version(&main.get(&format!("/users/{id}")).await);
         assert_eq!(after - before, 12);
     }
 
     async fn a_deleted_users_unexpired_token_is_refused(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let user = app.create_user(&main.token, colleague("weg@kwh001.example.nl")).await;
+        let user = app.create_user(&main, colleague("weg@kwh001.example.nl")).await;
         let user = app.sign_in_as(&user).await;
-        assert_eq!(get(&app, &user, "/me").await.status(), 200);
-        assert_eq!(delete(&app, &main, &user.id).await.status(), 204);
-        assert_eq!(problem(get(&app, &user, "/me").await, 401).await["code"], "unauthorized");
+        assert_eq!(user.get("/me").await.status(), 200);
+        assert_eq!(main.delete(&format!("/users/{}", user.id)).await.status(), 204);
+        assert_eq!(problem(user.get("/me").await, 401).await["code"], "unauthorized");
     }
 
     async fn patch_is_partial_and_null_clears(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let user = app.create_user(&main.token, json!({
+        let user = app.create_user(&main, json!({
             "email": "deel@kwh001.example.nl", "first_name": "D", "last_name": "E", "phone": "010", "job_title": "Boss"
         })).await;
         let id = user["id"].as_str().unwrap();
-        let edited: Value = patch(&app, &main, id, json!({"phone": null, "access": ["mijn_kwh"]})).await.json().await.unwrap();
+        let edited: Value = main.patch(&format!("/users/{id}"), &json!({"phone": null, "access": ["mijn_kwh"]})).await.json().await.unwrap();
         assert_eq!(edited["phone"], Value::Null);
         assert_eq!(edited["job_title"], "Boss");
         assert_eq!(edited["access"], json!(["mijn_kwh"]));
         assert_eq!(edited["first_name"], "D");
-        let empty = problem(patch(&app, &main, id, json!({"access": []})).await, 422).await;
+        let empty = problem(main.patch(&format!("/users/{id}"), &json!({"access": []})).await, 422).await;
         assert_eq!(empty["errors"][0]["field"], "access");
     }
 
@@ -365,12 +337,12 @@ on_both_backends! {
                 Some(c) => format!("/users?corporation_code=KWH001&limit=7&cursor={c}"),
                 None => "/users?corporation_code=KWH001&limit=7".to_string(),
             };
-            let page: Value = get(&app, &admin, &path).await.json().await.unwrap();
+            let page: Value = admin.get_json(&path).await;
             seen.extend(page["items"].as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap().to_string()));
             // Users join while the walk goes on, before and after the cursor.
             if page_number % 10 == 0 {
                 for name in ["Aaaa", "Zzzz"] {
-                    app.create_user(&admin.token, json!({
+                    app.create_user(&admin, json!({
                         "email": format!("{name}{page_number}@kwh001.example.nl"), "corporation_code": "KWH001",
                         "first_name": "Nieuw", "last_name": name
                     })).await;
@@ -392,17 +364,17 @@ on_both_backends! {
     async fn lists_filter_and_refuse_bad_parameters(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        app.create_user(&main.token, json!({"email": "piet@kwh001.example.nl", "first_name": "Piet", "last_name": "Pietersen"})).await;
-        let found: Value = get(&app, &main, "/users?q=PIETERS").await.json().await.unwrap();
+        app.create_user(&main, json!({"email": "piet@kwh001.example.nl", "first_name": "Piet", "last_name": "Pietersen"})).await;
+        let found: Value = main.get_json("/users?q=PIETERS").await;
         assert_eq!(found["items"].as_array().unwrap().len(), 1);
-        let none: Value = get(&app, &main, "/users?q=100%25_").await.json().await.unwrap();
+        let none: Value = main.get_json("/users?q=100%25_").await;
         assert_eq!(none["items"], json!([]));
-        let mains: Value = get(&app, &main, "/users?role=main_user").await.json().await.unwrap();
+        let mains: Value = main.get_json("/users?role=main_user").await;
         assert_eq!(mains["items"].as_array().unwrap().len(), 1);
         for bad in ["/users?limit=0", "/users?limit=201", "/users?limit=abc", "/users?sort=shoe_size", "/users?cursor=forged", "/users?role=emperor"] {
-            assert_eq!(problem(get(&app, &main, bad).await, 400).await["code"], "invalid_query", "{bad}");
+            assert_eq!(problem(main.get(bad).await, 400).await["code"], "invalid_query", "{bad}");
         }
-        let by_email: Value = get(&app, &main, "/users?sort=email").await.json().await.unwrap();
+        let by_email: Value = main.get_json("/users?sort=email").await;
         let emails: Vec<&str> = by_email["items"].as_array().unwrap().iter().map(|u| u["email"].as_str().unwrap()).collect();
         let mut sorted = emails.clone();
         sorted.sort();
@@ -412,16 +384,16 @@ on_both_backends! {
     async fn last_login_order_puts_recent_first_and_never_signed_in_last(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let early = app.create_user(&main.token, colleague("vroeg@kwh001.example.nl")).await;
-        app.create_user(&main.token, colleague("nooit1@kwh001.example.nl")).await;
-        app.create_user(&main.token, colleague("nooit2@kwh001.example.nl")).await;
+        let early = app.create_user(&main, colleague("vroeg@kwh001.example.nl")).await;
+        app.create_user(&main, colleague("nooit1@kwh001.example.nl")).await;
+        app.create_user(&main, colleague("nooit2@kwh001.example.nl")).await;
         app.sign_in_as(&early).await;
         // The main user signs in again, after `early`.
-        let main = app.sign_in_as(&get(&app, &main, "/me").await.json::<Value>().await.unwrap()).await;
+        let main = app.sign_in_as(&main.get_json::<Value>("/me").await).await;
         let mut emails = Vec::new();
         let mut cursor = String::new();
         loop {
-            let page: Value = get(&app, &main, &format!("/users?sort=last_login_at&limit=1{cursor}")).await.json().await.unwrap();
+            let page: Value = main.get_json(&format!("/users?sort=last_login_at&limit=1{cursor}")).await;
             emails.extend(page["items"].as_array().unwrap().iter().map(|u| u["email"].as_str().unwrap().to_string()));
             match page["next_cursor"].as_str() {
                 Some(next) => cursor = format!("&cursor={next}"),
@@ -439,11 +411,11 @@ on_both_backends! {
     async fn every_change_is_audited_without_personal_data(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let user = app.create_user(&main.token, json!({"email": "geheim@kwh001.example.nl", "first_name": "Geheime", "last_name": "Naam"})).await;
+        let user = app.create_user(&main, json!({"email": "geheim@kwh001.example.nl", "first_name": "Geheime", "last_name": "Naam"})).await;
         let id = user["id"].as_str().unwrap();
-        patch(&app, &main, id, json!({"excel_download": true, "last_name": "Andere Naam"})).await;
-        delete(&app, &main, id).await;
-        let events: Value = get(&app, &main, &format!("/audit-events?target_id={id}")).await.json().await.unwrap();
+        main.patch(&format!("/users/{id}"), &json!({"excel_download": true, "last_name": "Andere Naam"})).await;
+        main.delete(&format!("/users/{id}")).await;
+        let events: Value = main.get_json(&format!("/audit-events?target_id={id}")).await;
         let actions: Vec<&str> = events["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
         assert_eq!(actions, ["user.deleted", "user.updated", "user.created"]);
         let update = &events["items"][1];
@@ -457,9 +429,9 @@ on_both_backends! {
         }
         // Main users see only their own corporation's events; KWH sees all.
         let other = app.corporation_with_main_user(&admin, "KWH002").await;
-        let theirs: Value = get(&app, &other, &format!("/audit-events?target_id={id}")).await.json().await.unwrap();
+        let theirs: Value = other.get_json(&format!("/audit-events?target_id={id}")).await;
         assert_eq!(theirs["items"], json!([]));
-        let all: Value = get(&app, &admin, "/audit-events?action=login.succeeded&limit=200").await.json().await.unwrap();
+        let all: Value = admin.get_json("/audit-events?action=login.succeeded&limit=200").await;
         assert!(all["items"].as_array().unwrap().len() >= 3);
     }
 

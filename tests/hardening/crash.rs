@@ -95,14 +95,13 @@ for_each_backend! {
         let dir = database.dir();
         let service = Service::start(&database.url(), &dir, &[("RATE_LIMIT_PER_MINUTE", "0")]);
         let client = reqwest::Client::new();
-        let token = service.admin_token(&client).await;
-        let corporation = client.post(format!("{}/corporations", service.address)).bearer_auth(&token)
-            .json(&json!({"code": "CRASH1", "name": "Woonstichting Crash"})).send().await.unwrap();
+        let admin = service.admin(&client).await;
+        let corporation = admin.post("/corporations", &json!({"code": "CRASH1", "name": "Woonstichting Crash"})).await;
         assert_eq!(corporation.status(), 201);
 
         let ledger = Arc::new(Mutex::new(Ledger::default()));
         let writers: Vec<_> = (0..WRITERS)
-            .map(|w| tokio::spawn(write_until_killed(service.address.clone(), token.clone(), w, ledger.clone())))
+            .map(|w| tokio::spawn(write_until_killed(service.address.clone(), admin.token.clone(), w, ledger.clone())))
             .collect();
         // Kill once a fair amount of work is acknowledged, with every writer mid-flight.
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
@@ -117,9 +116,9 @@ for_each_backend! {
         let ledger = Arc::try_unwrap(ledger).unwrap().into_inner().unwrap();
 
         let restarted = Service::start(&database.url(), &dir, &[("RATE_LIMIT_PER_MINUTE", "0")]);
-        let token = restarted.admin_token(&client).await;
+        let admin = restarted.admin(&client).await;
         for (id, email) in &ledger.created {
-            let response = client.get(format!("{}/users/{id}", restarted.address)).bearer_auth(&token).send().await.unwrap();
+            let response = admin.get(&format!("/users/{id}")).await;
             assert_eq!(response.status(), 200, "acknowledged user {id} is gone");
             let user: Value = response.json().await.unwrap();
             assert_eq!(user["email"], email.as_str());
@@ -131,8 +130,7 @@ for_each_backend! {
             }
         }
         for id in &ledger.invited {
-            let user: Value = client.get(format!("{}/users/{id}", restarted.address)).bearer_auth(&token)
-                .send().await.unwrap().json().await.unwrap();
+            let user: Value = admin.get_json(&format!("/users/{id}")).await;
             assert_eq!(user["invitation"]["status"], "sent", "acknowledged invitation of {id} is gone");
         }
 
@@ -180,9 +178,9 @@ for_each_backend! {
             }
         };
         let service = Service::start(&database.url(), &dir, &[("RATE_LIMIT_PER_MINUTE", "0")]);
-        let token = service.admin_token(&client).await;
-        let corporation = client.post(format!("{}/corporations", service.address)).bearer_auth(&token)
-            .json(&json!({"code": "CRASH1", "name": "Crash", "active_parts": ["repairs"]})).send().await.unwrap();
+        let admin = service.admin(&client).await;
+        let token = admin.token.clone();
+        let corporation = admin.post("/corporations", &json!({"code": "CRASH1", "name": "Crash", "active_parts": ["repairs"]})).await;
         assert_eq!(corporation.status(), 201);
         service.kill();
 

@@ -107,8 +107,7 @@ on_both_backends! {
             }
         }
         assert!(wrong.is_empty(), "{wrong:#?}");
-        let users: serde_json::Value = app.get("/users?corporation_code=HOST01").bearer_auth(&admin.token)
-            .send().await.unwrap().json().await.unwrap();
+        let users: serde_json::Value = admin.get_json("/users?corporation_code=HOST01").await;
         assert_eq!(users["items"].as_array().unwrap().len(), 0, "a hostile create was stored: {users}");
         assert_eq!(app.get("/health/ready").send().await.unwrap().status(), 200);
     }

@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use rand::Rng;
+use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, Session, TestApp};
 
 const CONNECTIONS: usize = 64;
 
@@ -32,7 +33,7 @@ fn seconds() -> u64 {
         .unwrap_or(60)
 }
 
-async fn client_loop(app: Arc<TestApp>, token: String, worker: usize, until: Instant, outcome: Arc<Mutex<Outcome>>) {
+async fn client_loop(admin: Session, worker: usize, until: Instant, outcome: Arc<Mutex<Outcome>>) {
     let mut mine: Vec<String> = Vec::new();
     // A user may be invited 5 times a day (then 429, as it should): stay under that.
     let mut invitations: std::collections::HashMap<String, usize> = Default::default();
@@ -45,29 +46,35 @@ async fn client_loop(app: Arc<TestApp>, token: String, worker: usize, until: Ins
         let (label, request) = match (dice, known) {
             (0..35, _) | (_, None) => (
                 "POST /users",
-                app.post("/users").json(&json!({
+                admin.request(Method::POST, "/users").json(&json!({
                     "email": format!("l{worker}-{round}@load.example.nl"),
                     "corporation_code": "LOAD01", "first_name": "Lotte", "last_name": format!("Last {worker}-{round}"),
                 })),
             ),
             (35..45, Some(id)) if invitations.get(&id).copied().unwrap_or(0) < 5 => {
                 *invitations.entry(id.clone()).or_default() += 1;
-                ("POST /users/{id}/invite", app.post(&format!("/users/{id}/invite")))
+                (
+                    "POST /users/{id}/invite",
+                    admin.request(Method::POST, &format!("/users/{id}/invite")),
+                )
             }
             (45..65, Some(id)) => (
                 "PATCH /users/{id}",
-                app.client
-                    .patch(app.url(&format!("/users/{id}")))
+                admin
+                    .request(Method::PATCH, &format!("/users/{id}"))
                     .json(&json!({"job_title": format!("Rol {round}")})),
             ),
             (65..72, Some(id)) => (
                 "DELETE /users/{id}",
-                app.client.delete(app.url(&format!("/users/{id}"))),
+                admin.request(Method::DELETE, &format!("/users/{id}")),
             ),
-            (72..90, Some(id)) => ("GET /users/{id}", app.get(&format!("/users/{id}"))),
-            _ => ("GET /users", app.get("/users?corporation_code=LOAD01&limit=50")),
+            (72..90, Some(id)) => ("GET /users/{id}", admin.request(Method::GET, &format!("/users/{id}"))),
+            _ => (
+                "GET /users",
+                admin.request(Method::GET, "/users?corporation_code=LOAD01&limit=50"),
+            ),
         };
-        let response = match request.bearer_auth(&token).send().await {
+        let response = match request.send().await {
             Ok(response) => response,
             Err(error) => panic!("{label}: no answer: {error:?}"),
         };
@@ -117,13 +124,12 @@ async fn load_then_check(backend: Backend) {
     else {
         return;
     };
-    let app = Arc::new(app);
     let admin = app.admin().await;
     app.create_corporation(&admin, "LOAD01").await;
     let outcome = Arc::new(Mutex::new(Outcome::default()));
     let until = Instant::now() + Duration::from_secs(seconds());
     let workers: Vec<_> = (0..CONNECTIONS)
-        .map(|w| tokio::spawn(client_loop(app.clone(), admin.token.clone(), w, until, outcome.clone())))
+        .map(|w| tokio::spawn(client_loop(admin.clone(), w, until, outcome.clone())))
         .collect();
     for worker in workers {
         worker.await.unwrap();
