@@ -2,34 +2,14 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::app::Application;
-use crate::config::Settings;
+use crate::config::{self, ConfigArgs, ConfigError, Settings};
 use crate::service::{bootstrap, demo};
 use crate::{db, http, telemetry};
 
-const ENVIRONMENT_HELP: &str = "\
-Configuration (environment variables, or a .env file in the working folder):
-  DATABASE_URL      sqlite://data/mijnkwh.sqlite (default) or postgres://USER@HOST:5432/DB
-  BIND_ADDR         where HTTP listens (default 127.0.0.1:8080)
-  PUBLIC_BASE_URL   base of links in emails (default http://127.0.0.1:8080)
-  JWT_SECRET        signing key, at least 32 characters; required on PostgreSQL
-  MAIL_TRANSPORT    file (default: .eml files in MAIL_DIR, default data/mail) or smtp (SMTP_URL)
-  SMTP_URL          smtp://127.0.0.1:1025, smtps://user:pass@host:465, smtp://user:pass@host:587?tls=required
-  MAIL_FROM         sender (default \"Mijn KWH <noreply@localhost>\")
-  KWH_ADMIN_EMAIL, KWH_ADMIN_PASSWORD   the first kwh_admin, created on first start
-  CORS_ORIGINS      comma-separated frontend origins allowed to call the API from a browser
-  TRUSTED_PROXIES   addresses or CIDR ranges of proxies whose X-Forwarded-For is believed
-  RATE_LIMIT_PER_MINUTE   requests per minute per signed-in caller (default 600, 0: off)
-  RUST_LOG          log filter (default info)
-  LOG_FORMAT        text (default) or json (one object per line, for log shippers)
-  APPROVALS_NOTIFY  one address told of every new report-settings request (KWH's team mailbox)
-  METRICS_ADDR      a listener of its own for GET /metrics (Prometheus), e.g. 127.0.0.1:9464
-  METRICS_TOKEN     also serve /metrics on BIND_ADDR to this bearer token (32+ characters)
-  RETENTION_SENT_MAIL_DAYS (30), RETENTION_FAILED_MAIL_DAYS (90), RETENTION_AUDIT_DAYS (unset:
-                    keep), RETENTION_INTERVAL_MINUTES (60)   how long data is kept (README)
-
+const FOOTER: &str = "\
 Try it: `mijnkwh serve --demo` seeds a demo corporation and prints a main user to sign in with.
 
 Swagger UI is served at http://BIND_ADDR/swagger-ui/ once the service runs.";
@@ -42,11 +22,13 @@ Swagger UI is served at http://BIND_ADDR/swagger-ui/ once the service runs.";
     long_about = "Mijn KWH user management (Gebruikersbeheer) API.\n\n\
 Without a command it serves HTTP on the embedded SQLite database under ./data, writing emails as \
 files under ./data/mail. Set DATABASE_URL to a postgres:// URL for production.",
-    after_help = ENVIRONMENT_HELP
+    after_help = FOOTER
 )]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    #[command(flatten)]
+    config: ConfigArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -83,11 +65,17 @@ struct CreateAdminArgs {
 
 /// Parses the command line, runs the command and turns failures into one clear line.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse_command_line() {
+        Ok(cli) => cli,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
     if let Some(Command::Openapi) = cli.command {
         return print_openapi();
     }
-    let settings = match Settings::from_env() {
+    let settings = match cli.config.validate() {
         Ok(settings) => settings,
         Err(error) => {
             eprintln!("error: {error}");
@@ -99,7 +87,7 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve(settings, args),
         Command::Migrate => migrate(&settings),
         Command::CreateAdmin(args) => create_admin(&settings, args),
-        Command::Openapi => unreachable!("handled before reading the settings"),
+        Command::Openapi => unreachable!("handled before the settings are validated"),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -108,6 +96,21 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Flags, then the environment (with `.env` loaded), then the defaults. A bad setting is one
+/// [`ConfigError`]; clap reports everything else itself (and exits, as for `--help`).
+fn parse_command_line() -> Result<Cli, ConfigError> {
+    config::load_dotenv()?;
+    // The top level's arguments are the settings: global, so `mijnkwh serve --bind-addr …` works.
+    let command = Cli::command().mut_args(|setting| setting.global(true));
+    let parsed = config::blank_means_unset(command)
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    parsed.or_else(|error| match ConfigError::from_clap(&error) {
+        Some(config_error) => Err(config_error),
+        None => error.exit(),
+    })
 }
 
 fn print_openapi() -> ExitCode {
