@@ -8,6 +8,7 @@ pub mod email;
 pub mod limits;
 pub mod names;
 pub mod report_settings;
+pub mod scim;
 pub mod sign_in;
 pub mod text;
 pub mod user;

@@ -1,0 +1,34 @@
+//! SCIM 2.0 (RFC 7643, RFC 7644) for the corporations' identity providers, Entra ID and Okta
+//! (issue #14), as pure functions over the SCIM JSON form of a user: the filter language and
+//! its evaluation, and PATCH. The service maps users to and from that form and decides what to
+//! store; nothing here knows the database or HTTP.
+
+pub mod path;
+pub mod schema;
+
+pub use path::AttrPath;
+pub use schema::{Attribute, AttributeType, Mutability, ResourceSchema, Schema};
+
+/// The `scimType` of an RFC 7644 §3.12 error response (always with status 400).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScimType {
+    InvalidFilter,
+    InvalidSyntax,
+    InvalidPath,
+    NoTarget,
+    InvalidValue,
+    Mutability,
+}
+
+impl ScimType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScimType::InvalidFilter => "invalidFilter",
+            ScimType::InvalidSyntax => "invalidSyntax",
+            ScimType::InvalidPath => "invalidPath",
+            ScimType::NoTarget => "noTarget",
+            ScimType::InvalidValue => "invalidValue",
+            ScimType::Mutability => "mutability",
+        }
+    }
+}
