@@ -2,10 +2,18 @@
 //! (issue #14), as pure functions over the SCIM JSON form of a user: the filter language and
 //! its evaluation, and PATCH. The service maps users to and from that form and decides what to
 //! store; nothing here knows the database or HTTP.
+//!
+//! Why a parser of our own: the crates that parse SCIM filters either stopped in early 2024 with
+//! a matcher over `Serialize` collections rather than a tree (`scim-filter`), or are a whole SCIM
+//! model library whose filter feature brings a generated LALR parser and two dependencies
+//! (`scim_v2`); either way we would still write the evaluation and PATCH, which is where the
+//! providers' quirks live. The grammar is small; its limits are ours to choose.
 
+pub mod filter;
 pub mod path;
 pub mod schema;
 
+pub use filter::{CompValue, CompareOp, Filter, FilterError};
 pub use path::AttrPath;
 pub use schema::{Attribute, AttributeType, Mutability, ResourceSchema, Schema};
 
