@@ -9,6 +9,7 @@
 //! (`scim_v2`); either way we would still write the evaluation and PATCH, which is where the
 //! providers' quirks live. The grammar is small; its limits are ours to choose.
 
+mod evaluate;
 pub mod filter;
 pub mod path;
 pub mod schema;
