@@ -39,6 +39,13 @@ impl Filter {
     }
 }
 
+/// `filter` against one value of the multi-valued `parent` (PATCH's `emails[type eq "work"]`).
+pub(crate) fn matches_value(filter: &Filter, value: &Value, parent: &AttrPath, schema: &ResourceSchema) -> bool {
+    value
+        .as_object()
+        .is_some_and(|object| evaluate(filter, object, Scope::ValuesOf(parent), schema))
+}
+
 /// Where a filter's paths start: at the resource, or (inside `attr[…]`) at a value of `attr`.
 #[derive(Debug, Clone, Copy)]
 enum Scope<'a> {

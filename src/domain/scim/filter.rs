@@ -276,6 +276,25 @@ impl fmt::Display for CompValue {
     }
 }
 
+/// A PATCH path with a value filter (RFC 7644 §3.5.2 `valuePath [subAttr]`):
+/// `emails[type eq "work"].value` → (`emails`, `type eq "work"`, `Some("value")`).
+pub(crate) fn parse_value_path(input: &str) -> Result<(AttrPath, Filter, Option<String>), FilterError> {
+    let mut parser = Parser::new(input)?;
+    let (attr, at) = parser.attribute_path()?;
+    if parser.peek() != Some(&Token::LBracket) {
+        return Err(FilterError::at(at, "expected `[` after the attribute"));
+    }
+    let filter = parser.bracketed()?;
+    let sub_attr = if parser.peek() == Some(&Token::Dot) {
+        parser.bump();
+        Some(parser.sub_attribute()?)
+    } else {
+        None
+    };
+    parser.expect_end()?;
+    Ok((attr, filter, sub_attr))
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum Token<'a> {
     LParen,

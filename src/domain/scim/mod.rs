@@ -11,10 +11,12 @@
 
 mod evaluate;
 pub mod filter;
+pub mod patch;
 pub mod path;
 pub mod schema;
 
 pub use filter::{CompValue, CompareOp, Filter, FilterError};
+pub use patch::{PatchError, PatchOp, PatchOperation, PatchPath, apply_patch, parse_patch_request};
 pub use path::AttrPath;
 pub use schema::{Attribute, AttributeType, Mutability, ResourceSchema, Schema};
 

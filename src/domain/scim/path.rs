@@ -61,6 +61,11 @@ impl AttrPath {
                 _ => false,
             }
     }
+
+    pub(crate) fn with_schema(mut self, schema: Option<&str>) -> AttrPath {
+        self.schema = schema.map(normalise_urn);
+        self
+    }
 }
 
 impl fmt::Display for AttrPath {
