@@ -9,6 +9,7 @@ pub mod keyed;
 pub mod limits;
 pub mod names;
 pub mod report_settings;
+pub mod scim;
 pub mod sign_in;
 pub mod text;
 pub mod user;
