@@ -81,7 +81,7 @@ fn check_against_corporation(
 
 pub fn current(conn: &mut DbConn, actor: &Actor, contractor_id: &str) -> Result<SettingsState, AppError> {
     let scope = super::management_scope(actor)?;
-    let contractor = super::contractors::find_visible(conn, &scope, contractor_id)?;
+    let contractor = super::contractors::visible_row(conn, &scope, contractor_id)?;
     let active = store::find_active(conn, contractor_id)?.map(|row| settings_of(&row));
     let pending = store::pending_for(conn, contractor_id)?;
     Ok(SettingsState {
@@ -162,7 +162,7 @@ pub fn request(
 ) -> Result<ApprovalRow, AppError> {
     let scope = super::management_scope(actor)?;
     write_transaction(conn, |conn| {
-        let contractor = super::contractors::find_visible(conn, &scope, contractor_id)?;
+        let contractor = super::contractors::visible_row(conn, &scope, contractor_id)?;
         store::lock_contractor(conn, contractor_id)?;
         let proposed = check_against_corporation(conn, &contractor.corporation_code, &input)?;
         let active = store::find_active(conn, contractor_id)?;
