@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod contractors;
 pub mod corporations;
 pub mod demo;
+pub mod idempotency;
 pub mod invitations;
 pub mod monitoring;
 pub mod report_settings;
