@@ -11,6 +11,7 @@ pub mod demo;
 pub mod idempotency;
 pub mod invitations;
 pub mod monitoring;
+pub mod rate_limits;
 pub mod report_settings;
 pub mod retention;
 pub mod sign_in;
