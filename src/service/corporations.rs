@@ -53,13 +53,13 @@ impl Corporation {
 }
 
 /// A corporation code as stored with `owner` (a row named for the log). Every code was parsed
-/// before it was stored, so one that does not parse is damage, not a value to pass on.
+/// before it was stored, so one that is not as parsing leaves it is damage, not a value to
+/// pass on (or to tidy up on the way out).
 pub(super) fn stored_code(code: &str, owner: &str) -> Result<CorporationCode, AppError> {
-    CorporationCode::parse(code).map_err(|_| {
-        AppError::internal(anyhow::anyhow!(
-            "{owner}: stored corporation code {code:?} does not parse"
-        ))
-    })
+    CorporationCode::parse(code)
+        .ok()
+        .filter(|parsed| parsed.as_str() == code)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("{owner}: stored corporation code {code:?}")))
 }
 
 /// Survey parts as stored with `owner` (a JSON array of keys). An unknown key is damage: left
@@ -206,4 +206,52 @@ pub fn update(
         )?;
         Ok(corporation)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(code: &str, active_parts: &str) -> CorporationRow {
+        let at = NaiveDateTime::default();
+        CorporationRow {
+            code: code.into(),
+            name: "Woonstichting De Linie".into(),
+            active_parts: active_parts.into(),
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn a_stored_corporation_reads_as_it_was_written() {
+        let corporation = Corporation::try_from(row("KWH042", r#"["repairs","maintenance"]"#)).unwrap();
+        assert_eq!(corporation.code.as_str(), "KWH042");
+        assert_eq!(
+            part_keys(&corporation.active_parts),
+            ["repairs", "maintenance"],
+            "in the order of SurveyPart"
+        );
+        assert_eq!(corporation.to_row().active_parts, r#"["repairs","maintenance"]"#);
+    }
+
+    #[test]
+    fn an_unknown_stored_part_is_an_internal_error_naming_the_corporation_not_a_part_left_out() {
+        let error = Corporation::try_from(row("KWH042", r#"["repairs","gardening"]"#)).unwrap_err();
+        assert!(error.is_internal());
+        assert!(error.to_string().contains("corporation KWH042"), "{error}");
+        assert!(error.to_string().contains("gardening"), "{error}");
+        assert!(
+            Corporation::try_from(row("KWH042", "not json"))
+                .unwrap_err()
+                .is_internal()
+        );
+    }
+
+    #[test]
+    fn a_stored_code_that_parsing_would_change_is_an_internal_error_not_tidied_up() {
+        assert!(stored_code("kwh042", "contractor c-1").unwrap_err().is_internal());
+        assert!(stored_code(" KWH042", "contractor c-1").unwrap_err().is_internal());
+        assert_eq!(stored_code("KWH042", "contractor c-1").unwrap().as_str(), "KWH042");
+    }
 }
