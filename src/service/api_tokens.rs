@@ -157,3 +157,41 @@ pub fn revoke(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) ->
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(scope: &str) -> ApiTokenRow {
+        let at = NaiveDateTime::default();
+        ApiTokenRow {
+            id: "t-1".into(),
+            name: "AFAS-koppeling".into(),
+            token_hash: "hash".into(),
+            scope: scope.into(),
+            created_by: "u-1".into(),
+            corporation_code: Some("KWH001".into()),
+            created_at: at,
+            expires_at: at,
+            last_used_at: None,
+            revoked_at: None,
+            creator_token_version: 0,
+        }
+    }
+
+    #[test]
+    fn a_stored_scope_reads_as_its_token_scope() {
+        assert_eq!(ApiTokenView::try_from(&row("read")).unwrap().scope, TokenScope::Read);
+        assert_eq!(
+            ApiTokenView::try_from(&row("provision")).unwrap().scope,
+            TokenScope::Provision
+        );
+    }
+
+    #[test]
+    fn an_unknown_stored_scope_is_an_internal_error_naming_the_token() {
+        let error = ApiTokenView::try_from(&row("admin")).unwrap_err();
+        assert!(error.is_internal());
+        assert!(error.to_string().contains("api token t-1"), "{error}");
+    }
+}

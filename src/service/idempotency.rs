@@ -136,3 +136,50 @@ pub fn complete(conn: &mut DbConn, claim: &Claim, answer: &StoredAnswer) -> Resu
 pub fn release(conn: &mut DbConn, claim: &Claim) -> Result<(), AppError> {
     Ok(store::release(conn, &claim.actor, &claim.key)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn completed(headers: Option<&str>, body: Option<&str>) -> IdempotencyRow {
+        let at = NaiveDateTime::default();
+        IdempotencyRow {
+            actor: "user:u-1:v0".into(),
+            idempotency_key: "k-1".into(),
+            fingerprint: "f".into(),
+            status_code: Some(201),
+            response_headers: headers.map(str::to_string),
+            response_body: body.map(str::to_string),
+            created_at: at,
+            expires_at: at,
+            user_id: Some("u-1".into()),
+            claim_id: Some("c-1".into()),
+        }
+    }
+
+    #[test]
+    fn a_stored_answer_reads_as_it_was_kept() {
+        let answer = stored_answer(201, completed(Some(r#"{"location":"/users/u-2"}"#), Some("{}"))).unwrap();
+        assert_eq!(answer.status, 201);
+        assert_eq!(answer.headers["location"], "/users/u-2");
+        assert_eq!(answer.body, "{}");
+    }
+
+    #[test]
+    fn a_damaged_stored_answer_is_an_internal_error_naming_its_key() {
+        for row in [
+            completed(None, Some("{}")),
+            completed(Some("not json"), Some("{}")),
+            completed(Some("{}"), None),
+        ] {
+            let error = stored_answer(201, row).unwrap_err();
+            assert!(error.is_internal());
+            assert!(error.to_string().contains("\"k-1\""), "{error}");
+        }
+        assert!(
+            stored_answer(-1, completed(Some("{}"), Some("{}")))
+                .unwrap_err()
+                .is_internal()
+        );
+    }
+}

@@ -672,3 +672,38 @@ pub fn remove_switched_off_parts(
     }
     Ok(changed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(parts: &str, own_names: &str) -> ReportSettingsRow {
+        ReportSettingsRow {
+            contractor_id: "c-1".into(),
+            parts: parts.into(),
+            own_names: own_names.into(),
+            partner_names: "[]".into(),
+            excel_download: true,
+            version: 3,
+            approval_id: None,
+            updated_at: NaiveDateTime::default(),
+        }
+    }
+
+    #[test]
+    fn settings_in_force_read_as_they_were_written() {
+        let settings = settings_in_force(&row(r#"["repairs"]"#, r#"["Installatietechniek"]"#)).unwrap();
+        assert_eq!(settings.parts, BTreeSet::from([SurveyPart::Repairs]));
+        assert_eq!(settings.own_names, ["Installatietechniek"]);
+        assert!(settings.partner_names.is_empty());
+        assert!(settings.excel_download);
+    }
+
+    #[test]
+    fn an_unknown_part_in_force_is_an_internal_error_naming_the_contractor_not_a_part_dropped() {
+        let error = settings_in_force(&row(r#"["repairs","gardening"]"#, "[]")).unwrap_err();
+        assert!(error.is_internal());
+        assert!(error.to_string().contains("contractor c-1"), "{error}");
+        assert!(settings_in_force(&row("[]", "not json")).unwrap_err().is_internal());
+    }
+}
