@@ -10,10 +10,10 @@ use uuid::Uuid;
 use super::auth::Caller;
 use super::problem::{AppError, Problem};
 use super::state::AppState;
-use crate::db::rows::ApiTokenRow;
 use crate::domain::text::{MAX_NAME_LENGTH, required_text};
+use crate::domain::user::TokenScope;
 use crate::domain::violation::{ViolationKind, Violations};
-use crate::service::api_tokens as use_cases;
+use crate::service::api_tokens::{self as use_cases, ApiTokenView};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApiTokenResponse {
@@ -33,16 +33,16 @@ pub struct ApiTokenResponse {
     pub token: Option<String>,
 }
 
-fn response(row: ApiTokenRow, token: Option<String>) -> ApiTokenResponse {
+fn response(view: ApiTokenView, token: Option<String>) -> ApiTokenResponse {
     ApiTokenResponse {
-        id: row.id,
-        name: row.name,
-        scope: row.scope,
-        created_by: row.created_by,
-        created_at: row.created_at.and_utc(),
-        expires_at: row.expires_at.and_utc(),
-        last_used_at: row.last_used_at.map(|t| t.and_utc()),
-        revoked_at: row.revoked_at.map(|t| t.and_utc()),
+        id: view.id,
+        name: view.name,
+        scope: view.scope.key().to_string(),
+        created_by: view.created_by,
+        created_at: view.created_at.and_utc(),
+        expires_at: view.expires_at.and_utc(),
+        last_used_at: view.last_used_at.map(|t| t.and_utc()),
+        revoked_at: view.revoked_at.map(|t| t.and_utc()),
         token,
     }
 }
@@ -81,7 +81,8 @@ pub async fn create_token(
     let body = body.into_inner();
     let mut violations = Violations::new();
     let name = violations.check("name", required_text(&body.name, MAX_NAME_LENGTH));
-    if !matches!(body.scope.as_str(), "read" | "provision") {
+    let scope = TokenScope::from_key(&body.scope);
+    if scope.is_none() {
         violations.add("scope", ViolationKind::UnknownValue);
     }
     let days = match &body.expires_in_days {
@@ -97,18 +98,17 @@ pub async fn create_token(
     if days == 0 {
         violations.add("expires_in_days", ViolationKind::NotAllowed);
     }
-    let Some(name) = name.filter(|_| violations.is_empty()) else {
+    let (Some(name), Some(scope), true) = (name, scope, violations.is_empty()) else {
         return Err(violations.into());
     };
     let actor = caller.actor;
     let now = state.now();
-    let scope = body.scope;
-    let (row, secret) = state
-        .db(move |conn| use_cases::create(conn, &actor, name, &scope, chrono::Duration::days(days), now))
+    let created = state
+        .db(move |conn| use_cases::create(conn, &actor, name, scope, chrono::Duration::days(days), now))
         .await?;
     Ok(HttpResponse::Created()
-        .insert_header((LOCATION, format!("/api-tokens/{}", row.id)))
-        .json(response(row, Some(secret))))
+        .insert_header((LOCATION, format!("/api-tokens/{}", created.token.id)))
+        .json(response(created.token, Some(created.secret))))
 }
 
 /// Your service tokens (KWH staff: everyone's), without their secrets: the newest 200, revoked
@@ -127,8 +127,10 @@ pub async fn list_tokens(
     caller: Caller,
 ) -> Result<web::Json<Vec<ApiTokenResponse>>, AppError> {
     let actor = caller.actor;
-    let rows = state.db(move |conn| use_cases::list(conn, &actor)).await?;
-    Ok(web::Json(rows.into_iter().map(|row| response(row, None)).collect()))
+    let tokens = state.db(move |conn| use_cases::list(conn, &actor)).await?;
+    Ok(web::Json(
+        tokens.into_iter().map(|token| response(token, None)).collect(),
+    ))
 }
 
 /// Revoke a service token; its next request is refused.

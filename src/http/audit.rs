@@ -9,8 +9,7 @@ use super::auth::Caller;
 use super::pagination::{corporation_parameter, invalid_parameter, page_size, split_page, text_parameter};
 use super::problem::{AppError, Problem};
 use super::state::AppState;
-use crate::db::audit::{self as store, AuditQuery};
-use crate::db::rows::AuditEventRow;
+use crate::service::audit::{self as use_cases, AuditEvent, AuditFilter};
 use crate::service::management_scope;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -35,19 +34,19 @@ pub struct AuditTarget {
     pub id: Option<String>,
 }
 
-impl From<AuditEventRow> for AuditEventResponse {
-    fn from(row: AuditEventRow) -> Self {
+impl From<AuditEvent> for AuditEventResponse {
+    fn from(event: AuditEvent) -> Self {
         AuditEventResponse {
-            id: row.id,
-            at: row.at.and_utc(),
-            actor: row.actor_id,
-            action: row.action,
+            id: event.id,
+            at: event.at.and_utc(),
+            actor: event.actor_id,
+            action: event.action,
             target: AuditTarget {
-                r#type: row.target_type,
-                id: row.target_id,
+                r#type: event.target_type,
+                id: event.target_id,
             },
-            corporation_code: row.corporation_code,
-            changes: serde_json::from_str(&row.changes).unwrap_or_default(),
+            corporation_code: event.corporation_code.map(|code| code.to_string()),
+            changes: serde_json::Value::Object(event.changes),
         }
     }
 }
@@ -91,7 +90,8 @@ pub async fn list_audit_events(
     caller: Caller,
     params: web::Query<AuditParams>,
 ) -> Result<web::Json<AuditPage>, AppError> {
-    let scope = management_scope(&caller.actor)?;
+    // Refused (403) before any parameter is read.
+    management_scope(&caller.actor)?;
     let params = params.into_inner();
     let limit = page_size(params.limit)?;
     if params
@@ -101,24 +101,18 @@ pub async fn list_audit_events(
     {
         return Err(invalid_parameter("cursor"));
     }
-    let requested = corporation_parameter(params.corporation_code.as_deref())?;
-    let Some(corporation_code) = scope.narrow(requested) else {
-        return Ok(web::Json(AuditPage {
-            items: vec![],
-            next_cursor: None,
-        }));
-    };
-    let query = AuditQuery {
-        corporation_code: corporation_code.map(|c| c.as_str().to_string()),
+    let filter = AuditFilter {
+        corporation: corporation_parameter(params.corporation_code.as_deref())?,
         target_id: text_parameter("target_id", params.target_id)?,
         action: text_parameter("action", params.action)?,
         before_id: params.cursor,
         limit: limit + 1,
     };
-    let rows = state.db(move |conn| Ok(store::list(conn, &query)?)).await?;
-    let (rows, next_cursor) = split_page(rows, limit, |row| row.id.clone());
+    let actor = caller.actor;
+    let events = state.db(move |conn| use_cases::list(conn, &actor, filter)).await?;
+    let (events, next_cursor) = split_page(events, limit, |event| event.id.clone());
     Ok(web::Json(AuditPage {
-        items: rows.into_iter().map(Into::into).collect(),
+        items: events.into_iter().map(Into::into).collect(),
         next_cursor,
     }))
 }

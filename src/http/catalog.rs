@@ -9,10 +9,9 @@ use super::auth::Caller;
 use super::pagination::text_parameter;
 use super::problem::{AppError, Problem};
 use super::state::AppState;
-use crate::db::rows::ContractorNameRow;
 use crate::domain::corporation::CorporationCode;
 use crate::domain::violation::{ViolationKind, Violations};
-use crate::service::catalog as use_cases;
+use crate::service::catalog::{self as use_cases, ContractorName};
 
 /// Names one request may carry (one delivered file's worth).
 pub const MAX_NAMES_PER_REQUEST: usize = 5000;
@@ -34,12 +33,12 @@ pub struct ContractorNameResponse {
     pub score: Option<f64>,
 }
 
-fn response(row: ContractorNameRow, score: Option<f64>) -> ContractorNameResponse {
+fn response(name: ContractorName, score: Option<f64>) -> ContractorNameResponse {
     ContractorNameResponse {
-        name: row.name,
-        first_seen_at: row.first_seen_at.and_utc(),
-        last_seen_at: row.last_seen_at.and_utc(),
-        seen_count: row.seen_count,
+        name: name.name,
+        first_seen_at: name.first_seen_at.and_utc(),
+        last_seen_at: name.last_seen_at.and_utc(),
+        seen_count: name.seen_count,
         score,
     }
 }
@@ -109,10 +108,12 @@ pub async fn record_names(
     }
     let actor = caller.actor;
     let now = state.now();
-    let rows = state
+    let recorded = state
         .db(move |conn| use_cases::record(conn, &actor, &code, &names, now))
         .await?;
-    Ok(web::Json(rows.into_iter().map(|row| response(row, None)).collect()))
+    Ok(web::Json(
+        recorded.into_iter().map(|name| response(name, None)).collect(),
+    ))
 }
 
 /// The catalog ("Alle aannemers"): every spelling of a contractor name in the corporation's
@@ -140,10 +141,10 @@ pub async fn list_names(
     let q = text_parameter("q", params.q)?;
     let similar_to = text_parameter("similar_to", params.similar_to)?;
     let actor = caller.actor;
-    let rows = state
+    let found = state
         .db(move |conn| use_cases::search(conn, &actor, &code, q.as_deref(), similar_to.as_deref()))
         .await?;
     Ok(web::Json(
-        rows.into_iter().map(|(row, score)| response(row, score)).collect(),
+        found.into_iter().map(|(name, score)| response(name, score)).collect(),
     ))
 }

@@ -12,11 +12,10 @@ use super::pagination::corporation_parameter;
 use super::problem::{AppError, Problem};
 use super::state::AppState;
 pub use super::users::ContractorRef;
-use crate::db::rows::ContractorRow;
 use crate::domain::corporation::CorporationCode;
 use crate::domain::text::{MAX_NAME_LENGTH, required_text};
 use crate::domain::violation::Violations;
-use crate::service::contractors as use_cases;
+use crate::service::contractors::{self as use_cases, Contractor};
 use crate::service::management_scope;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -30,14 +29,14 @@ pub struct ContractorResponse {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<ContractorRow> for ContractorResponse {
-    fn from(row: ContractorRow) -> Self {
+impl From<Contractor> for ContractorResponse {
+    fn from(contractor: Contractor) -> Self {
         ContractorResponse {
-            id: row.id,
-            corporation_code: row.corporation_code,
-            name: row.name,
-            created_at: row.created_at.and_utc(),
-            updated_at: row.updated_at.and_utc(),
+            id: contractor.id,
+            corporation_code: contractor.corporation_code.to_string(),
+            name: contractor.name,
+            created_at: contractor.created_at.and_utc(),
+            updated_at: contractor.updated_at.and_utc(),
         }
     }
 }
@@ -91,8 +90,8 @@ pub async fn list_contractors(
 ) -> Result<web::Json<Vec<ContractorResponse>>, AppError> {
     let requested = corporation_parameter(params.corporation_code.as_deref())?;
     let actor = caller.actor;
-    let rows = state.db(move |conn| use_cases::list(conn, &actor, requested)).await?;
-    Ok(web::Json(rows.into_iter().map(Into::into).collect()))
+    let contractors = state.db(move |conn| use_cases::list(conn, &actor, requested)).await?;
+    Ok(web::Json(contractors.into_iter().map(Into::into).collect()))
 }
 
 /// Add a contractor to a corporation. Names are unique per corporation, whatever their case;
@@ -126,12 +125,12 @@ pub async fn create_contractor(
     };
     let actor = caller.actor;
     let now = state.now();
-    let row = state
+    let contractor = state
         .db(move |conn| use_cases::create(conn, &actor, code, name, now))
         .await?;
     Ok(HttpResponse::Created()
-        .insert_header((LOCATION, format!("/contractors/{}", row.id)))
-        .json(ContractorResponse::from(row)))
+        .insert_header((LOCATION, format!("/contractors/{}", contractor.id)))
+        .json(ContractorResponse::from(contractor)))
 }
 
 /// One contractor.
@@ -151,10 +150,10 @@ pub async fn get_contractor(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<ContractorResponse>, AppError> {
-    let scope = management_scope(&caller.actor)?;
     let id = id.into_inner().to_string();
-    let row = state.db(move |conn| use_cases::find_visible(conn, &scope, &id)).await?;
-    Ok(web::Json(row.into()))
+    let actor = caller.actor;
+    let contractor = state.db(move |conn| use_cases::find_visible(conn, &actor, &id)).await?;
+    Ok(web::Json(contractor.into()))
 }
 
 /// Rename a contractor.
@@ -182,10 +181,10 @@ pub async fn update_contractor(
     let id = id.into_inner().to_string();
     let actor = caller.actor;
     let now = state.now();
-    let row = state
+    let contractor = state
         .db(move |conn| use_cases::rename(conn, &actor, &id, name, now))
         .await?;
-    Ok(web::Json(row.into()))
+    Ok(web::Json(contractor.into()))
 }
 
 /// Remove a contractor with its users, report settings and approvals, in one step.

@@ -11,11 +11,10 @@ use utoipa::ToSchema;
 use super::auth::Caller;
 use super::problem::{AppError, Problem};
 use super::state::AppState;
-use crate::db::rows::{CorporationRow, keys_from_json};
 use crate::domain::corporation::{CorporationCode, SurveyPart, parse_key_set};
 use crate::domain::text::{MAX_NAME_LENGTH, required_text};
 use crate::domain::violation::Violations;
-use crate::service::corporations as use_cases;
+use crate::service::corporations::{self as use_cases, Corporation};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CorporationResponse {
@@ -30,14 +29,14 @@ pub struct CorporationResponse {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<CorporationRow> for CorporationResponse {
-    fn from(row: CorporationRow) -> Self {
+impl From<Corporation> for CorporationResponse {
+    fn from(corporation: Corporation) -> Self {
         CorporationResponse {
-            code: row.code,
-            name: row.name,
-            active_parts: keys_from_json(&row.active_parts),
-            created_at: row.created_at.and_utc(),
-            updated_at: row.updated_at.and_utc(),
+            code: corporation.code.to_string(),
+            name: corporation.name,
+            active_parts: corporation.active_parts.iter().map(|p| p.key().to_string()).collect(),
+            created_at: corporation.created_at.and_utc(),
+            updated_at: corporation.updated_at.and_utc(),
         }
     }
 }
@@ -107,8 +106,8 @@ pub async fn list_corporations(
     caller: Caller,
 ) -> Result<web::Json<Vec<CorporationResponse>>, AppError> {
     let actor = caller.actor;
-    let rows = state.db(move |conn| use_cases::list(conn, &actor)).await?;
-    Ok(web::Json(rows.into_iter().map(Into::into).collect()))
+    let corporations = state.db(move |conn| use_cases::list(conn, &actor)).await?;
+    Ok(web::Json(corporations.into_iter().map(Into::into).collect()))
 }
 
 /// One corporation.
@@ -130,10 +129,10 @@ pub async fn get_corporation(
 ) -> Result<web::Json<CorporationResponse>, AppError> {
     let code = parse_code(&code)?;
     let actor = caller.actor;
-    let row = state
+    let corporation = state
         .db(move |conn| use_cases::find_visible(conn, &actor, &code))
         .await?;
-    Ok(web::Json(row.into()))
+    Ok(web::Json(corporation.into()))
 }
 
 fn parse_parts(keys: &[String], violations: &mut Violations) -> BTreeSet<SurveyPart> {
@@ -170,12 +169,12 @@ pub async fn create_corporation(
     }
     let actor = caller.actor;
     let now = state.now();
-    let row = state
+    let corporation = state
         .db(move |conn| use_cases::create(conn, &actor, code, name, parts, now))
         .await?;
     Ok(HttpResponse::Created()
-        .insert_header((LOCATION, format!("/corporations/{}", row.code)))
-        .json(CorporationResponse::from(row)))
+        .insert_header((LOCATION, format!("/corporations/{}", corporation.code)))
+        .json(CorporationResponse::from(corporation)))
 }
 
 /// Edit a corporation's name or active parts (KWH staff).
@@ -213,8 +212,8 @@ pub async fn update_corporation(
     }
     let actor = caller.actor;
     let now = state.now();
-    let row = state
+    let corporation = state
         .db(move |conn| use_cases::update(conn, &actor, &code, name, parts, now))
         .await?;
-    Ok(web::Json(row.into()))
+    Ok(web::Json(corporation.into()))
 }

@@ -17,19 +17,14 @@ use actix_web::http::header::{CONTENT_TYPE, ETAG, HeaderName, HeaderValue, LOCAT
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError, web};
-use chrono::Duration;
 use sha2::{Digest, Sha256};
 
 use super::problem::{AppError, ErrorCode};
 use super::state::{AppState, RequestTransaction};
-use crate::db::idempotency::{self as store, IdempotencyRow};
+use crate::service::idempotency::{self as use_cases, KeyClaim, StoredAnswer};
 
 pub const HEADER: &str = "idempotency-key";
 const MAX_KEY_LENGTH: usize = 255;
-const KEPT_FOR_HOURS: i64 = 24;
-/// A first request that has not answered after this long is taken to have died with its
-/// instance; the key is then free again.
-const ABANDONED_AFTER_SECONDS: i64 = 300;
 const REPLAYED_HEADERS: [HeaderName; 3] = [CONTENT_TYPE, LOCATION, ETAG];
 
 /// Operations whose answers are never kept, whoever calls: they sign in or set passwords, and
@@ -78,59 +73,28 @@ pub async fn middleware(
     request.set_payload(Payload::from(body));
 
     let actor = caller.idempotency_key();
+    let user_id = caller.user.id.clone();
     let now = state.now();
-    let claim = IdempotencyRow {
-        actor: actor.clone(),
-        idempotency_key: key.clone(),
-        fingerprint: fingerprint.clone(),
-        status_code: None,
-        response_headers: None,
-        response_body: None,
-        created_at: now,
-        expires_at: now + Duration::hours(KEPT_FOR_HOURS),
-        user_id: Some(caller.user.id.clone()),
-        claim_id: Some(uuid::Uuid::new_v4().to_string()),
-    };
-    let claim_id = claim.claim_id.clone().unwrap_or_default();
     // The claim commits on its own, so that a retry meanwhile learns the key is in use (409)
     // on any instance. It holds no effect: the handler's writes and the answer commit
     // together below, or not at all.
-    let existing = state
-        .db(move |conn| {
-            store::prune(conn, now)?;
-            let existing = store::claim(conn, &claim)?;
-            match existing {
-                // Left by a request that never finished: its transaction was rolled back with
-                // its instance, so nothing of it happened. The key is free again.
-                Some(row)
-                    if row.status_code.is_none() && (now - row.created_at).num_seconds() > ABANDONED_AFTER_SECONDS =>
-                {
-                    store::release(conn, &row.actor, &row.idempotency_key)?;
-                    Ok(store::claim(conn, &claim)?)
-                }
-                other => Ok(other),
-            }
-        })
+    let claimed = state
+        .db(move |conn| use_cases::claim(conn, &actor, &key, &fingerprint, &user_id, now))
         .await?;
-    if let Some(first) = existing {
-        let response = if first.fingerprint != fingerprint {
-            AppError::new(ErrorCode::IdempotencyKeyReused).error_response()
-        } else {
-            match first.status_code {
-                Some(status) => replay(
-                    status,
-                    first.response_headers.as_deref(),
-                    first.response_body.unwrap_or_default(),
-                ),
-                None => AppError::new(ErrorCode::RequestInProgress).error_response(),
-            }
-        };
-        return Ok(request.into_response(response));
-    }
+    let claim = match claimed {
+        KeyClaim::First(claim) => claim,
+        KeyClaim::Answered(answer) => return Ok(request.into_response(replay(answer)?)),
+        KeyClaim::InProgress => {
+            return Ok(request.into_response(AppError::new(ErrorCode::RequestInProgress).error_response()));
+        }
+        KeyClaim::Reused => {
+            return Ok(request.into_response(AppError::new(ErrorCode::IdempotencyKeyReused).error_response()));
+        }
+    };
 
     let release = {
-        let (state, actor, key) = (state.clone(), actor.clone(), key.clone());
-        move || async move { state.db(move |conn| Ok(store::release(conn, &actor, &key)?)).await }
+        let (state, claim) = (state.clone(), claim.clone());
+        move || async move { state.db(move |conn| use_cases::release(conn, &claim)).await }
     };
     let transaction = match RequestTransaction::begin(&state).await {
         Ok(transaction) => transaction,
@@ -171,20 +135,15 @@ pub async fn middleware(
         .iter()
         .filter_map(|name| Some((name.to_string(), head.headers().get(name)?.to_str().ok()?.to_string())))
         .collect();
-    let stored_body = without_secrets(&bytes);
-    let headers_json = serde_json::to_string(&headers).unwrap_or_default();
+    let answer = StoredAnswer {
+        status: status.as_u16(),
+        headers,
+        body: without_secrets(&bytes),
+    };
     let abort_before_commit = state.settings.fault_abort_before_idempotent_commit;
     let completed = transaction
         .finish(move |conn| {
-            let completed = store::complete(
-                conn,
-                &actor,
-                &key,
-                &claim_id,
-                i32::from(status.as_u16()),
-                &headers_json,
-                &stored_body,
-            )?;
+            let completed = use_cases::complete(conn, &claim, &answer)?;
             if abort_before_commit {
                 tracing::error!("FAULT_INJECTION: aborting between the handler and the commit");
                 std::process::abort();
@@ -229,18 +188,16 @@ fn fingerprint(path: &str, query: &str, body: &[u8]) -> String {
     hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn replay(status: i32, headers: Option<&str>, body: String) -> HttpResponse {
-    let status = u16::try_from(status)
-        .ok()
-        .and_then(|s| StatusCode::from_u16(s).ok())
-        .unwrap_or(StatusCode::OK);
+/// The first answer again, marked as a replay.
+fn replay(answer: StoredAnswer) -> Result<HttpResponse, AppError> {
+    let status = StatusCode::from_u16(answer.status)
+        .map_err(|e| AppError::internal(anyhow::anyhow!("stored answer status {}: {e}", answer.status)))?;
     let mut response = HttpResponse::build(status);
-    let headers: BTreeMap<String, String> = headers.and_then(|h| serde_json::from_str(h).ok()).unwrap_or_default();
-    for (name, value) in headers {
+    for (name, value) in answer.headers {
         if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::from_str(&value)) {
             response.insert_header((name, value));
         }
     }
     response.insert_header(("Idempotent-Replayed", "true"));
-    response.body(body)
+    Ok(response.body(answer.body))
 }

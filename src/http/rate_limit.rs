@@ -11,7 +11,7 @@ use chrono::{Duration, DurationRound, Timelike};
 
 use super::problem::AppError;
 use super::state::AppState;
-use crate::db::rate_limits;
+use crate::service::rate_limits as use_cases;
 
 pub async fn middleware(
     request: ServiceRequest,
@@ -31,17 +31,10 @@ pub async fn middleware(
     let window = now.duration_trunc(Duration::minutes(1)).unwrap_or(now);
     let reset = u64::from(60 - now.second());
     let count = state
-        .db(move |conn| {
-            let count = rate_limits::count_request(conn, &subject, window)?;
-            if count == 1 {
-                // The first request of a new window: a good moment to forget old ones.
-                rate_limits::prune(conn, window - Duration::minutes(2))?;
-            }
-            Ok(count)
-        })
+        .db(move |conn| use_cases::count_request(conn, &subject, window))
         .await?;
-    let remaining = u64::from(limit).saturating_sub(u64::try_from(count).unwrap_or(u64::MAX));
-    let mut response = if u64::try_from(count).unwrap_or(u64::MAX) > u64::from(limit) {
+    let remaining = u64::from(limit).saturating_sub(count);
+    let mut response = if count > u64::from(limit) {
         let mut refused = request.into_response(AppError::too_many_requests(reset).error_response());
         refused.headers_mut().insert(RETRY_AFTER, HeaderValue::from(reset));
         refused

@@ -10,15 +10,12 @@ use uuid::Uuid;
 
 use super::auth::Caller;
 use super::contractors::ContractorRef;
-use super::pagination::{corporation_parameter, invalid_parameter, page_size, split_page, text_parameter};
+use super::pagination::{corporation_parameter, invalid_parameter, page_size, text_parameter};
 use super::problem::{AppError, Problem};
 use super::state::AppState;
-use crate::db::DbConn;
-use crate::db::report_settings::ApprovalQuery;
-use crate::db::rows::ApprovalRow;
 use crate::domain::report_settings::{ApprovalStatus, ReportSettings, ReportSettingsInput, Warning};
 use crate::domain::user::Actor;
-use crate::service::report_settings::{self as use_cases, ApprovalDetail};
+use crate::service::report_settings::{self as use_cases, Approval, ApprovalFilter, Decision};
 use chrono::NaiveDateTime;
 
 /// Report settings: which survey parts a contractor sees and whose results.
@@ -164,20 +161,19 @@ fn changes(current: Option<&ReportSettingsBody>, proposed: &ReportSettingsBody) 
 
 impl ApprovalResponse {
     /// The request as shown at `now` (its age depends on it).
-    fn new(detail: ApprovalDetail, now: NaiveDateTime) -> Self {
-        let current = detail.current.as_ref().map(ReportSettingsBody::from);
-        let proposed = ReportSettingsBody::from(&detail.proposed);
-        let approval = detail.approval;
+    fn new(approval: Approval, now: NaiveDateTime) -> Self {
+        let current = approval.current.as_ref().map(ReportSettingsBody::from);
+        let proposed = ReportSettingsBody::from(&approval.proposed);
         ApprovalResponse {
             changes: changes(current.as_ref(), &proposed),
-            warnings: detail.warnings.iter().map(warning).collect(),
+            warnings: approval.warnings.iter().map(warning).collect(),
             id: approval.id,
             contractor: ContractorRef {
                 id: approval.contractor_id,
-                name: detail.contractor_name,
+                name: approval.contractor_name,
             },
-            corporation_code: approval.corporation_code,
-            status: approval.status,
+            corporation_code: approval.corporation_code.to_string(),
+            status: approval.status.key().to_string(),
             requested_by: approval.requested_by,
             requested_at: approval.requested_at.and_utc(),
             age_seconds: (now - approval.requested_at).num_seconds().max(0),
@@ -218,17 +214,11 @@ pub async fn get_report_settings(
     let id = id.into_inner().to_string();
     let actor = caller.actor;
     let now = state.now();
-    let response = state
-        .db(move |conn| {
-            let current = use_cases::current(conn, &actor, &id)?;
-            let pending = current.pending.map(|p| use_cases::detail(conn, p)).transpose()?;
-            Ok(ReportSettingsState {
-                active: current.active.as_ref().map(ReportSettingsBody::from),
-                pending: pending.map(|detail| ApprovalResponse::new(detail, now)),
-            })
-        })
-        .await?;
-    Ok(web::Json(response))
+    let current = state.db(move |conn| use_cases::current(conn, &actor, &id)).await?;
+    Ok(web::Json(ReportSettingsState {
+        active: current.active.as_ref().map(ReportSettingsBody::from),
+        pending: current.pending.map(|approval| ApprovalResponse::new(approval, now)),
+    }))
 }
 
 /// Request a change of a contractor's report settings. It never takes effect directly: it
@@ -262,16 +252,13 @@ pub async fn request_report_settings(
     let actor = caller.actor;
     let now = state.now();
     let reviewers = state.settings.approvals_notify.clone();
-    let detail = state
-        .db(move |conn| {
-            let approval = use_cases::request(conn, &actor, &id, input, reviewers.as_deref(), now)?;
-            use_cases::detail(conn, approval)
-        })
+    let approval = state
+        .db(move |conn| use_cases::request(conn, &actor, &id, input, reviewers.as_deref(), now))
         .await?;
     state.mail_wake.notify_one();
     Ok(HttpResponse::Accepted()
-        .insert_header((LOCATION, format!("/approvals/{}", detail.approval.id)))
-        .json(ApprovalResponse::new(detail, now)))
+        .insert_header((LOCATION, format!("/approvals/{}", approval.id)))
+        .json(ApprovalResponse::new(approval, now)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -315,40 +302,33 @@ pub async fn list_approvals(
     params: web::Query<ApprovalListParams>,
 ) -> Result<web::Json<ApprovalPage>, AppError> {
     let params = params.into_inner();
-    let limit = page_size(params.limit)?;
-    if params
+    let page_size = page_size(params.limit)?;
+    let status = params
         .status
         .as_deref()
-        .is_some_and(|s| ApprovalStatus::from_key(s).is_none())
-    {
-        return Err(invalid_parameter("status"));
-    }
+        .map(|s| ApprovalStatus::from_key(s).ok_or_else(|| invalid_parameter("status")))
+        .transpose()?;
     if params.cursor.as_deref().is_some_and(|c| Uuid::parse_str(c).is_err()) {
         return Err(invalid_parameter("cursor"));
     }
-    let query = ApprovalQuery {
-        corporation_code: corporation_parameter(params.corporation_code.as_deref())?
-            .map(|code| code.as_str().to_string()),
-        oldest_first: params.status.as_deref() == Some(ApprovalStatus::Pending.key()),
-        status: params.status,
+    let filter = ApprovalFilter {
+        corporation: corporation_parameter(params.corporation_code.as_deref())?,
+        status,
         contractor_id: text_parameter("contractor_id", params.contractor_id)?,
         cursor: params.cursor,
-        limit: limit + 1,
+        page_size,
     };
     let actor = caller.actor;
     let now = state.now();
-    let page = state
-        .db(move |conn| {
-            let rows = use_cases::list(conn, &actor, query)?;
-            let (rows, next_cursor) = split_page(rows, limit, |row| row.id.clone());
-            let items = rows
-                .into_iter()
-                .map(|row| use_cases::detail(conn, row).map(|detail| ApprovalResponse::new(detail, now)))
-                .collect::<Result<_, _>>()?;
-            Ok(ApprovalPage { items, next_cursor })
-        })
-        .await?;
-    Ok(web::Json(page))
+    let page = state.db(move |conn| use_cases::list(conn, &actor, filter)).await?;
+    Ok(web::Json(ApprovalPage {
+        items: page
+            .items
+            .into_iter()
+            .map(|approval| ApprovalResponse::new(approval, now))
+            .collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// One request, with the settings in force beside it, what changes and the warnings.
@@ -371,13 +351,8 @@ pub async fn get_approval(
     let id = id.into_inner().to_string();
     let actor = caller.actor;
     let now = state.now();
-    let detail = state
-        .db(move |conn| {
-            let approval = use_cases::find_visible(conn, &actor, &id)?;
-            use_cases::detail(conn, approval)
-        })
-        .await?;
-    Ok(web::Json(ApprovalResponse::new(detail, now)))
+    let approval = state.db(move |conn| use_cases::find_visible(conn, &actor, &id)).await?;
+    Ok(web::Json(ApprovalResponse::new(approval, now)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -393,18 +368,15 @@ async fn decide_and_show(
     state: &web::Data<AppState>,
     actor: Actor,
     id: Uuid,
-    decide: impl FnOnce(&mut DbConn, &Actor, &str, NaiveDateTime) -> Result<ApprovalRow, AppError> + Send + 'static,
+    decision: Decision,
 ) -> Result<web::Json<ApprovalResponse>, AppError> {
     let id = id.to_string();
     let now = state.now();
-    let detail = state
-        .db(move |conn| {
-            let approval = decide(conn, &actor, &id, now)?;
-            use_cases::detail(conn, approval)
-        })
+    let approval = state
+        .db(move |conn| use_cases::decide(conn, &actor, &id, decision, now))
         .await?;
     state.mail_wake.notify_one();
-    Ok(web::Json(ApprovalResponse::new(detail, now)))
+    Ok(web::Json(ApprovalResponse::new(approval, now)))
 }
 
 /// Approve a request (KWH staff, not the requester). Checks rules 7 and 8 again against the
@@ -428,7 +400,7 @@ pub async fn approve(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<ApprovalResponse>, AppError> {
-    decide_and_show(&state, caller.actor, id.into_inner(), use_cases::approve).await
+    decide_and_show(&state, caller.actor, id.into_inner(), Decision::Approve).await
 }
 
 /// Reject a request with a reason (KWH staff, not the requester). The requester is emailed.
@@ -452,10 +424,7 @@ pub async fn reject(
     body: web::Json<RejectRequest>,
 ) -> Result<web::Json<ApprovalResponse>, AppError> {
     let reason = body.into_inner().reason;
-    decide_and_show(&state, caller.actor, id.into_inner(), move |conn, actor, id, now| {
-        use_cases::reject(conn, actor, id, &reason, now)
-    })
-    .await
+    decide_and_show(&state, caller.actor, id.into_inner(), Decision::Reject { reason }).await
 }
 
 /// Withdraw a pending request (the corporation's main users).
@@ -476,5 +445,5 @@ pub async fn cancel(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<ApprovalResponse>, AppError> {
-    decide_and_show(&state, caller.actor, id.into_inner(), use_cases::cancel).await
+    decide_and_show(&state, caller.actor, id.into_inner(), Decision::Cancel).await
 }

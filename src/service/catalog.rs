@@ -12,6 +12,28 @@ use crate::domain::names::similarity;
 use crate::domain::user::Actor;
 use crate::error::{AppError, ErrorCode};
 
+/// One spelling of a contractor name in the catalog.
+#[derive(Debug, Clone)]
+pub struct ContractorName {
+    /// The spelling exactly as it appeared in a delivered file.
+    pub name: String,
+    pub first_seen_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    /// How many deliveries contained this spelling.
+    pub seen_count: i32,
+}
+
+impl From<ContractorNameRow> for ContractorName {
+    fn from(row: ContractorNameRow) -> Self {
+        ContractorName {
+            name: row.name,
+            first_seen_at: row.first_seen_at,
+            last_seen_at: row.last_seen_at,
+            seen_count: row.seen_count,
+        }
+    }
+}
+
 /// The corporation, when the actor may see its catalog (rule 4: otherwise it does not exist).
 fn visible_corporation(conn: &mut DbConn, actor: &Actor, code: &CorporationCode) -> Result<(), AppError> {
     let scope = super::management_scope(actor)?;
@@ -28,7 +50,7 @@ pub fn record(
     code: &CorporationCode,
     names: &[String],
     now: NaiveDateTime,
-) -> Result<Vec<ContractorNameRow>, AppError> {
+) -> Result<Vec<ContractorName>, AppError> {
     write_transaction(conn, |conn| {
         visible_corporation(conn, actor, code)?;
         // Counted under the corporation's lock, so that two posts cannot both take the last places.
@@ -62,7 +84,8 @@ pub fn record(
                 now,
             )?;
         }
-        Ok(catalog::named(conn, code.as_str(), names)?)
+        let named = catalog::named(conn, code.as_str(), names)?;
+        Ok(named.into_iter().map(ContractorName::from).collect())
     })
 }
 
@@ -74,25 +97,24 @@ pub fn search(
     code: &CorporationCode,
     q: Option<&str>,
     similar_to: Option<&str>,
-) -> Result<Vec<(ContractorNameRow, Option<f64>)>, AppError> {
+) -> Result<Vec<(ContractorName, Option<f64>)>, AppError> {
     visible_corporation(conn, actor, code)?;
     let q = q.map(str::to_lowercase);
     let listed = catalog::list(conn, code.as_str(), MAX_CATALOG_NAMES_PER_CORPORATION + 1)?;
-    let mut rows: Vec<(ContractorNameRow, Option<f64>)> =
-        super::within_bound(listed, MAX_CATALOG_NAMES_PER_CORPORATION)?
-            .into_iter()
-            .filter(|row| q.as_ref().is_none_or(|q| row.name.to_lowercase().contains(q)))
-            .map(|row| {
-                let score = similar_to.map(|target| similarity(target, &row.name));
-                (row, score)
-            })
-            .collect();
+    let mut names: Vec<(ContractorName, Option<f64>)> = super::within_bound(listed, MAX_CATALOG_NAMES_PER_CORPORATION)?
+        .into_iter()
+        .filter(|row| q.as_ref().is_none_or(|q| row.name.to_lowercase().contains(q)))
+        .map(|row| {
+            let score = similar_to.map(|target| similarity(target, &row.name));
+            (ContractorName::from(row), score)
+        })
+        .collect();
     if similar_to.is_some() {
-        rows.sort_by(|a, b| {
+        names.sort_by(|a, b| {
             b.1.unwrap_or(0.0)
                 .total_cmp(&a.1.unwrap_or(0.0))
                 .then_with(|| a.0.name.cmp(&b.0.name))
         });
     }
-    Ok(rows)
+    Ok(names)
 }

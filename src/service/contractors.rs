@@ -13,6 +13,33 @@ use crate::domain::user::{Actor, ManagementScope};
 use crate::domain::violation::{ViolationKind, Violations};
 use crate::error::{AppError, ErrorCode};
 
+/// A contractor as the API shows it.
+#[derive(Debug, Clone)]
+pub struct Contractor {
+    pub id: String,
+    pub corporation_code: CorporationCode,
+    pub name: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl TryFrom<ContractorRow> for Contractor {
+    type Error = AppError;
+
+    fn try_from(row: ContractorRow) -> Result<Self, AppError> {
+        Ok(Contractor {
+            corporation_code: super::corporations::stored_code(
+                &row.corporation_code,
+                &format!("contractor {}", row.id),
+            )?,
+            id: row.id,
+            name: row.name,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
 fn name_error(error: WriteContractorError) -> AppError {
     match error {
         WriteContractorError::NameTaken => AppError::new(ErrorCode::ContractorExists),
@@ -21,23 +48,27 @@ fn name_error(error: WriteContractorError) -> AppError {
 }
 
 /// Rule 4: another corporation's contractor answers as if it did not exist.
-pub fn find_visible(conn: &mut DbConn, scope: &ManagementScope, id: &str) -> Result<ContractorRow, AppError> {
+pub(super) fn visible_row(conn: &mut DbConn, scope: &ManagementScope, id: &str) -> Result<ContractorRow, AppError> {
     let row = store::find(conn, id)?.ok_or_else(AppError::not_found)?;
     let code = row.corporation_code.clone();
     super::visible_in(scope, Some(&code), row)
 }
 
-pub fn list(
-    conn: &mut DbConn,
-    actor: &Actor,
-    requested: Option<CorporationCode>,
-) -> Result<Vec<ContractorRow>, AppError> {
+pub fn find_visible(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<Contractor, AppError> {
+    let scope = super::management_scope(actor)?;
+    visible_row(conn, &scope, id)?.try_into()
+}
+
+pub fn list(conn: &mut DbConn, actor: &Actor, requested: Option<CorporationCode>) -> Result<Vec<Contractor>, AppError> {
     let scope = super::management_scope(actor)?;
     match scope.narrow(requested) {
         None => Ok(Vec::new()),
         Some(code) => {
             let rows = store::list(conn, code.as_ref().map(CorporationCode::as_str), MAX_LISTED_ROWS + 1)?;
-            super::within_bound(rows, MAX_LISTED_ROWS)
+            super::within_bound(rows, MAX_LISTED_ROWS)?
+                .into_iter()
+                .map(Contractor::try_from)
+                .collect()
         }
     }
 }
@@ -70,7 +101,7 @@ pub fn create(
     corporation: Option<CorporationCode>,
     name: String,
     now: NaiveDateTime,
-) -> Result<ContractorRow, AppError> {
+) -> Result<Contractor, AppError> {
     let scope = super::management_scope(actor)?;
     let corporation = match (&scope, corporation) {
         (ManagementScope::Corporation(own), None) => own.clone(),
@@ -108,7 +139,7 @@ pub fn create(
         let mut facts = Map::new();
         facts.insert("name".into(), row.name.clone().into());
         record(conn, actor, "contractor.created", &row, facts, now)?;
-        Ok(row)
+        row.try_into()
     })
 }
 
@@ -118,19 +149,19 @@ pub fn rename(
     id: &str,
     name: String,
     now: NaiveDateTime,
-) -> Result<ContractorRow, AppError> {
+) -> Result<Contractor, AppError> {
     let scope = super::management_scope(actor)?;
     write_transaction(conn, |conn| {
-        let row = find_visible(conn, &scope, id)?;
+        let row = visible_row(conn, &scope, id)?;
         if row.name == name {
-            return Ok(row);
+            return row.try_into();
         }
         store::rename(conn, id, &name, now).map_err(name_error)?;
         crate::db::users::touch_versions_of_contractor(conn, id)?;
         let mut changes = Map::new();
         changes.insert("name".into(), change(row.name.clone(), name.clone()));
         record(conn, actor, "contractor.updated", &row, changes, now)?;
-        store::find(conn, id)?.ok_or_else(AppError::not_found)
+        store::find(conn, id)?.ok_or_else(AppError::not_found)?.try_into()
     })
 }
 
@@ -138,7 +169,7 @@ pub fn rename(
 pub fn delete(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -> Result<(), AppError> {
     let scope = super::management_scope(actor)?;
     write_transaction(conn, |conn| {
-        let row = find_visible(conn, &scope, id)?;
+        let row = visible_row(conn, &scope, id)?;
         // Locked before its users are read: a user created for it meanwhile is then either
         // committed and read here, or waits and fails on the foreign key once it is gone.
         store::lock(conn, id)?;

@@ -10,33 +10,72 @@ use super::audit::{self as audit_log, AuditEntry, change};
 use crate::db::report_settings::{self as store, ApprovalQuery};
 use crate::db::rows::{ApprovalRow, ContractorRow, ReportSettingsRow, keys_from_json};
 use crate::db::{DbConn, catalog, corporations, users, write_transaction};
-use crate::domain::corporation::SurveyPart;
+use crate::domain::corporation::{CorporationCode, SurveyPart};
 use crate::domain::report_settings::{
     ApprovalAction, ApprovalStatus, ReportSettings, ReportSettingsInput, Warning, check_list_sizes, dutch_changes,
     transition, validate, warnings,
 };
-use crate::domain::user::{Actor, ManagementScope, Role};
+use crate::domain::user::{Actor, Role};
 use crate::domain::violation::Violations;
 use crate::error::{AppError, ErrorCode};
 use crate::mail::outbox::{OutgoingMail, enqueue};
 use crate::mail::templates::{ApprovalRequestMail, DecisionMail};
 
 /// The settings in force and the pending request of one contractor.
+#[derive(Debug, Clone)]
 pub struct SettingsState {
-    pub contractor: ContractorRow,
     pub active: Option<ReportSettings>,
-    pub pending: Option<ApprovalRow>,
+    pub pending: Option<Approval>,
 }
 
-/// A request with what the reviewer needs beside it.
-pub struct ApprovalDetail {
-    pub approval: ApprovalRow,
+/// A request as it is shown, with what the reviewer needs beside it.
+#[derive(Debug, Clone)]
+pub struct Approval {
+    pub id: String,
+    pub contractor_id: String,
     pub contractor_name: String,
+    pub corporation_code: CorporationCode,
+    pub status: ApprovalStatus,
+    pub requested_by: String,
+    pub requested_at: NaiveDateTime,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub reason: Option<String>,
+    /// The settings in force now (`None`: none yet).
     pub current: Option<ReportSettings>,
     pub proposed: ReportSettings,
     pub warnings: Vec<Warning>,
 }
 
+/// Which requests a page of the list holds.
+#[derive(Debug, Clone)]
+pub struct ApprovalFilter {
+    /// KWH staff: one corporation's requests; a main user's are its own corporation's anyway.
+    pub corporation: Option<CorporationCode>,
+    pub status: Option<ApprovalStatus>,
+    pub contractor_id: Option<String>,
+    /// The id of the last request of the previous page.
+    pub cursor: Option<String>,
+    pub page_size: i64,
+}
+
+#[derive(Debug)]
+pub struct ApprovalPage {
+    pub items: Vec<Approval>,
+    /// The cursor of the next page, when there is one.
+    pub next_cursor: Option<String>,
+}
+
+/// What a reviewer (or, for `Cancel`, the requester's corporation) does with a pending request.
+#[derive(Debug, Clone)]
+pub enum Decision {
+    Approve,
+    Reject { reason: String },
+    Cancel,
+}
+
+/// The settings in force as the user views read them, an unknown part left out. The use cases
+/// here read them with `settings_in_force`, which refuses it instead.
 pub fn settings_of(row: &ReportSettingsRow) -> ReportSettings {
     ReportSettings {
         parts: keys_from_json(&row.parts)
@@ -49,8 +88,45 @@ pub fn settings_of(row: &ReportSettingsRow) -> ReportSettings {
     }
 }
 
+/// The settings in force as stored. A part or name list that does not parse is damage: left
+/// out, it would be lost with the next change written over it.
+fn settings_in_force(row: &ReportSettingsRow) -> Result<ReportSettings, AppError> {
+    let owner = format!("report settings of contractor {}", row.contractor_id);
+    let names = |field: &str, json: &str| -> Result<Vec<String>, AppError> {
+        serde_json::from_str(json)
+            .map_err(|e| AppError::internal(anyhow::anyhow!("{owner}: stored {field} {json:?}: {e}")))
+    };
+    Ok(ReportSettings {
+        parts: super::corporations::stored_parts(&row.parts, &owner)?,
+        own_names: names("own_names", &row.own_names)?,
+        partner_names: names("partner_names", &row.partner_names)?,
+        excel_download: row.excel_download,
+    })
+}
+
+fn active_settings(conn: &mut DbConn, contractor_id: &str) -> Result<Option<ReportSettings>, AppError> {
+    store::find_active(conn, contractor_id)?
+        .map(|row| settings_in_force(&row))
+        .transpose()
+}
+
 fn proposed_of(approval: &ApprovalRow) -> Result<ReportSettings, AppError> {
-    serde_json::from_str(&approval.proposed).map_err(AppError::internal)
+    serde_json::from_str(&approval.proposed).map_err(|e| {
+        AppError::internal(anyhow::anyhow!(
+            "approval {}: stored proposed settings: {e}",
+            approval.id
+        ))
+    })
+}
+
+fn status_of(approval: &ApprovalRow) -> Result<ApprovalStatus, AppError> {
+    ApprovalStatus::from_key(&approval.status).ok_or_else(|| {
+        AppError::internal(anyhow::anyhow!(
+            "approval {}: unknown stored status {:?}",
+            approval.id,
+            approval.status
+        ))
+    })
 }
 
 fn as_input(settings: &ReportSettings) -> ReportSettingsInput {
@@ -70,10 +146,8 @@ fn check_against_corporation(
 ) -> Result<ReportSettings, AppError> {
     check_list_sizes(input)?;
     let corporation = corporations::find(conn, corporation_code)?.ok_or_else(AppError::not_found)?;
-    let active_parts: BTreeSet<SurveyPart> = keys_from_json(&corporation.active_parts)
-        .iter()
-        .filter_map(|k| SurveyPart::from_key(k))
-        .collect();
+    let active_parts =
+        super::corporations::stored_parts(&corporation.active_parts, &format!("corporation {}", corporation.code))?;
     let names: Vec<String> = input.own_names.iter().chain(&input.partner_names).cloned().collect();
     let catalog: HashSet<String> = catalog::existing(conn, corporation_code, &names)?.into_iter().collect();
     Ok(validate(input, &active_parts, &catalog)?)
@@ -81,14 +155,12 @@ fn check_against_corporation(
 
 pub fn current(conn: &mut DbConn, actor: &Actor, contractor_id: &str) -> Result<SettingsState, AppError> {
     let scope = super::management_scope(actor)?;
-    let contractor = super::contractors::find_visible(conn, &scope, contractor_id)?;
-    let active = store::find_active(conn, contractor_id)?.map(|row| settings_of(&row));
-    let pending = store::pending_for(conn, contractor_id)?;
-    Ok(SettingsState {
-        contractor,
-        active,
-        pending,
-    })
+    super::contractors::visible_row(conn, &scope, contractor_id)?;
+    let active = active_settings(conn, contractor_id)?;
+    let pending = store::pending_for(conn, contractor_id)?
+        .map(|row| shown(conn, row))
+        .transpose()?;
+    Ok(SettingsState { active, pending })
 }
 
 fn record(
@@ -159,19 +231,19 @@ pub fn request(
     input: ReportSettingsInput,
     reviewers: Option<&str>,
     now: NaiveDateTime,
-) -> Result<ApprovalRow, AppError> {
+) -> Result<Approval, AppError> {
     let scope = super::management_scope(actor)?;
-    write_transaction(conn, |conn| {
-        let contractor = super::contractors::find_visible(conn, &scope, contractor_id)?;
+    let approval = write_transaction(conn, |conn| {
+        let contractor = super::contractors::visible_row(conn, &scope, contractor_id)?;
         store::lock_contractor(conn, contractor_id)?;
         let proposed = check_against_corporation(conn, &contractor.corporation_code, &input)?;
         let active = store::find_active(conn, contractor_id)?;
-        let in_force = active.as_ref().map(settings_of);
+        let current = active.as_ref().map(settings_in_force).transpose()?;
         hold_own_names(
             conn,
             &contractor.corporation_code,
             contractor_id,
-            [in_force.as_ref(), Some(&proposed)],
+            [current.as_ref(), Some(&proposed)],
         )?;
         if let Some(older) = store::pending_for(conn, contractor_id)? {
             store::decide(conn, &older.id, ApprovalStatus::Superseded.key(), None, now, None)?;
@@ -191,7 +263,6 @@ pub fn request(
             reason: None,
         };
         store::insert_approval(conn, &approval)?;
-        let current = active.as_ref().map(settings_of);
         record(
             conn,
             actor,
@@ -211,8 +282,9 @@ pub fn request(
                 &proposed,
             )?;
         }
-        Ok(approval)
-    })
+        Ok::<_, AppError>(approval)
+    })?;
+    shown(conn, approval)
 }
 
 /// Rule 8: the contractor holds the own names of these settings (in force and pending) and
@@ -238,7 +310,7 @@ fn hold_own_names(
 
 /// A request that ends undecided (rejected, cancelled) gives up the names only it held.
 fn release_pending_own_names(conn: &mut DbConn, approval: &ApprovalRow) -> Result<(), AppError> {
-    let in_force = store::find_active(conn, &approval.contractor_id)?.map(|row| settings_of(&row));
+    let in_force = active_settings(conn, &approval.contractor_id)?;
     hold_own_names(
         conn,
         &approval.corporation_code,
@@ -288,18 +360,24 @@ fn notify_reviewers(
 }
 
 /// Rule 4 for approvals: KWH staff see all, a main user its own corporation's.
-pub fn find_visible(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<ApprovalRow, AppError> {
+fn visible_row(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<ApprovalRow, AppError> {
     let scope = super::management_scope(actor)?;
     let approval = store::find_approval(conn, id)?.ok_or_else(AppError::not_found)?;
     let code = approval.corporation_code.clone();
     super::visible_in(&scope, Some(&code), approval)
 }
 
-pub fn detail(conn: &mut DbConn, approval: ApprovalRow) -> Result<ApprovalDetail, AppError> {
+pub fn find_visible(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<Approval, AppError> {
+    let approval = visible_row(conn, actor, id)?;
+    shown(conn, approval)
+}
+
+/// The request with the settings in force beside it and the warnings for its reviewer.
+fn shown(conn: &mut DbConn, approval: ApprovalRow) -> Result<Approval, AppError> {
     let contractor_name = crate::db::contractors::find(conn, &approval.contractor_id)?
         .map(|c| c.name)
         .unwrap_or_default();
-    let current = store::find_active(conn, &approval.contractor_id)?.map(|row| settings_of(&row));
+    let current = active_settings(conn, &approval.contractor_id)?;
     let proposed = proposed_of(&approval)?;
     let holders = store::own_name_holders(
         conn,
@@ -308,24 +386,71 @@ pub fn detail(conn: &mut DbConn, approval: ApprovalRow) -> Result<ApprovalDetail
         &approval.contractor_id,
     )?;
     let warnings = warnings(current.as_ref(), &proposed, &contractor_name, &holders);
-    Ok(ApprovalDetail {
-        approval,
+    let status = status_of(&approval)?;
+    let corporation_code =
+        super::corporations::stored_code(&approval.corporation_code, &format!("approval {}", approval.id))?;
+    Ok(Approval {
+        id: approval.id,
+        contractor_id: approval.contractor_id,
         contractor_name,
+        corporation_code,
+        status,
+        requested_by: approval.requested_by,
+        requested_at: approval.requested_at,
+        decided_by: approval.decided_by,
+        decided_at: approval.decided_at,
+        reason: approval.reason,
         current,
         proposed,
         warnings,
     })
 }
 
-pub fn list(conn: &mut DbConn, actor: &Actor, mut query: ApprovalQuery) -> Result<Vec<ApprovalRow>, AppError> {
-    match super::management_scope(actor)? {
-        ManagementScope::Everything => {}
-        ManagementScope::Corporation(own) => match &query.corporation_code {
-            Some(code) if code != own.as_str() => return Ok(Vec::new()),
-            _ => query.corporation_code = Some(own.as_str().to_string()),
-        },
+/// Requests newest first, or the review queue (`pending`) oldest first; all for KWH staff,
+/// its own corporation's for a main user (rule 4: another corporation's list is empty).
+pub fn list(conn: &mut DbConn, actor: &Actor, filter: ApprovalFilter) -> Result<ApprovalPage, AppError> {
+    let scope = super::management_scope(actor)?;
+    let Some(corporation) = scope.narrow(filter.corporation) else {
+        return Ok(ApprovalPage {
+            items: Vec::new(),
+            next_cursor: None,
+        });
+    };
+    let query = ApprovalQuery {
+        corporation_code: corporation.map(|code| code.as_str().to_string()),
+        // The one that has waited longest on top.
+        oldest_first: filter.status == Some(ApprovalStatus::Pending),
+        status: filter.status.map(|status| status.key().to_string()),
+        contractor_id: filter.contractor_id,
+        cursor: filter.cursor,
+        limit: filter.page_size + 1,
+    };
+    let mut rows = store::list_approvals(conn, &query)?;
+    // The row beyond the page only says that another follows; it is cut before the requests
+    // are shown, as each costs queries of its own.
+    let more = rows.len() as i64 > filter.page_size;
+    if more {
+        rows.pop();
     }
-    Ok(store::list_approvals(conn, &query)?)
+    let next_cursor = rows.last().filter(|_| more).map(|row| row.id.clone());
+    let items = rows.into_iter().map(|row| shown(conn, row)).collect::<Result<_, _>>()?;
+    Ok(ApprovalPage { items, next_cursor })
+}
+
+/// Runs one decision and shows the request as it now is.
+pub fn decide(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    decision: Decision,
+    now: NaiveDateTime,
+) -> Result<Approval, AppError> {
+    let decided = match decision {
+        Decision::Approve => approve(conn, actor, id, now)?,
+        Decision::Reject { reason } => reject(conn, actor, id, &reason, now)?,
+        Decision::Cancel => cancel(conn, actor, id, now)?,
+    };
+    shown(conn, decided)
 }
 
 /// Loads the request under its contractor's lock and checks the move is allowed.
@@ -335,11 +460,10 @@ fn decidable(
     id: &str,
     action: ApprovalAction,
 ) -> Result<(ApprovalRow, ApprovalStatus), AppError> {
-    let approval = find_visible(conn, actor, id)?;
+    let approval = visible_row(conn, actor, id)?;
     store::lock_contractor(conn, &approval.contractor_id)?;
     let approval = store::find_approval(conn, id)?.ok_or_else(AppError::not_found)?;
-    let status =
-        ApprovalStatus::from_key(&approval.status).ok_or_else(|| AppError::internal(anyhow::anyhow!("bad status")))?;
+    let status = status_of(&approval)?;
     let next = transition(status, action).map_err(|_| AppError::new(ErrorCode::InvalidTransition))?;
     Ok((approval, next))
 }
@@ -365,7 +489,7 @@ fn require_reviewer(conn: &mut DbConn, actor: &Actor, approval: &ApprovalRow) ->
 
 /// Approves: the request must still be pending, based on the settings in force, and valid
 /// against the corporation's catalog and active parts as they are now (rule 8 again).
-pub fn approve(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -> Result<ApprovalRow, AppError> {
+fn approve(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -> Result<ApprovalRow, AppError> {
     if actor.role != Role::KwhAdmin {
         return Err(AppError::new(ErrorCode::Forbidden));
     }
@@ -376,6 +500,7 @@ pub fn approve(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -
         if active.as_ref().map_or(0, |a| a.version) != approval.based_on_version {
             return Err(AppError::new(ErrorCode::ApprovalStale));
         }
+        let current = active.as_ref().map(settings_in_force).transpose()?;
         let proposed =
             check_against_corporation(conn, &approval.corporation_code, &as_input(&proposed_of(&approval)?))?;
         if !store::decide(conn, id, next.key(), Some(&actor.user_id), now, None)? {
@@ -401,7 +526,6 @@ pub fn approve(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -
             },
         )?;
         users::touch_versions_of_contractor(conn, &approval.contractor_id)?;
-        let current = active.as_ref().map(settings_of);
         record(
             conn,
             actor,
@@ -415,7 +539,7 @@ pub fn approve(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -
     })
 }
 
-pub fn reject(
+fn reject(
     conn: &mut DbConn,
     actor: &Actor,
     id: &str,
@@ -444,7 +568,7 @@ pub fn reject(
 }
 
 /// Withdraws a pending request: its corporation's main users (and KWH staff).
-pub fn cancel(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -> Result<ApprovalRow, AppError> {
+fn cancel(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -> Result<ApprovalRow, AppError> {
     write_transaction(conn, |conn| {
         let (approval, next) = decidable(conn, actor, id, ApprovalAction::Cancel)?;
         if !store::decide(conn, id, next.key(), Some(&actor.user_id), now, None)? {
@@ -506,7 +630,7 @@ pub fn remove_switched_off_parts(
         let Some(row) = store::find_active(conn, &contractor.id)? else {
             continue;
         };
-        let current = settings_of(&row);
+        let current = settings_in_force(&row)?;
         if current.parts.is_disjoint(switched_off) {
             continue;
         }
@@ -547,4 +671,39 @@ pub fn remove_switched_off_parts(
         changed += 1;
     }
     Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(parts: &str, own_names: &str) -> ReportSettingsRow {
+        ReportSettingsRow {
+            contractor_id: "c-1".into(),
+            parts: parts.into(),
+            own_names: own_names.into(),
+            partner_names: "[]".into(),
+            excel_download: true,
+            version: 3,
+            approval_id: None,
+            updated_at: NaiveDateTime::default(),
+        }
+    }
+
+    #[test]
+    fn settings_in_force_read_as_they_were_written() {
+        let settings = settings_in_force(&row(r#"["repairs"]"#, r#"["Installatietechniek"]"#)).unwrap();
+        assert_eq!(settings.parts, BTreeSet::from([SurveyPart::Repairs]));
+        assert_eq!(settings.own_names, ["Installatietechniek"]);
+        assert!(settings.partner_names.is_empty());
+        assert!(settings.excel_download);
+    }
+
+    #[test]
+    fn an_unknown_part_in_force_is_an_internal_error_naming_the_contractor_not_a_part_dropped() {
+        let error = settings_in_force(&row(r#"["repairs","gardening"]"#, "[]")).unwrap_err();
+        assert!(error.is_internal());
+        assert!(error.to_string().contains("contractor c-1"), "{error}");
+        assert!(settings_in_force(&row("[]", "not json")).unwrap_err().is_internal());
+    }
 }
