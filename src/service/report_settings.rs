@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::audit::{self as audit_log, AuditEntry, change};
 use crate::db::report_settings::{self as store, ApprovalQuery};
-use crate::db::rows::{ApprovalRow, ContractorRow, ReportSettingsRow, keys_from_json};
+use crate::db::rows::{ApprovalRow, ContractorRow, ReportSettingsRow};
 use crate::db::{DbConn, catalog, corporations, users, write_transaction};
 use crate::domain::corporation::{CorporationCode, SurveyPart};
 use crate::domain::report_settings::{
@@ -76,21 +76,9 @@ pub enum Decision {
 
 /// The settings in force as the user views read them, an unknown part left out. The use cases
 /// here read them with `settings_in_force`, which refuses it instead.
-pub fn settings_of(row: &ReportSettingsRow) -> ReportSettings {
-    ReportSettings {
-        parts: keys_from_json(&row.parts)
-            .iter()
-            .filter_map(|k| SurveyPart::from_key(k))
-            .collect(),
-        own_names: keys_from_json(&row.own_names),
-        partner_names: keys_from_json(&row.partner_names),
-        excel_download: row.excel_download,
-    }
-}
-
 /// The settings in force as stored. A part or name list that does not parse is damage: left
 /// out, it would be lost with the next change written over it.
-fn settings_in_force(row: &ReportSettingsRow) -> Result<ReportSettings, AppError> {
+pub fn settings_in_force(row: &ReportSettingsRow) -> Result<ReportSettings, AppError> {
     let owner = format!("report settings of contractor {}", row.contractor_id);
     let names = |field: &str, json: &str| -> Result<Vec<String>, AppError> {
         serde_json::from_str(json)

@@ -7,12 +7,13 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::NaiveDateTime;
 
 use super::invitations::{InvitationView, invitation_view, invitation_views};
-use super::report_settings::settings_of;
+use super::report_settings::settings_in_force;
 use crate::db::rows::UserRow;
 use crate::db::user_tokens::InvitationWithEmail;
 use crate::db::{DbConn, contractors, report_settings};
 use crate::domain::report_settings::ReportSettings;
 use crate::domain::user::{Access, Notification, Role, UserType};
+use crate::error::AppError;
 
 #[derive(Debug, Clone)]
 pub struct UserView {
@@ -51,7 +52,7 @@ pub struct ContractorSummary {
 
 /// These users as shown, in their order: three queries for any number of users (invitations,
 /// and for contractor users their contractors' names and settings).
-pub fn views(conn: &mut DbConn, rows: Vec<UserRow>, now: NaiveDateTime) -> diesel::QueryResult<Vec<UserView>> {
+pub fn views(conn: &mut DbConn, rows: Vec<UserRow>, now: NaiveDateTime) -> Result<Vec<UserView>, AppError> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let invitations = invitation_views(conn, &ids, now)?;
     with_invitations(conn, rows, invitations)
@@ -63,7 +64,7 @@ pub fn view_with_invitation(
     row: UserRow,
     invitation: Option<InvitationWithEmail>,
     now: NaiveDateTime,
-) -> diesel::QueryResult<UserView> {
+) -> Result<UserView, AppError> {
     let invitations = invitation
         .map(|(link, message)| (row.id.clone(), invitation_view(&link, message.as_ref(), now)))
         .into_iter()
@@ -72,7 +73,7 @@ pub fn view_with_invitation(
 }
 
 /// One user as shown.
-pub fn view(conn: &mut DbConn, row: UserRow, now: NaiveDateTime) -> diesel::QueryResult<UserView> {
+pub fn view(conn: &mut DbConn, row: UserRow, now: NaiveDateTime) -> Result<UserView, AppError> {
     Ok(views(conn, vec![row], now)?.remove(0))
 }
 
@@ -80,7 +81,7 @@ fn with_invitations(
     conn: &mut DbConn,
     rows: Vec<UserRow>,
     mut invitations: HashMap<String, InvitationView>,
-) -> diesel::QueryResult<Vec<UserView>> {
+) -> Result<Vec<UserView>, AppError> {
     let contractor_ids: Vec<String> = rows.iter().filter_map(|r| r.contractor_id.clone()).collect();
     // Most users belong to no contractor: then there is nothing to look up.
     let (names, settings) = if contractor_ids.is_empty() {
@@ -91,8 +92,7 @@ fn with_invitations(
             report_settings::active_for(conn, &contractor_ids)?,
         )
     };
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|row| {
             let invitation = invitations.remove(&row.id).unwrap_or_else(InvitationView::not_sent);
             let contractor = row.contractor_id.as_ref().map(|id| ContractorSummary {
@@ -103,12 +103,13 @@ fn with_invitations(
                 .contractor_id
                 .as_ref()
                 .and_then(|id| settings.get(id))
-                .map(settings_of);
+                .map(settings_in_force)
+                .transpose()?;
             let excel_download = match &report_settings {
                 Some(settings) => settings.excel_download,
                 None => row.excel_download,
             };
-            UserView {
+            Ok(UserView {
                 id: row.id,
                 email: row.email,
                 user_type: row.user_type,
@@ -130,7 +131,7 @@ fn with_invitations(
                 created_at: row.created_at,
                 updated_at: row.updated_at,
                 version: row.version,
-            }
+            })
         })
-        .collect())
+        .collect()
 }

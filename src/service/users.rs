@@ -419,7 +419,7 @@ fn lock_out_error(lock_out: LockOut) -> AppError {
 pub fn show(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -> Result<UserView, AppError> {
     let scope = super::management_scope(actor)?;
     let (row, invitation) = find_visible_with_invitation(conn, &scope, id)?;
-    Ok(user_view::view_with_invitation(conn, row, invitation, now)?)
+    user_view::view_with_invitation(conn, row, invitation, now)
 }
 
 /// `POST /users`: creates the user (see [`create_with_external_id`]) and shows them.
@@ -432,7 +432,7 @@ pub fn create_and_show(
     now: NaiveDateTime,
 ) -> Result<UserView, AppError> {
     let row = create_with_external_id(conn, actor, new, external_id, invitation_ttl, now)?;
-    Ok(user_view::view(conn, row, now)?)
+    user_view::view(conn, row, now)
 }
 
 /// `PATCH /users/{id}`: edits the user (see [`update`]) and shows them.
@@ -445,7 +445,7 @@ pub fn update_and_show(
     now: NaiveDateTime,
 ) -> Result<UserView, AppError> {
     let row = update(conn, actor, id, if_match, edit, now)?;
-    Ok(user_view::view(conn, row, now)?)
+    user_view::view(conn, row, now)
 }
 
 /// One page of a user list, and whether more follow.
