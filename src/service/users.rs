@@ -199,6 +199,7 @@ pub fn new_row(new: &NewUser, now: NaiveDateTime) -> UserRow {
         created_at: now,
         updated_at: now,
         external_id: None,
+        deactivated_at: None,
     }
 }
 
