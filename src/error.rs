@@ -48,6 +48,8 @@ keyed_enum! {
         EmailImmutable = "email_immutable",
         LastMainUser = "last_main_user",
         CannotDeleteSelf = "cannot_delete_self",
+        CannotDeactivateSelf = "cannot_deactivate_self",
+        UserDeactivated = "user_deactivated",
         CorporationExists = "corporation_exists",
         InvitationInvalid = "invitation_invalid",
         InvitationExpired = "invitation_expired",

@@ -43,6 +43,15 @@ pub struct UserRow {
     pub updated_at: NaiveDateTime,
     /// An id the integrator's HR system owns, unique within the corporation.
     pub external_id: Option<String>,
+    /// When the user was deactivated; `None` while active. A deactivated user keeps their
+    /// record and history but no credential of theirs works (SECURITY.md).
+    pub deactivated_at: Option<NaiveDateTime>,
+}
+
+impl UserRow {
+    pub fn is_active(&self) -> bool {
+        self.deactivated_at.is_none()
+    }
 }
 
 /// The fields an edit may change; `None` leaves a column as it is.
@@ -59,6 +68,8 @@ pub struct UserChanges {
     pub email_notifications: Option<KeySet<Notification>>,
     pub excel_download: Option<bool>,
     pub external_id: Option<Option<String>>,
+    /// `Some(Some(at))` deactivates, `Some(None)` reactivates.
+    pub deactivated_at: Option<Option<NaiveDateTime>>,
     pub token_version: Option<i32>,
     pub version: Option<i32>,
     pub updated_at: Option<NaiveDateTime>,

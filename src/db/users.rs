@@ -163,11 +163,13 @@ pub fn delete(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
     Ok(diesel::delete(users::table.find(id)).execute(conn)? == 1)
 }
 
-/// Main users of a corporation other than `excluding` (rule 5).
-pub fn count_other_main_users(conn: &mut DbConn, corporation_code: &str, excluding: &str) -> QueryResult<i64> {
+/// Active main users of a corporation other than `excluding` (rule 5: a deactivated main user
+/// manages nobody, so does not count).
+pub fn count_other_active_main_users(conn: &mut DbConn, corporation_code: &str, excluding: &str) -> QueryResult<i64> {
     users::table
         .filter(users::corporation_code.eq(corporation_code))
         .filter(users::role.eq(Role::MainUser))
+        .filter(users::deactivated_at.is_null())
         .filter(users::id.ne(excluding))
         .count()
         .get_result(conn)
@@ -207,6 +209,11 @@ pub fn list(conn: &mut DbConn, query: &UserListQuery) -> QueryResult<Vec<UserRow
     if let Some(contractor_id) = &query.contractor_id {
         select = select.filter(users::contractor_id.eq(contractor_id.clone()));
     }
+    select = match query.active {
+        Some(true) => select.filter(users::deactivated_at.is_null()),
+        Some(false) => select.filter(users::deactivated_at.is_not_null()),
+        None => select,
+    };
     if let Some(text) = &query.text {
         let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
         select = select.filter(

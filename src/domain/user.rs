@@ -240,30 +240,67 @@ impl ManagementScope {
 /// Why a change to a user is refused by rule 5.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LockOut {
-    /// The change would leave the corporation without a main user.
+    /// The change would leave the corporation without an active main user.
     LastMainUser,
     /// Nobody deletes their own account.
     SelfDeletion,
+    /// Nobody deactivates their own account.
+    SelfDeactivation,
 }
 
-/// Rule 5 for a deletion: not oneself, and not the last main user of a corporation.
-/// `other_main_users` counts the corporation's main users besides the target.
+/// What rule 5 knows of a user: their role, and whether they are active (not deactivated).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    pub role: Role,
+    pub active: bool,
+}
+
+impl Standing {
+    /// Only an active main user keeps a corporation from being locked out: a deactivated one
+    /// cannot sign in to manage anyone.
+    pub fn is_active_main_user(self) -> bool {
+        self.role == Role::MainUser && self.active
+    }
+}
+
+/// Rule 5 for a deletion: not oneself, and not the last active main user of a corporation.
+/// `other_active_main_users` counts the corporation's active main users besides the target.
 pub fn check_deletion(
     actor_id: &str,
     target_id: &str,
-    target_role: Role,
-    other_main_users: u64,
+    target: Standing,
+    other_active_main_users: u64,
 ) -> Result<(), LockOut> {
     if actor_id == target_id {
         return Err(LockOut::SelfDeletion);
     }
-    check_main_user_remains(target_role, None, other_main_users)
+    check_main_user_remains(target, None, other_active_main_users)
 }
 
-/// Rule 5 for a role change: a corporation keeps at least one main user.
-pub fn check_main_user_remains(current: Role, new: Option<Role>, other_main_users: u64) -> Result<(), LockOut> {
-    let loses_main_user = current == Role::MainUser && new != Some(Role::MainUser);
-    if loses_main_user && other_main_users == 0 {
+/// Rule 5 for an edit (a role change, a deactivation or both): nobody deactivates themselves,
+/// and the corporation keeps an active main user.
+pub fn check_edit(
+    actor_id: &str,
+    target_id: &str,
+    current: Standing,
+    new: Standing,
+    other_active_main_users: u64,
+) -> Result<(), LockOut> {
+    if actor_id == target_id && current.active && !new.active {
+        return Err(LockOut::SelfDeactivation);
+    }
+    check_main_user_remains(current, Some(new), other_active_main_users)
+}
+
+/// Rule 5: a corporation keeps at least one active main user. `new` is `None` for a deletion.
+/// A change to someone who is no active main user (a deactivated one, say) takes nothing away.
+pub fn check_main_user_remains(
+    current: Standing,
+    new: Option<Standing>,
+    other_active_main_users: u64,
+) -> Result<(), LockOut> {
+    let loses_main_user = current.is_active_main_user() && !new.is_some_and(Standing::is_active_main_user);
+    if loses_main_user && other_active_main_users == 0 {
         Err(LockOut::LastMainUser)
     } else {
         Ok(())
@@ -441,17 +478,81 @@ mod tests {
         );
     }
 
+    const ACTIVE_MAIN: Standing = Standing {
+        role: Role::MainUser,
+        active: true,
+    };
+    const DEACTIVATED_MAIN: Standing = Standing {
+        role: Role::MainUser,
+        active: false,
+    };
+    const ACTIVE_USER: Standing = Standing {
+        role: Role::User,
+        active: true,
+    };
+
     #[test]
-    fn the_last_main_user_stays() {
-        assert_eq!(check_deletion("a", "b", Role::MainUser, 0), Err(LockOut::LastMainUser));
-        assert_eq!(check_deletion("a", "b", Role::MainUser, 1), Ok(()));
-        assert_eq!(check_deletion("a", "b", Role::User, 0), Ok(()));
-        assert_eq!(check_deletion("a", "a", Role::User, 5), Err(LockOut::SelfDeletion));
+    fn the_last_active_main_user_is_neither_deleted_nor_demoted() {
+        assert_eq!(check_deletion("a", "b", ACTIVE_MAIN, 0), Err(LockOut::LastMainUser));
+        assert_eq!(check_deletion("a", "b", ACTIVE_MAIN, 1), Ok(()));
+        assert_eq!(check_deletion("a", "b", ACTIVE_USER, 0), Ok(()));
+        assert_eq!(check_deletion("a", "a", ACTIVE_USER, 5), Err(LockOut::SelfDeletion));
         assert_eq!(
-            check_main_user_remains(Role::MainUser, Some(Role::User), 0),
+            check_main_user_remains(ACTIVE_MAIN, Some(ACTIVE_USER), 0),
             Err(LockOut::LastMainUser)
         );
-        assert_eq!(check_main_user_remains(Role::MainUser, Some(Role::MainUser), 0), Ok(()));
-        assert_eq!(check_main_user_remains(Role::User, Some(Role::MainUser), 0), Ok(()));
+        assert_eq!(check_main_user_remains(ACTIVE_MAIN, Some(ACTIVE_MAIN), 0), Ok(()));
+        assert_eq!(check_main_user_remains(ACTIVE_USER, Some(ACTIVE_MAIN), 0), Ok(()));
+    }
+
+    #[test]
+    fn the_last_active_main_user_is_not_deactivated() {
+        assert_eq!(
+            check_edit("a", "b", ACTIVE_MAIN, DEACTIVATED_MAIN, 0),
+            Err(LockOut::LastMainUser)
+        );
+        assert_eq!(check_edit("a", "b", ACTIVE_MAIN, DEACTIVATED_MAIN, 1), Ok(()));
+        // Demoted and deactivated at once is losing a main user all the same.
+        let deactivated_user = Standing {
+            role: Role::User,
+            active: false,
+        };
+        assert_eq!(
+            check_edit("a", "b", ACTIVE_MAIN, deactivated_user, 0),
+            Err(LockOut::LastMainUser)
+        );
+        // An ordinary user may be deactivated whatever the corporation's main users.
+        assert_eq!(check_edit("a", "b", ACTIVE_USER, deactivated_user, 0), Ok(()));
+    }
+
+    #[test]
+    fn a_deactivated_main_user_holds_nothing_up() {
+        // Counted as no main user: deleting, demoting or reactivating them takes none away.
+        assert_eq!(check_deletion("a", "b", DEACTIVATED_MAIN, 0), Ok(()));
+        let demoted = Standing {
+            role: Role::User,
+            active: false,
+        };
+        assert_eq!(check_edit("a", "b", DEACTIVATED_MAIN, demoted, 0), Ok(()));
+        assert_eq!(check_edit("a", "b", DEACTIVATED_MAIN, ACTIVE_MAIN, 0), Ok(()));
+    }
+
+    #[test]
+    fn nobody_deactivates_themselves() {
+        assert_eq!(
+            check_edit("a", "a", ACTIVE_MAIN, DEACTIVATED_MAIN, 5),
+            Err(LockOut::SelfDeactivation)
+        );
+        let deactivated_user = Standing {
+            role: Role::User,
+            active: false,
+        };
+        assert_eq!(
+            check_edit("a", "a", ACTIVE_USER, deactivated_user, 0),
+            Err(LockOut::SelfDeactivation)
+        );
+        // Other edits of oneself are rule 5's ordinary business.
+        assert_eq!(check_edit("a", "a", ACTIVE_MAIN, ACTIVE_USER, 1), Ok(()));
+        assert_eq!(check_edit("a", "a", ACTIVE_MAIN, ACTIVE_MAIN, 0), Ok(()));
     }
 }

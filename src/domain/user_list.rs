@@ -35,6 +35,8 @@ pub struct UserListQuery {
     pub user_type: Option<UserType>,
     pub role: Option<Role>,
     pub contractor_id: Option<String>,
+    /// Only active users (`true`), only deactivated ones (`false`), or both (`None`).
+    pub active: Option<bool>,
     /// Case-insensitive substring of first name, last name or email.
     pub text: Option<String>,
     pub sort: UserSort,

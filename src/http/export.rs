@@ -20,7 +20,8 @@ use crate::service::users as use_cases;
 /// Users per database read: 500 rows of text are some 150 kB.
 const PAGE: i64 = 500;
 
-const COLUMNS: [&str; 16] = [
+/// New columns go at the end, so that a spreadsheet built on the old ones keeps working.
+const COLUMNS: [&str; 17] = [
     "E-mail",
     "Type gebruiker",
     "CorporatieCode",
@@ -37,6 +38,7 @@ const COLUMNS: [&str; 16] = [
     "Laatste aanmelding",
     "Uitnodiging verzonden",
     "Uitnodiging",
+    "Actief",
 ];
 
 /// One field, quoted when needed. A leading `=`, `+`, `-` or `@` would make a spreadsheet run
@@ -153,6 +155,10 @@ async fn read_page(
         .await
 }
 
+fn yes_no(value: bool) -> &'static str {
+    if value { "Ja" } else { "Nee" }
+}
+
 fn line(user: &UserResponse) -> String {
     let list = |keys: &[String]| keys.iter().map(|k| dutch(k)).collect::<Vec<_>>().join(", ");
     let when =
@@ -170,10 +176,11 @@ fn line(user: &UserResponse) -> String {
         dutch(&user.role).to_string(),
         list(&user.access),
         list(&user.email_notifications),
-        if user.excel_download { "Ja" } else { "Nee" }.to_string(),
+        yes_no(user.excel_download).to_string(),
         when(user.last_login_at),
         when(user.invitation.sent_at),
         dutch(&user.invitation.status).to_string(),
+        yes_no(user.active).to_string(),
     ];
     values.iter().map(|v| field(v)).collect::<Vec<_>>().join(";")
 }

@@ -31,7 +31,7 @@ use crate::service::user_view;
         (status = 202, description = "Queued; the user shows the invitation's state", body = UserResponse),
         (status = 403, description = "The caller's role may not manage users (`forbidden`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The user accepted an invitation already (`invitation_already_accepted`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The user accepted an invitation already (`invitation_already_accepted`), or is deactivated (`user_deactivated`: reactivate them first)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many invitations today (`too_many_requests`)", body = Problem, content_type = "application/problem+json"),
     )
 )]

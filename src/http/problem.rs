@@ -190,8 +190,8 @@ fn text(code: ErrorCode) -> ProblemText {
             StatusCode::CONFLICT,
             ["Last main user", "Laatste hoofdgebruiker"],
             [
-                "A corporation keeps at least one main user; make someone else main user first.",
-                "Een corporatie houdt minstens één hoofdgebruiker; maak eerst iemand anders hoofdgebruiker.",
+                "A corporation keeps at least one active main user; make someone else main user first.",
+                "Een corporatie houdt minstens één actieve hoofdgebruiker; maak eerst iemand anders hoofdgebruiker.",
             ],
         ),
         CannotDeleteSelf => (
@@ -200,6 +200,22 @@ fn text(code: ErrorCode) -> ProblemText {
             [
                 "Ask another main user or KWH to remove your account.",
                 "Vraag een andere hoofdgebruiker of KWH uw account te verwijderen.",
+            ],
+        ),
+        CannotDeactivateSelf => (
+            StatusCode::CONFLICT,
+            ["Cannot deactivate yourself", "U kunt uzelf niet deactiveren"],
+            [
+                "Ask another main user or KWH to deactivate your account.",
+                "Vraag een andere hoofdgebruiker of KWH uw account te deactiveren.",
+            ],
+        ),
+        UserDeactivated => (
+            StatusCode::CONFLICT,
+            ["User deactivated", "Gebruiker gedeactiveerd"],
+            [
+                "This user is deactivated and cannot be invited; reactivate them first (PATCH with \"active\": true).",
+                "Deze gebruiker is gedeactiveerd en kan niet worden uitgenodigd; activeer de gebruiker eerst weer (PATCH met \"active\": true).",
             ],
         ),
         CorporationExists => (

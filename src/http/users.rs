@@ -56,6 +56,11 @@ pub struct UserResponse {
     /// and names they may see); `null` for others, or before any approval.
     pub report_settings: Option<super::report_settings::ReportSettingsBody>,
     pub last_login_at: Option<DateTime<Utc>>,
+    /// `false` for a deactivated user: kept with their history, but unable to sign in, and no
+    /// credential of theirs works. `PATCH` with `active` deactivates or reactivates.
+    pub active: bool,
+    /// When the user was deactivated; `null` while active.
+    pub deactivated_at: Option<DateTime<Utc>>,
     pub invitation: InvitationState,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -144,6 +149,8 @@ impl From<UserView> for UserResponse {
             external_id: user.external_id,
             report_settings: user.report_settings.as_ref().map(Into::into),
             last_login_at: user.last_login_at.map(utc),
+            active: user.deactivated_at.is_none(),
+            deactivated_at: user.deactivated_at.map(utc),
             invitation: user.invitation.into(),
             created_at: utc(user.created_at),
             updated_at: utc(user.updated_at),
@@ -216,6 +223,12 @@ pub struct UpdateUserRequest {
     #[schema(value_type = Option<Vec<schema::Notification>>)]
     pub email_notifications: Option<Vec<String>>,
     pub excel_download: Option<bool>,
+    /// `false` deactivates the user: they cannot sign in, and their access tokens, service
+    /// tokens and open invitation and reset links end at once; their record and audit history
+    /// stay. `true` reactivates them: they sign in again with the password they had (no new
+    /// credential is made). Nobody deactivates themselves (409 `cannot_deactivate_self`), nor
+    /// the last active main user of a corporation (409 `last_main_user`).
+    pub active: Option<bool>,
 }
 
 /// Tells `"field": null` (clear it) from an absent field (keep it).
@@ -260,6 +273,7 @@ impl CreateUserRequest {
             access: self.access.clone(),
             email_notifications: self.email_notifications.clone(),
             excel_download: self.excel_download,
+            active: None,
         }
         .into_edit()
     }
@@ -394,6 +408,7 @@ impl UpdateUserRequest {
             phone,
             remarks,
             external_id,
+            active: self.active,
             kind,
         })
     }
@@ -501,7 +516,9 @@ pub async fn get_user(
 /// Edit a user (partial). The email address never changes (422 `email_immutable`).
 ///
 /// Send `If-Match` with the `ETag` you read to be told (412) when someone changed the user
-/// meanwhile. Demoting the last main user answers 409 `last_main_user`.
+/// meanwhile. Demoting or deactivating the last active main user answers 409 `last_main_user`.
+/// `"active": false` deactivates the user (every credential of theirs ends at once),
+/// `"active": true` reactivates them.
 #[utoipa::path(
     tag = "users",
     security(("bearer_auth" = [])),
@@ -514,7 +531,7 @@ pub async fn get_user(
         (status = 200, description = "The edited user", body = UserResponse),
         (status = 403, description = "The caller's role may not manage users (`forbidden`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The last main user would be demoted (`last_main_user`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The last active main user would be demoted or deactivated (`last_main_user`), or the caller would deactivate themselves (`cannot_deactivate_self`)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The user changed since it was read (`precondition_failed`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -593,6 +610,8 @@ pub struct UserListParams {
     pub role: Option<String>,
     pub corporation_code: Option<String>,
     pub contractor_id: Option<String>,
+    /// `true`: only active users; `false`: only deactivated ones; absent: both.
+    pub active: Option<bool>,
     /// `last_name` (default), `email`, `created_at`, or `last_login_at` (most recent first,
     /// never signed in last); ties are ordered by id.
     #[param(value_type = Option<schema::UserSort>)]
@@ -701,6 +720,7 @@ pub async fn list_users(
         user_type,
         role,
         contractor_id,
+        active: params.active,
         text,
         sort,
         after,

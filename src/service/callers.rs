@@ -1,7 +1,7 @@
 //! Who a credential stands for: an access token or a service token resolved against the
-//! database, so that a deleted user's token, one issued before a demotion or a new password, a
-//! revoked or expired service token, or one whose creator's sessions ended stops at once on
-//! every instance.
+//! database, so that a deleted or deactivated user's token, one issued before a demotion or a
+//! new password, a revoked or expired service token, or one whose creator's sessions ended
+//! stops at once on every instance.
 
 use chrono::NaiveDateTime;
 
@@ -52,9 +52,10 @@ pub fn resolve(
         else {
             return Ok(None);
         };
-        // The token lives only while its creator's sessions do (SECURITY.md).
-        let Some(user) =
-            users::find(conn, &grant.created_by)?.filter(|u| u.token_version == grant.creator_token_version)
+        // The token lives only while its creator's sessions do (SECURITY.md), and never for a
+        // deactivated creator, whatever their version says.
+        let Some(user) = users::find(conn, &grant.created_by)?
+            .filter(|u| u.token_version == grant.creator_token_version && u.is_active())
         else {
             return Ok(None);
         };
@@ -72,7 +73,7 @@ pub fn resolve(
             return Ok(None);
         };
         Ok(users::find(conn, &claims.sub)?
-            .filter(|user| user.token_version == claims.ver)
+            .filter(|user| user.token_version == claims.ver && user.is_active())
             .map(|user| caller(user, None)))
     }
 }

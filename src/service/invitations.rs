@@ -42,6 +42,9 @@ pub fn invite(
     write_transaction(conn, |conn| {
         let user = super::users::find_visible(conn, &scope, user_id)?;
         super::users::check_token_may_touch(actor, &user, None)?;
+        if !user.is_active() {
+            return Err(AppError::new(ErrorCode::UserDeactivated));
+        }
         if user.password_hash.is_some() {
             return Err(AppError::new(ErrorCode::InvitationAlreadyAccepted));
         }
@@ -143,14 +146,21 @@ fn attach_message(conn: &mut DbConn, link: &UserTokenRow, message: &OutboxRow) -
         .map(drop)
 }
 
-/// Voids the user's open links of this purpose, and cancels their messages not yet sent.
-fn void_open_links(conn: &mut DbConn, user_id: &str, purpose: &str, now: NaiveDateTime) -> diesel::QueryResult<()> {
-    for voided in user_tokens::revoke_open(conn, user_id, purpose, now)? {
-        if let Some(message) = &voided.outbox_message_id {
+/// Voids the user's open links of this purpose, and cancels their messages not yet sent;
+/// answers how many links it voided.
+fn void_open_links(conn: &mut DbConn, user_id: &str, purpose: &str, now: NaiveDateTime) -> diesel::QueryResult<usize> {
+    let voided = user_tokens::revoke_open(conn, user_id, purpose, now)?;
+    for link in &voided {
+        if let Some(message) = &link.outbox_message_id {
             outbox::cancel(conn, message, now)?;
         }
     }
-    Ok(())
+    Ok(voided.len())
+}
+
+/// Voids every open link of the user, invitation and reset, as [`void_open_links`] does.
+pub fn void_all_open_links(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> diesel::QueryResult<usize> {
+    Ok(void_open_links(conn, user_id, INVITATION, now)? + void_open_links(conn, user_id, PASSWORD_RESET, now)?)
 }
 
 /// Why a link cannot be used.
@@ -183,6 +193,8 @@ pub fn open_link(
         return Ok(Err(LinkProblem::Expired));
     }
     match users::find(conn, &link.user_id)? {
+        // Deactivation voids a user's links; a link is never a way back in.
+        Some(user) if !user.is_active() => Ok(Err(LinkProblem::Revoked)),
         // Whoever has a password set it themselves; an invitation cannot replace it.
         Some(user) if purpose == INVITATION && user.password_hash.is_some() => Ok(Err(LinkProblem::Revoked)),
         Some(user) => Ok(Ok((link, user))),
@@ -223,8 +235,7 @@ pub fn use_link_to_set_password(
             return Err(link_error(purpose, LinkProblem::Used));
         }
         users::set_password(conn, &user.id, password_hash, now)?;
-        void_open_links(conn, &user.id, INVITATION, now)?;
-        void_open_links(conn, &user.id, PASSWORD_RESET, now)?;
+        void_all_open_links(conn, &user.id, now)?;
         api_tokens::revoke_all_of(conn, &user.id, now)?;
         login_failures::clear_account(conn, &user.email)?;
         let action = if purpose == INVITATION {
@@ -259,7 +270,8 @@ pub fn request_password_reset(
         )? {
             return Ok(());
         }
-        let Some(user) = users::find_by_email(conn, email)? else {
+        // A deactivated user is answered as an unknown address is: alike, and with no mail.
+        let Some(user) = users::find_by_email(conn, email)?.filter(UserRow::is_active) else {
             return Ok(());
         };
         // Two requests at once must not both find the interval free.

@@ -66,20 +66,28 @@ pub fn finish(
     password_matched: bool,
     now: NaiveDateTime,
 ) -> Result<Option<UserRow>, AppError> {
-    write_transaction(conn, |conn| match attempt.user {
-        Some(user) if password_matched => {
+    write_transaction(conn, |conn| {
+        let Some(user) = attempt.user else {
+            login_failures::prune(conn, now)?;
+            return Ok(None);
+        };
+        // Read again: a deactivation may have committed while the password was checked.
+        let deactivated = users::find(conn, &user.id)?.map(|current| !current.is_active());
+        if password_matched && deactivated == Some(false) {
             login_failures::release(conn, &attempt.reserved)?;
             login_failures::remember_client(conn, &user.id, &attempt.keys.client, now)?;
             users::record_login(conn, &user.id, now)?;
             audit_log::user_event(conn, Some(&user.id), "login.succeeded", &user, Map::new(), now)?;
-            Ok(Some(user))
+            return Ok(Some(user));
         }
-        other => {
-            login_failures::prune(conn, now)?;
-            if let Some(user) = &other {
-                audit_log::user_event(conn, None, "login.failed", user, Map::new(), now)?;
-            }
-            Ok(None)
+        // A deactivated user's right password fails as a wrong one does: the same answer, and
+        // the failure stays counted, so neither the answer nor the throttle tells them apart.
+        login_failures::prune(conn, now)?;
+        let mut facts = Map::new();
+        if deactivated == Some(true) {
+            facts.insert("deactivated".into(), true.into());
         }
+        audit_log::user_event(conn, None, "login.failed", &user, facts, now)?;
+        Ok(None)
     })
 }

@@ -37,6 +37,8 @@ pub struct UserView {
     /// For contractor users: the settings in force for their contractor, once approved.
     pub report_settings: Option<ReportSettings>,
     pub last_login_at: Option<NaiveDateTime>,
+    /// `None` while the user is active.
+    pub deactivated_at: Option<NaiveDateTime>,
     pub invitation: InvitationView,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -127,6 +129,7 @@ fn with_invitations(
                 external_id: row.external_id,
                 report_settings,
                 last_login_at: row.last_login_at,
+                deactivated_at: row.deactivated_at,
                 invitation,
                 created_at: row.created_at,
                 updated_at: row.updated_at,

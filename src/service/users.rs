@@ -13,7 +13,7 @@ use crate::db::{DbConn, corporations, users, write_transaction};
 use crate::domain::corporation::CorporationCode;
 use crate::domain::email::EmailAddress;
 use crate::domain::user::{
-    self as rules, Actor, LockOut, ManagementScope, Role, UserKind, UserKindInput, UserType, resolve_kind,
+    self as rules, Actor, LockOut, ManagementScope, Role, Standing, UserKind, UserKindInput, UserType, resolve_kind,
 };
 use crate::domain::user_list::{UserCursor, UserListQuery, UserSort};
 use crate::domain::violation::{ViolationKind, Violations};
@@ -47,6 +47,8 @@ pub struct UserEdit {
     pub remarks: Option<Option<String>>,
     /// `Some(None)` removes the external id.
     pub external_id: Option<Option<String>>,
+    /// `Some(false)` deactivates the user, `Some(true)` reactivates them.
+    pub active: Option<bool>,
     pub kind: UserKindInput,
 }
 
@@ -199,6 +201,7 @@ pub fn new_row(new: &NewUser, now: NaiveDateTime) -> UserRow {
         created_at: now,
         updated_at: now,
         external_id: None,
+        deactivated_at: None,
     }
 }
 
@@ -284,16 +287,32 @@ pub fn update(
             return Err(violations.into());
         };
 
-        let current_role = row.role;
-        if kind.role != current_role
-            && let Some(code) = &row.corporation_code
-        {
-            let others = users::count_other_main_users(conn, code, &row.id)?;
-            rules::check_main_user_remains(current_role, Some(kind.role), others as u64).map_err(lock_out_error)?;
+        let current = standing(&row);
+        let new = Standing {
+            role: kind.role,
+            active: edit.active.unwrap_or(current.active),
+        };
+        if new != current {
+            let others = match &row.corporation_code {
+                Some(code) => users::count_other_active_main_users(conn, code, &row.id)? as u64,
+                None => u64::MAX,
+            };
+            rules::check_edit(&actor.user_id, &row.id, current, new, others).map_err(lock_out_error)?;
         }
 
-        let (changes, audit) = diff(&row, &edit, &kind, now);
-        if audit.is_empty() {
+        let (mut changes, audit) = diff(&row, &edit, &kind, now);
+        let activation = (new.active != current.active).then_some(new.active);
+        if let Some(active) = activation {
+            changes.deactivated_at = Some((!active).then_some(now));
+            if !active {
+                // Every credential ends at once: the access tokens by their version, the
+                // service tokens by their creator's version (and revoked below).
+                changes.token_version = Some(row.token_version + 1);
+            }
+            changes.version = Some(row.version + 1);
+            changes.updated_at = Some(now);
+        }
+        if audit.is_empty() && activation.is_none() {
             return Ok(row);
         }
         let ends_sessions = changes.token_version.is_some();
@@ -305,12 +324,30 @@ pub fn update(
             }
             Err(error) => return Err(error.into()),
         }
-        if ends_sessions {
+        let revoked_tokens = if ends_sessions {
             // Their service tokens stop with their access tokens (the version check refuses
             // them already); revoked, the list says so too.
-            crate::db::api_tokens::revoke_all_of(conn, &row.id, now)?;
+            crate::db::api_tokens::revoke_all_of(conn, &row.id, now)?
+        } else {
+            0
+        };
+        if !audit.is_empty() {
+            audit_log::user_event(conn, Some(&actor.audit_id()), "user.updated", &row, audit, now)?;
         }
-        audit_log::user_event(conn, Some(&actor.audit_id()), "user.updated", &row, audit, now)?;
+        match activation {
+            Some(false) => {
+                // No open link may set a password of theirs, nor its mail still go out.
+                let voided_links = super::invitations::void_all_open_links(conn, &row.id, now)?;
+                let mut facts = Map::new();
+                facts.insert("service_tokens_revoked".into(), revoked_tokens.into());
+                facts.insert("links_voided".into(), voided_links.into());
+                audit_log::user_event(conn, Some(&actor.audit_id()), "user.deactivated", &row, facts, now)?;
+            }
+            Some(true) => {
+                audit_log::user_event(conn, Some(&actor.audit_id()), "user.reactivated", &row, Map::new(), now)?;
+            }
+            None => {}
+        }
         users::find(conn, &row.id)?.ok_or_else(AppError::not_found)
     })
 }
@@ -383,20 +420,22 @@ pub fn delete(
 ) -> Result<(), AppError> {
     let scope = super::management_scope(actor)?;
     write_transaction(conn, |conn| {
-        let row = find_visible(conn, &scope, id)?;
+        let mut row = find_visible(conn, &scope, id)?;
         check_token_may_touch(actor, &row, None)?;
-        if let Some(code) = &row.corporation_code {
-            corporations::lock(conn, code)?;
+        if let Some(code) = row.corporation_code.clone() {
+            corporations::lock(conn, &code)?;
+            // Read again under the lock: whether the user is an active main user (rule 5) is
+            // decided by what committed while we waited.
+            row = find_visible(conn, &scope, id)?;
         }
         if if_match.is_some_and(|expected| expected != row.version) {
             return Err(AppError::new(ErrorCode::PreconditionFailed));
         }
-        let role = row.role;
         let others = match &row.corporation_code {
-            Some(code) => users::count_other_main_users(conn, code, &row.id)? as u64,
+            Some(code) => users::count_other_active_main_users(conn, code, &row.id)? as u64,
             None => u64::MAX,
         };
-        rules::check_deletion(&actor.user_id, &row.id, role, others).map_err(lock_out_error)?;
+        rules::check_deletion(&actor.user_id, &row.id, standing(&row), others).map_err(lock_out_error)?;
         users::delete(conn, &row.id)?;
         // Their queued and sent messages hold their address: personal data leaves with them.
         crate::db::outbox::delete_for_user(conn, &row.id)?;
@@ -408,10 +447,19 @@ pub fn delete(
     })
 }
 
+/// What rule 5 counts of a stored user.
+fn standing(row: &UserRow) -> Standing {
+    Standing {
+        role: row.role,
+        active: row.is_active(),
+    }
+}
+
 fn lock_out_error(lock_out: LockOut) -> AppError {
     match lock_out {
         LockOut::LastMainUser => AppError::new(ErrorCode::LastMainUser),
         LockOut::SelfDeletion => AppError::new(ErrorCode::CannotDeleteSelf),
+        LockOut::SelfDeactivation => AppError::new(ErrorCode::CannotDeactivateSelf),
     }
 }
 

@@ -64,7 +64,7 @@ on_both_backends! {
         assert_eq!(
             lines[0],
             "E-mail;Type gebruiker;CorporatieCode;Aannemer;Voornaam;Achternaam;Functie;Telefoon;Opmerkingen;\
-             Rechten;Toegang tot;Email ontvangen voor;Excel Download;Laatste aanmelding;Uitnodiging verzonden;Uitnodiging"
+             Rechten;Toegang tot;Email ontvangen voor;Excel Download;Laatste aanmelding;Uitnodiging verzonden;Uitnodiging;Actief"
         );
         assert_eq!(lines.last(), Some(&""), "the file ends with a line break");
         let rows = &lines[1..lines.len() - 1];

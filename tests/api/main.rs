@@ -8,6 +8,7 @@ mod approvals;
 mod batch;
 mod bounds;
 mod contractors;
+mod deactivation;
 mod foundation;
 mod idempotency;
 mod integrity;

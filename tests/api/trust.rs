@@ -309,6 +309,12 @@ on_both_backends! {
         let id = revoked["id"].as_str().unwrap();
         assert_eq!(main.delete(&format!("/api-tokens/{id}")).await.status(), 204);
         assert_eq!(main.delete(&format!("/users/{}", gone.id)).await.status(), 204);
+        // Issue #14: a deactivated user, and a service token they made while active.
+        let paused = app.create_user(&main, json!({"email": "gepauzeerd@kwh001.example.nl", "first_name": "G", "last_name": "P", "role": "main_user"})).await;
+        let paused = app.sign_in_as(&paused).await;
+        let paused_secret = create_token(&paused, "provision").await["token"].as_str().unwrap().to_string();
+        let deactivated = main.patch(&format!("/users/{}", paused.id), &json!({"active": false})).await;
+        assert_eq!(deactivated.status(), 200);
         let document: Value = app.get("/openapi.json").send().await.unwrap().json().await.unwrap();
         let mut checked = 0;
         for (template, item) in document["paths"].as_object().unwrap() {
@@ -319,7 +325,14 @@ on_both_backends! {
                     continue;
                 }
                 let path = template.replace("{code}", "KWH001").replace("{id}", "00000000-0000-4000-8000-000000000000");
-                for (who, credential) in [("anonymous", None), ("deleted user", Some(gone.token.as_str())), ("revoked token", Some(revoked_secret.as_str()))] {
+                let ended = [
+                    ("anonymous", None),
+                    ("deleted user", Some(gone.token.as_str())),
+                    ("revoked token", Some(revoked_secret.as_str())),
+                    ("deactivated user", Some(paused.token.as_str())),
+                    ("deactivated user's service token", Some(paused_secret.as_str())),
+                ];
+                for (who, credential) in ended {
                     let mut request = app.client.request(method.to_uppercase().parse().unwrap(), app.url(&path)).json(&json!({}));
                     if let Some(credential) = credential {
                         request = request.bearer_auth(credential);
@@ -330,7 +343,7 @@ on_both_backends! {
                 }
             }
         }
-        assert!(checked >= 90, "{checked}");
+        assert!(checked >= 150, "{checked}");
     }
 
     async fn the_daily_invitation_cap_holds_under_simultaneous_requests(app) {

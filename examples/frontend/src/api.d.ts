@@ -522,7 +522,9 @@ export interface paths {
         /**
          * Edit a user (partial). The email address never changes (422 `email_immutable`).
          * @description Send `If-Match` with the `ETag` you read to be told (412) when someone changed the user
-         *     meanwhile. Demoting the last main user answers 409 `last_main_user`.
+         *     meanwhile. Demoting or deactivating the last active main user answers 409 `last_main_user`.
+         *     `"active": false` deactivates the user (every credential of theirs ends at once),
+         *     `"active": true` reactivates them.
          */
         patch: operations["update_user"];
         trace?: never;
@@ -1037,6 +1039,14 @@ export interface components {
          */
         UpdateUserRequest: {
             access?: components["schemas"]["Access"][] | null;
+            /**
+             * @description `false` deactivates the user: they cannot sign in, and their access tokens, service
+             *     tokens and open invitation and reset links end at once; their record and audit history
+             *     stay. `true` reactivates them: they sign in again with the password they had (no new
+             *     credential is made). Nobody deactivates themselves (409 `cannot_deactivate_self`), nor
+             *     the last active main user of a corporation (409 `last_main_user`).
+             */
+            active?: boolean | null;
             email_notifications?: components["schemas"]["Notification"][] | null;
             excel_download?: boolean | null;
             /**
@@ -1059,11 +1069,21 @@ export interface components {
         UserResponse: {
             /** @description Subset of `mijn_kwh`, `klantvizier`. */
             access: string[];
+            /**
+             * @description `false` for a deactivated user: kept with their history, but unable to sign in, and no
+             *     credential of theirs works. `PATCH` with `active` deactivates or reactivates.
+             */
+            active: boolean;
             contractor?: components["schemas"]["ContractorRef"] | null;
             /** @example KWH042 */
             corporation_code?: string | null;
             /** Format: date-time */
             created_at: string;
+            /**
+             * Format: date-time
+             * @description When the user was deactivated; `null` while active.
+             */
+            deactivated_at?: string | null;
             /** @example henk@installatietechniek.nl */
             email: string;
             /** @description Subset of `delivery_reminder`, `validation_report`. */
@@ -3762,6 +3782,8 @@ export interface operations {
                 role?: components["schemas"]["Role"];
                 corporation_code?: string;
                 contractor_id?: string;
+                /** @description `true`: only active users; `false`: only deactivated ones; absent: both. */
+                active?: boolean;
                 /**
                  * @description `last_name` (default), `email`, `created_at`, or `last_login_at` (most recent first,
                  *     never signed in last); ties are ordered by id.
@@ -4300,7 +4322,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The last main user would be demoted (`last_main_user`) */
+            /** @description The last active main user would be demoted or deactivated (`last_main_user`), or the caller would deactivate themselves (`cannot_deactivate_self`) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4425,7 +4447,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The user accepted an invitation already (`invitation_already_accepted`) */
+            /** @description The user accepted an invitation already (`invitation_already_accepted`), or is deactivated (`user_deactivated`: reactivate them first) */
             409: {
                 headers: {
                     [name: string]: unknown;
