@@ -133,6 +133,30 @@ pub fn user_event(
     )
 }
 
+/// An event about a contractor (its record or its report settings), in its corporation.
+pub fn contractor_event(
+    conn: &mut DbConn,
+    actor: &crate::domain::user::Actor,
+    action: &str,
+    contractor_id: &str,
+    corporation_code: &str,
+    changes: Map<String, Value>,
+    at: NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    record(
+        conn,
+        AuditEntry {
+            actor_id: Some(&actor.audit_id()),
+            action,
+            target_type: "contractor",
+            target_id: Some(contractor_id),
+            corporation_code: Some(corporation_code),
+            changes,
+        },
+        at,
+    )
+}
+
 /// `{"old": .., "new": ..}` for a field whose values may be shown.
 pub fn change(old: impl Into<Value>, new: impl Into<Value>) -> Value {
     serde_json::json!({ "old": old.into(), "new": new.into() })

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use serde_json::Map;
 
-use super::audit::{self as audit_log, AuditEntry, change};
+use super::audit::{self as audit_log, change};
 use crate::db::contractors::{self as store, WriteContractorError, name_key};
 use crate::db::rows::ContractorRow;
 use crate::db::{DbConn, corporations, outbox, users, write_transaction};
@@ -73,28 +73,6 @@ pub fn list(conn: &mut DbConn, actor: &Actor, requested: Option<CorporationCode>
     }
 }
 
-fn record(
-    conn: &mut DbConn,
-    actor: &Actor,
-    action: &str,
-    row: &ContractorRow,
-    changes: Map<String, serde_json::Value>,
-    now: NaiveDateTime,
-) -> diesel::QueryResult<()> {
-    audit_log::record(
-        conn,
-        AuditEntry {
-            actor_id: Some(&actor.audit_id()),
-            action,
-            target_type: "contractor",
-            target_id: Some(&row.id),
-            corporation_code: Some(&row.corporation_code),
-            changes,
-        },
-        now,
-    )
-}
-
 pub fn create(
     conn: &mut DbConn,
     actor: &Actor,
@@ -138,7 +116,15 @@ pub fn create(
         store::insert(conn, &row).map_err(name_error)?;
         let mut facts = Map::new();
         facts.insert("name".into(), row.name.clone().into());
-        record(conn, actor, "contractor.created", &row, facts, now)?;
+        audit_log::contractor_event(
+            conn,
+            actor,
+            "contractor.created",
+            &row.id,
+            &row.corporation_code,
+            facts,
+            now,
+        )?;
         row.try_into()
     })
 }
@@ -160,7 +146,15 @@ pub fn rename(
         crate::db::users::touch_versions_of_contractor(conn, id)?;
         let mut changes = Map::new();
         changes.insert("name".into(), change(row.name.clone(), name.clone()));
-        record(conn, actor, "contractor.updated", &row, changes, now)?;
+        audit_log::contractor_event(
+            conn,
+            actor,
+            "contractor.updated",
+            &row.id,
+            &row.corporation_code,
+            changes,
+            now,
+        )?;
         store::find(conn, id)?.ok_or_else(AppError::not_found)?.try_into()
     })
 }
@@ -181,7 +175,15 @@ pub fn delete(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) ->
         store::delete(conn, id)?;
         let mut facts = Map::new();
         facts.insert("deleted_users".into(), serde_json::Value::from(user_ids));
-        record(conn, actor, "contractor.deleted", &row, facts, now)?;
+        audit_log::contractor_event(
+            conn,
+            actor,
+            "contractor.deleted",
+            &row.id,
+            &row.corporation_code,
+            facts,
+            now,
+        )?;
         Ok(())
     })
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashSet};
 use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
 
-use super::audit::{self as audit_log, AuditEntry, change};
+use super::audit::{self as audit_log, change};
 use crate::db::report_settings::{self as store, ApprovalQuery};
 use crate::db::rows::{ApprovalRow, ContractorRow, ReportSettingsRow};
 use crate::db::{DbConn, catalog, corporations, users, write_transaction};
@@ -151,28 +151,6 @@ pub fn current(conn: &mut DbConn, actor: &Actor, contractor_id: &str) -> Result<
     Ok(SettingsState { active, pending })
 }
 
-fn record(
-    conn: &mut DbConn,
-    actor: &Actor,
-    action: &str,
-    approval: &ApprovalRow,
-    changes: Map<String, Value>,
-    now: NaiveDateTime,
-) -> diesel::QueryResult<()> {
-    audit_log::record(
-        conn,
-        AuditEntry {
-            actor_id: Some(&actor.audit_id()),
-            action,
-            target_type: "contractor",
-            target_id: Some(&approval.contractor_id),
-            corporation_code: Some(&approval.corporation_code),
-            changes,
-        },
-        now,
-    )
-}
-
 /// What a change does, field by field, for the audit log (Excel always shows).
 fn settings_changes(
     current: Option<&ReportSettings>,
@@ -235,7 +213,15 @@ pub fn request(
         )?;
         if let Some(older) = store::pending_for(conn, contractor_id)? {
             store::decide(conn, &older.id, ApprovalStatus::Superseded.key(), None, now, None)?;
-            record(conn, actor, "report_settings.superseded", &older, Map::new(), now)?;
+            audit_log::contractor_event(
+                conn,
+                actor,
+                "report_settings.superseded",
+                &older.contractor_id,
+                &older.corporation_code,
+                Map::new(),
+                now,
+            )?;
         }
         let approval = ApprovalRow {
             id: uuid::Uuid::now_v7().to_string(),
@@ -251,11 +237,12 @@ pub fn request(
             reason: None,
         };
         store::insert_approval(conn, &approval)?;
-        record(
+        audit_log::contractor_event(
             conn,
             actor,
             "report_settings.requested",
-            &approval,
+            &approval.contractor_id,
+            &approval.corporation_code,
             settings_changes(current.as_ref(), &proposed, &approval.id),
             now,
         )?;
@@ -514,11 +501,12 @@ fn approve(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -> Re
             },
         )?;
         users::touch_versions_of_contractor(conn, &approval.contractor_id)?;
-        record(
+        audit_log::contractor_event(
             conn,
             actor,
             "report_settings.approved",
-            &approval,
+            &approval.contractor_id,
+            &approval.corporation_code,
             settings_changes(current.as_ref(), &proposed, id),
             now,
         )?;
@@ -549,7 +537,15 @@ fn reject(
         let mut facts = Map::new();
         facts.insert("approval_id".into(), id.into());
         facts.insert("reason".into(), reason.clone().into());
-        record(conn, actor, "report_settings.rejected", &approval, facts, now)?;
+        audit_log::contractor_event(
+            conn,
+            actor,
+            "report_settings.rejected",
+            &approval.contractor_id,
+            &approval.corporation_code,
+            facts,
+            now,
+        )?;
         notify_requester(conn, &approval, false, Some(reason.clone()), now)?;
         store::find_approval(conn, id)?.ok_or_else(AppError::not_found)
     })
@@ -565,7 +561,15 @@ fn cancel(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -> Res
         release_pending_own_names(conn, &approval)?;
         let mut facts = Map::new();
         facts.insert("approval_id".into(), id.into());
-        record(conn, actor, "report_settings.cancelled", &approval, facts, now)?;
+        audit_log::contractor_event(
+            conn,
+            actor,
+            "report_settings.cancelled",
+            &approval.contractor_id,
+            &approval.corporation_code,
+            facts,
+            now,
+        )?;
         store::find_approval(conn, id)?.ok_or_else(AppError::not_found)
     })
 }
@@ -655,7 +659,15 @@ pub fn remove_switched_off_parts(
         users::touch_versions_of_contractor(conn, &contractor.id)?;
         let mut facts = settings_changes(Some(&current), &reduced, &approval.id);
         facts.insert("reason".into(), "survey_parts_switched_off".into());
-        record(conn, actor, "report_settings.parts_removed", &approval, facts, now)?;
+        audit_log::contractor_event(
+            conn,
+            actor,
+            "report_settings.parts_removed",
+            &approval.contractor_id,
+            &approval.corporation_code,
+            facts,
+            now,
+        )?;
         changed += 1;
     }
     Ok(changed)
