@@ -490,6 +490,10 @@ mod tests {
         role: Role::User,
         active: true,
     };
+    const DEACTIVATED_USER: Standing = Standing {
+        role: Role::User,
+        active: false,
+    };
 
     #[test]
     fn the_last_active_main_user_is_neither_deleted_nor_demoted() {
@@ -513,27 +517,19 @@ mod tests {
         );
         assert_eq!(check_edit("a", "b", ACTIVE_MAIN, DEACTIVATED_MAIN, 1), Ok(()));
         // Demoted and deactivated at once is losing a main user all the same.
-        let deactivated_user = Standing {
-            role: Role::User,
-            active: false,
-        };
         assert_eq!(
-            check_edit("a", "b", ACTIVE_MAIN, deactivated_user, 0),
+            check_edit("a", "b", ACTIVE_MAIN, DEACTIVATED_USER, 0),
             Err(LockOut::LastMainUser)
         );
         // An ordinary user may be deactivated whatever the corporation's main users.
-        assert_eq!(check_edit("a", "b", ACTIVE_USER, deactivated_user, 0), Ok(()));
+        assert_eq!(check_edit("a", "b", ACTIVE_USER, DEACTIVATED_USER, 0), Ok(()));
     }
 
     #[test]
     fn a_deactivated_main_user_holds_nothing_up() {
         // Counted as no main user: deleting, demoting or reactivating them takes none away.
         assert_eq!(check_deletion("a", "b", DEACTIVATED_MAIN, 0), Ok(()));
-        let demoted = Standing {
-            role: Role::User,
-            active: false,
-        };
-        assert_eq!(check_edit("a", "b", DEACTIVATED_MAIN, demoted, 0), Ok(()));
+        assert_eq!(check_edit("a", "b", DEACTIVATED_MAIN, DEACTIVATED_USER, 0), Ok(()));
         assert_eq!(check_edit("a", "b", DEACTIVATED_MAIN, ACTIVE_MAIN, 0), Ok(()));
     }
 
@@ -543,12 +539,8 @@ mod tests {
             check_edit("a", "a", ACTIVE_MAIN, DEACTIVATED_MAIN, 5),
             Err(LockOut::SelfDeactivation)
         );
-        let deactivated_user = Standing {
-            role: Role::User,
-            active: false,
-        };
         assert_eq!(
-            check_edit("a", "a", ACTIVE_USER, deactivated_user, 0),
+            check_edit("a", "a", ACTIVE_USER, DEACTIVATED_USER, 0),
             Err(LockOut::SelfDeactivation)
         );
         // Other edits of oneself are rule 5's ordinary business.

@@ -84,7 +84,7 @@ on_both_backends! {
         got.sort();
         assert_eq!(got, wanted);
         let p7 = rows.iter().find(|row| row.starts_with("p0007@")).unwrap();
-        assert_eq!(*p7, "p0007@kwh001.example.nl;Corporatie;KWH001;;Persoon7;Achternaam 7;;;;Gebruiker;Mijn KWH;;Nee;;;Niet verzonden");
+        assert_eq!(*p7, "p0007@kwh001.example.nl;Corporatie;KWH001;;Persoon7;Achternaam 7;;;;Gebruiker;Mijn KWH;;Nee;;;Niet verzonden;Ja");
     }
 }
 
