@@ -398,6 +398,14 @@ for_each_backend! {
         // the data was in): the message is due again, as after a failed attempt.
         use diesel::prelude::*;
         use mijnkwh::db::schema::outbox_messages as outbox;
+        // First the sender records the delivery; overwriting before that would lose the race
+        // to its own `sent_at` and leave nothing to retry.
+        let delivered = outbox::recipient.eq("jan@kwh001.example.nl").and(outbox::sent_at.is_not_null());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while outbox::table.filter(delivered).count().get_result::<i64>(&mut app.db()).unwrap() == 0 {
+            assert!(std::time::Instant::now() < deadline, "the sender never recorded the delivery");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
         let retried = diesel::update(outbox::table.filter(outbox::recipient.eq("jan@kwh001.example.nl")))
             .set((
                 outbox::sent_at.eq(None::<chrono::NaiveDateTime>),
