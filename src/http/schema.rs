@@ -4,11 +4,8 @@
 //! schemathesis) knows before sending what will be refused. The tests below keep them in step
 //! with the domain's own keys and rules.
 
-use serde::Serialize;
-use utoipa::ToSchema;
-
 use super::{batch, catalog, pagination};
-use crate::domain::{report_settings, text};
+use crate::domain::{corporation, delivery, report_settings, text, user, user_list};
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::schema::{Schema, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::{KnownFormat, OpenApi, RefOr};
@@ -252,160 +249,56 @@ fn apply_to_string(object: &mut utoipa::openapi::schema::Object, rule: Rule) {
     }
 }
 
-/// `domain::user::UserType`.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum UserType {
-    Corporation,
-    Contractor,
-    Kwh,
+/// The documented form of a keyed domain enum: a string, one of the domain's own keys, so the
+/// document lists exactly what `from_key` accepts (one list of values, the domain's `ALL`).
+macro_rules! documented_keys {
+    ($($(#[doc = $doc:literal])+ $name:ident => $domain:ty;)+) => {$(
+        $(#[doc = $doc])+
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                let description = [$($doc),+].map(str::trim).join("\n");
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some(description))
+                    .enum_values(Some(<$domain>::ALL.iter().map(|value| value.key())))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+        }
+    )+};
 }
 
-/// `domain::user::Role`.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    User,
-    MainUser,
-    Contractor,
-    KwhAdmin,
-}
-
-/// `domain::user::Access`: Mijn KWH, Klantvizier.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Access {
-    MijnKwh,
-    Klantvizier,
-}
-
-/// `domain::user::Notification`.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Notification {
-    DeliveryReminder,
-    ValidationReport,
-}
-
-/// `domain::corporation::SurveyPart`.
-#[derive(Serialize, ToSchema)]
-pub enum SurveyPart {
-    #[serde(rename = "new_tenants")]
-    NewTenants,
-    #[serde(rename = "repairs")]
-    Repairs,
-    #[serde(rename = "maintenance")]
-    Maintenance,
-    #[serde(rename = "departed_tenants")]
-    DepartedTenants,
-    #[serde(rename = "major_maintenance")]
-    MajorMaintenance,
-    #[serde(rename = "contact")]
-    Contact,
-    #[serde(rename = "custom_1")]
-    Custom1,
-    #[serde(rename = "custom_2")]
-    Custom2,
-    #[serde(rename = "custom_3")]
-    Custom3,
-    #[serde(rename = "custom_4")]
-    Custom4,
-}
-
-/// `domain::report_settings::ApprovalStatus`.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ApprovalStatus {
-    Pending,
-    Approved,
-    Rejected,
-    Superseded,
-    Cancelled,
-}
-
-/// What a service token may do.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TokenScope {
-    Read,
-    Provision,
-}
-
-/// `domain::delivery::DeliveryError`: why an email could not be delivered.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryError {
-    MailboxUnavailable,
-    Rejected,
-    TemporaryFailure,
-    Configuration,
-}
-
-/// The sort orders of `GET /users`.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum UserSort {
-    LastName,
-    Email,
-    CreatedAt,
-    LastLoginAt,
+documented_keys! {
+    /// `domain::user::UserType`.
+    UserType => user::UserType;
+    /// `domain::user::Role`.
+    Role => user::Role;
+    /// `domain::user::Access`: Mijn KWH, Klantvizier.
+    Access => user::Access;
+    /// `domain::user::Notification`.
+    Notification => user::Notification;
+    /// `domain::corporation::SurveyPart`.
+    SurveyPart => corporation::SurveyPart;
+    /// `domain::report_settings::ApprovalStatus`.
+    ApprovalStatus => report_settings::ApprovalStatus;
+    /// What a service token may do.
+    TokenScope => user::TokenScope;
+    /// `domain::delivery::DeliveryError`: why an email could not be delivered.
+    DeliveryError => delivery::DeliveryError;
+    /// The sort orders of `GET /users`.
+    UserSort => user_list::UserSort;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{corporation, delivery, report_settings, text, user};
-
-    fn keys<T: Serialize>(values: &[T]) -> Vec<String> {
-        values
-            .iter()
-            .map(|v| serde_json::to_value(v).unwrap().as_str().unwrap().to_string())
-            .collect()
-    }
-
-    #[test]
-    fn enums_list_exactly_the_domain_keys() {
-        use SurveyPart as P;
-        for key in keys(&[UserType::Corporation, UserType::Contractor, UserType::Kwh]) {
-            assert!(user::UserType::from_key(&key).is_some(), "{key}");
-        }
-        for key in keys(&[Role::User, Role::MainUser, Role::Contractor, Role::KwhAdmin]) {
-            assert!(user::Role::from_key(&key).is_some(), "{key}");
-        }
-        for key in keys(&[Access::MijnKwh, Access::Klantvizier]) {
-            assert!(user::Access::from_key(&key).is_some(), "{key}");
-        }
-        for key in keys(&[Notification::DeliveryReminder, Notification::ValidationReport]) {
-            assert!(user::Notification::from_key(&key).is_some(), "{key}");
-        }
-        let parts = [
-            P::NewTenants,
-            P::Repairs,
-            P::Maintenance,
-            P::DepartedTenants,
-            P::MajorMaintenance,
-            P::Contact,
-            P::Custom1,
-            P::Custom2,
-            P::Custom3,
-            P::Custom4,
-        ];
-        let domain_parts: Vec<&str> = corporation::SurveyPart::ALL.iter().map(|p| p.key()).collect();
-        assert_eq!(keys(&parts), domain_parts);
-        use DeliveryError as D;
-        let classes = [
-            D::MailboxUnavailable,
-            D::Rejected,
-            D::TemporaryFailure,
-            D::Configuration,
-        ];
-        let domain_classes: Vec<&str> = delivery::DeliveryError::ALL.iter().map(|c| c.key()).collect();
-        assert_eq!(keys(&classes), domain_classes);
-        use ApprovalStatus as S;
-        for key in keys(&[S::Pending, S::Approved, S::Rejected, S::Superseded, S::Cancelled]) {
-            assert!(report_settings::ApprovalStatus::from_key(&key).is_some(), "{key}");
-        }
-    }
 
     /// The patterns say what the domain decides, on inputs of every kind.
     #[test]
