@@ -103,14 +103,35 @@ pub fn main() -> ExitCode {
 fn parse_command_line() -> Result<Cli, ConfigError> {
     config::load_dotenv()?;
     // The top level's arguments are the settings: global, so `mijnkwh serve --bind-addr …` works.
-    let command = Cli::command().mut_args(|setting| setting.global(true));
-    let parsed = config::blank_means_unset(command)
-        .try_get_matches()
-        .and_then(|matches| Cli::from_arg_matches(&matches));
-    parsed.or_else(|error| match ConfigError::from_clap(&error) {
-        Some(config_error) => Err(config_error),
-        None => error.exit(),
-    })
+    let command = config::blank_means_unset(Cli::command().mut_args(|setting| setting.global(true)));
+    let secrets: Vec<(String, String)> = command
+        .get_arguments()
+        .filter(|arg| arg.is_hide_env_values_set())
+        .filter_map(|arg| Some((arg.get_id().to_string(), arg.get_env()?.to_string_lossy().into_owned())))
+        .collect();
+    let parsed = command.try_get_matches().and_then(|matches| {
+        // A secret on the command line is readable by every local user (`ps`, /proc): refused.
+        let on_command_line = |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+        // A database URL is a secret only when it holds a password; a SQLite path is not.
+        let holds_password =
+            |id: &str| {
+                id != "database_url"
+                    || matches.get_raw(id).into_iter().flatten().any(|value| {
+                        url::Url::parse(&value.to_string_lossy()).is_ok_and(|url| url.password().is_some())
+                    })
+            };
+        if let Some((_, variable)) = secrets.iter().find(|(id, _)| on_command_line(id) && holds_password(id)) {
+            return Ok(Err(config::secret_given_as_flag(variable)));
+        }
+        Cli::from_arg_matches(&matches).map(Ok)
+    });
+    match parsed {
+        Ok(cli) => cli,
+        Err(error) => match ConfigError::from_clap(&error) {
+            Some(config_error) => Err(config_error),
+            None => error.exit(),
+        },
+    }
 }
 
 fn print_openapi() -> ExitCode {

@@ -451,8 +451,21 @@ pub fn load_dotenv() -> Result<(), ConfigError> {
         Ok(_) => Ok(()),
         // A missing .env is the normal case; a broken one is worth a clear stop.
         Err(error) if error.not_found() => Ok(()),
+        // dotenvy's message quotes the line, which may hold a secret: only say where.
+        Err(dotenvy::Error::LineParse(_, position)) => Err(fail(
+            ".env",
+            format!("a line cannot be read (at character {position}; its text is not shown, it may hold a secret)"),
+        )),
         Err(error) => Err(fail(".env", error.to_string())),
     }
+}
+
+/// A secret given as a flag: every local user could read it from the process list.
+pub fn secret_given_as_flag(variable: &str) -> ConfigError {
+    fail(
+        variable,
+        "is a secret: set it in the environment or .env, not as a flag (a command line is visible to every local user)",
+    )
 }
 
 /// A blank variable means "the default" (`CORS_ORIGINS: ${CORS_ORIGINS:-}` in

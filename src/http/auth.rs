@@ -106,12 +106,26 @@ impl FromRequest for Caller {
     type Error = AppError;
     type Future = Ready<Result<Caller, AppError>>;
 
+    /// The caller, and for a service token the scope check once more, on the route the router
+    /// matched: a path the middleware's table did not recognise is refused here, not let through.
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(
-            Authentication::of(request)
-                .map(|c| (*c).clone())
-                .ok_or_else(unauthorized),
-        )
+        let Some(caller) = Authentication::of(request) else {
+            return ready(Err(unauthorized()));
+        };
+        if let Some(scope) = caller.scope {
+            let allowed = request
+                .match_pattern()
+                .zip(request.app_data::<web::Data<Arc<RouteTable>>>())
+                .and_then(|(pattern, routes)| {
+                    routes
+                        .token_scopes(&pattern, request.method().as_str())
+                        .map(|scopes| scopes.contains(&scope))
+                });
+            if allowed != Some(true) {
+                return ready(Err(AppError::new(ErrorCode::InsufficientScope)));
+            }
+        }
+        ready(Ok((*caller).clone()))
     }
 }
 
