@@ -13,9 +13,9 @@ use diesel::deserialize::{self, FromSql};
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
-use crate::domain::corporation::SurveyPart;
+use crate::domain::keyed::Keyed;
 use crate::domain::report_settings::ApprovalStatus;
-use crate::domain::user::{Access, Notification, Role, TokenScope, UserType};
+use crate::domain::user::{Role, TokenScope, UserType};
 
 /// A keyed enum in a TEXT column, as its key.
 macro_rules! key_column {
@@ -55,39 +55,18 @@ macro_rules! key_column {
 
 key_column!(UserType, Role, TokenScope, ApprovalStatus);
 
-/// The keys a [`KeySet`] can hold.
-pub trait Key: Copy + Ord + fmt::Debug + 'static {
-    fn key(self) -> &'static str;
-    fn from_key(key: &str) -> Option<Self>;
-}
-
-macro_rules! key_impl {
-    ($($type:ident),+) => {$(
-        impl Key for $type {
-            fn key(self) -> &'static str {
-                $type::key(self)
-            }
-            fn from_key(key: &str) -> Option<Self> {
-                $type::from_key(key)
-            }
-        }
-    )+};
-}
-
-key_impl!(Access, Notification, SurveyPart);
-
 /// A set of keys in a TEXT column, as a JSON array in key order (`["klantvizier","mijn_kwh"]`).
 ///
 /// The JSON is made once, when the set is made, so that writing the row can lend it to the
 /// statement as both backends require.
 #[derive(Clone, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
 #[diesel(sql_type = Text)]
-pub struct KeySet<T: Key> {
+pub struct KeySet<T: Keyed> {
     keys: BTreeSet<T>,
     json: String,
 }
 
-impl<T: Key> KeySet<T> {
+impl<T: Keyed> KeySet<T> {
     pub fn new(keys: BTreeSet<T>) -> Self {
         let json = serde_json::to_string(&keys.iter().map(|k| k.key()).collect::<Vec<_>>()).expect("keys serialise");
         KeySet { keys, json }
@@ -116,26 +95,26 @@ impl<T: Key> KeySet<T> {
     }
 }
 
-impl<T: Key> From<BTreeSet<T>> for KeySet<T> {
+impl<T: Keyed> From<BTreeSet<T>> for KeySet<T> {
     fn from(keys: BTreeSet<T>) -> Self {
         KeySet::new(keys)
     }
 }
 
-impl<T: Key> std::ops::Deref for KeySet<T> {
+impl<T: Keyed> std::ops::Deref for KeySet<T> {
     type Target = BTreeSet<T>;
     fn deref(&self) -> &BTreeSet<T> {
         &self.keys
     }
 }
 
-impl<T: Key> fmt::Debug for KeySet<T> {
+impl<T: Keyed> fmt::Debug for KeySet<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_set().entries(&self.keys).finish()
     }
 }
 
-impl<T: Key, DB> FromSql<Text, DB> for KeySet<T>
+impl<T: Keyed, DB> FromSql<Text, DB> for KeySet<T>
 where
     DB: Backend,
     String: FromSql<Text, DB>,
@@ -146,7 +125,7 @@ where
     }
 }
 
-impl<T: Key, DB> ToSql<Text, DB> for KeySet<T>
+impl<T: Keyed, DB> ToSql<Text, DB> for KeySet<T>
 where
     DB: Backend,
     str: ToSql<Text, DB>,
@@ -159,6 +138,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::user::Access;
 
     #[test]
     fn a_key_set_reads_back_what_it_wrote_and_refuses_unknown_keys() {

@@ -13,6 +13,15 @@
 ///     pub enum Colour { Red = "red", DarkBlue = "dark_blue" }
 /// }
 /// ```
+/// What every keyed enum offers, for code generic over them (a set of keys in a column, the
+/// document's list of values). [`keyed_enum!`] implements it.
+pub trait Keyed: Copy + Ord + std::fmt::Debug + 'static {
+    /// Every value, in declaration order.
+    const ALL: &'static [Self];
+    fn key(self) -> &'static str;
+    fn from_key(key: &str) -> Option<Self>;
+}
+
 macro_rules! keyed_enum {
     (
         $(#[$meta:meta])*
@@ -38,6 +47,16 @@ macro_rules! keyed_enum {
             /// The value with this key, `None` for any other text.
             pub fn from_key(key: &str) -> Option<Self> {
                 match key { $($key => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl $crate::domain::keyed::Keyed for $name {
+            const ALL: &'static [$name] = $name::ALL;
+            fn key(self) -> &'static str {
+                $name::key(self)
+            }
+            fn from_key(key: &str) -> Option<Self> {
+                $name::from_key(key)
             }
         }
 
