@@ -20,6 +20,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
 use super::fallback::RouteTable;
 use super::problem::{AppError, ErrorCode};
 use super::state::AppState;
+use crate::domain::user::TokenScope;
 use crate::service::callers;
 pub use crate::service::callers::Caller;
 
@@ -60,6 +61,14 @@ fn unauthorized() -> AppError {
     AppError::new(ErrorCode::Unauthorized)
 }
 
+/// Whether the operation at `path` (a request's path, or the pattern the router matched) lists
+/// `scope` in the document's allow-list; `None` when the document has no such operation.
+fn scope_allows(request: &HttpRequest, path: &str, scope: TokenScope) -> Option<bool> {
+    let routes = request.app_data::<web::Data<Arc<RouteTable>>>()?;
+    let scopes = routes.token_scopes(path, request.method().as_str())?;
+    Some(scopes.contains(&scope))
+}
+
 /// Middleware: resolves the credentials once, refuses a service token outside its scope.
 pub async fn authenticate(
     request: ServiceRequest,
@@ -87,16 +96,10 @@ pub async fn authenticate(
     };
     if let Authentication::Caller(caller) = &outcome
         && let Some(scope) = caller.scope
+        && scope_allows(request.request(), request.path(), scope) == Some(false)
     {
-        let allowed = request.app_data::<web::Data<Arc<RouteTable>>>().and_then(|routes| {
-            routes
-                .token_scopes(request.path(), request.method().as_str())
-                .map(|s| s.contains(&scope))
-        });
-        if allowed == Some(false) {
-            let refusal = AppError::new(ErrorCode::InsufficientScope).error_response();
-            return Ok(request.into_response(refusal));
-        }
+        let refusal = AppError::new(ErrorCode::InsufficientScope).error_response();
+        return Ok(request.into_response(refusal));
     }
     request.extensions_mut().insert(outcome);
     next.call(request).await.map(ServiceResponse::map_into_boxed_body)
@@ -115,12 +118,7 @@ impl FromRequest for Caller {
         if let Some(scope) = caller.scope {
             let allowed = request
                 .match_pattern()
-                .zip(request.app_data::<web::Data<Arc<RouteTable>>>())
-                .and_then(|(pattern, routes)| {
-                    routes
-                        .token_scopes(&pattern, request.method().as_str())
-                        .map(|scopes| scopes.contains(&scope))
-                });
+                .and_then(|pattern| scope_allows(request, &pattern, scope));
             if allowed != Some(true) {
                 return ready(Err(AppError::new(ErrorCode::InsufficientScope)));
             }
