@@ -268,7 +268,8 @@ pub fn list(conn: &mut DbConn, query: &UserListQuery) -> QueryResult<Vec<UserRow
             users::id.asc(),
         )),
     };
-    select.limit(query.limit).load(conn)
+    // One row more than the page: it tells whether another page follows.
+    select.limit(query.page_size as i64 + 1).load(conn)
 }
 
 fn escape_like(text: &str) -> String {

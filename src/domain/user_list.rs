@@ -41,6 +41,6 @@ pub struct UserListQuery {
     pub text: Option<String>,
     pub sort: UserSort,
     pub after: Option<UserCursor>,
-    /// Rows to read: one more than a page, to tell whether another page follows.
-    pub limit: i64,
+    /// Users per page.
+    pub page_size: usize,
 }

@@ -18,7 +18,7 @@ use crate::domain::user_list::UserListQuery;
 use crate::service::users as use_cases;
 
 /// Users per database read: 500 rows of text are some 150 kB.
-const PAGE: i64 = 500;
+const PAGE: usize = 500;
 
 /// New columns go at the end, so that a spreadsheet built on the old ones keeps working.
 const COLUMNS: [&str; 17] = [
@@ -89,7 +89,7 @@ pub async fn users_csv(
     now: NaiveDateTime,
 ) -> Result<HttpResponse, AppError> {
     query.after = None;
-    query.limit = PAGE + 1;
+    query.page_size = PAGE;
     let export = Export { actor, requested };
     let first = read_page(&state, export.clone(), query, now).await?;
     let head = format!("\u{feff}{}\r\n{}", COLUMNS.join(";"), first.csv);

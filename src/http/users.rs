@@ -724,7 +724,7 @@ pub async fn list_users(
         text,
         sort,
         after,
-        limit: limit + 1,
+        page_size: limit as usize,
     };
     let now = state.now();
     if wants_csv(&request) {

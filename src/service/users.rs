@@ -506,8 +506,7 @@ pub struct UserPage {
 /// `GET /users` and its CSV export: one page of the users the caller manages.
 ///
 /// Rule 4: a main user's list holds its own corporation only; asking for another corporation
-/// gives an empty page, as if it had no users, whether or not it exists. `query.limit` rows
-/// are one more than the page, to tell whether another page follows.
+/// gives an empty page, as if it had no users, whether or not it exists.
 pub fn list(
     conn: &mut DbConn,
     actor: &Actor,
@@ -523,10 +522,9 @@ pub fn list(
         });
     };
     query.corporation_code = corporation_code;
-    let page_size = (query.limit - 1).max(0) as usize;
     let mut rows = users::list(conn, &query)?;
-    let more = rows.len() > page_size;
-    rows.truncate(page_size);
+    let more = rows.len() > query.page_size;
+    rows.truncate(query.page_size);
     Ok(UserPage {
         users: user_view::views(conn, rows, now)?,
         more,
