@@ -79,12 +79,6 @@ keyed_enum! {
     }
 }
 
-impl ErrorCode {
-    pub fn as_str(self) -> &'static str {
-        self.key()
-    }
-}
-
 /// A failure of a use case: its code, and what a client or the log needs besides.
 #[derive(Debug)]
 pub struct AppError {
@@ -168,7 +162,7 @@ impl AppError {
 
 impl fmt::Display for AppError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code.as_str())?;
+        f.write_str(self.code.key())?;
         if let Some(reason) = &self.reason {
             write!(f, ": {reason}")?;
         }
