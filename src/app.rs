@@ -176,6 +176,7 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Se
             .wrap(actix_web::middleware::from_fn(http::rate_limit::middleware))
             .wrap(actix_web::middleware::from_fn(http::auth::authenticate))
             .wrap(actix_web::middleware::from_fn(http::fallback::refuse_other_methods))
+            .wrap(actix_web::middleware::from_fn(http::scim::errors_in_scim_form))
             .wrap(actix_web::middleware::from_fn(http::limits::header_size))
             .wrap_fn(context::with_request_context)
             .wrap(cors(&cors_origins))

@@ -76,6 +76,13 @@ keyed_enum! {
         CatalogLimitReached = "catalog_limit_reached",
         ApiTokenLimitReached = "api_token_limit_reached",
         ListTooLarge = "list_too_large",
+        // SCIM (RFC 7644 §3.12): each answers 400 with the `scimType` of its name.
+        InvalidFilter = "invalid_filter",
+        InvalidPatchPath = "invalid_patch_path",
+        PatchNoTarget = "patch_no_target",
+        InvalidAttributeValue = "invalid_attribute_value",
+        AttributeImmutable = "attribute_immutable",
+        InvalidScimRequest = "invalid_scim_request",
     }
 }
 

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{audit_events, corporations, users};
 use super::types::KeySet;
-use crate::domain::user::{Access, Notification, Role, UserType};
+use crate::domain::user::{Access, Notification, Role, TokenScope, UserType};
 
 #[derive(Debug, Clone, Queryable, Insertable, Identifiable)]
 #[diesel(table_name = corporations, primary_key(code))]
@@ -46,6 +46,8 @@ pub struct UserRow {
     /// When the user was deactivated; `None` while active. A deactivated user keeps their
     /// record and history but no credential of theirs works (SECURITY.md).
     pub deactivated_at: Option<NaiveDateTime>,
+    /// The name an identity provider shows for the user (SCIM `displayName`), as it sent it.
+    pub display_name: Option<String>,
 }
 
 impl UserRow {
@@ -68,6 +70,7 @@ pub struct UserChanges {
     pub email_notifications: Option<KeySet<Notification>>,
     pub excel_download: Option<bool>,
     pub external_id: Option<Option<String>>,
+    pub display_name: Option<Option<String>>,
     /// `Some(Some(at))` deactivates, `Some(None)` reactivates.
     pub deactivated_at: Option<Option<NaiveDateTime>>,
     pub token_version: Option<i32>,
@@ -199,8 +202,7 @@ pub struct ApiTokenRow {
     pub id: String,
     pub name: String,
     pub token_hash: String,
-    /// `read` or `provision`.
-    pub scope: String,
+    pub scope: TokenScope,
     pub created_by: String,
     pub corporation_code: Option<String>,
     pub created_at: NaiveDateTime,
@@ -209,4 +211,6 @@ pub struct ApiTokenRow {
     pub revoked_at: Option<NaiveDateTime>,
     /// The creator's token version when it was made; it works only while that is current.
     pub creator_token_version: i32,
+    /// A `scim` token's choice: whether the users it creates get an invitation mail.
+    pub invites_new_users: bool,
 }

@@ -34,6 +34,7 @@ diesel::table! {
         updated_at -> Timestamp,
         external_id -> Nullable<Text>,
         deactivated_at -> Nullable<Timestamp>,
+        display_name -> Nullable<Text>,
     }
 }
 
@@ -212,6 +213,7 @@ diesel::table! {
         last_used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
         creator_token_version -> Integer,
+        invites_new_users -> Bool,
     }
 }
 

@@ -9,7 +9,7 @@ use diesel::sql_types::{Bool, Text, Timestamp};
 use super::DbConn;
 use super::rows::{UserChanges, UserRow};
 use super::schema::users;
-use crate::domain::user::Role;
+use crate::domain::user::{Role, UserType};
 use crate::domain::user_list::{UserCursor, UserListQuery, UserSort};
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
@@ -274,4 +274,31 @@ pub fn list(conn: &mut DbConn, query: &UserListQuery) -> QueryResult<Vec<UserRow
 
 fn escape_like(text: &str) -> String {
     text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// A corporation's own staff (not its contractors' users), in the order SCIM pages them.
+fn staff(corporation_code: &str) -> users::BoxedQuery<'static, super::MultiBackend> {
+    users::table
+        .filter(users::corporation_code.eq(corporation_code.to_string()))
+        .filter(users::user_type.eq(UserType::Corporation))
+        .into_boxed()
+}
+
+/// How many of its own staff a corporation has (SCIM's `totalResults`).
+pub fn count_staff(conn: &mut DbConn, corporation_code: &str) -> QueryResult<i64> {
+    staff(corporation_code).count().get_result(conn)
+}
+
+/// One page of a corporation's staff by position: SCIM pages by `startIndex`, so OFFSET it is.
+pub fn staff_page(conn: &mut DbConn, corporation_code: &str, offset: usize, limit: usize) -> QueryResult<Vec<UserRow>> {
+    staff(corporation_code)
+        .order((users::created_at.asc(), users::id.asc()))
+        .offset(i64::try_from(offset).unwrap_or(i64::MAX))
+        .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+        .load(conn)
+}
+
+/// At most `limit` of a corporation's staff, for a filter evaluated outside the database.
+pub fn all_staff(conn: &mut DbConn, corporation_code: &str, limit: usize) -> QueryResult<Vec<UserRow>> {
+    staff_page(conn, corporation_code, 0, limit)
 }

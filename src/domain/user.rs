@@ -41,6 +41,9 @@ keyed_enum! {
         Read = "read",
         /// Managing users (create, edit, delete, invite, batch), and reading.
         Provision = "provision",
+        /// Provisioning through `/scim/v2` for the one corporation the token is bound to, and
+        /// nothing outside it (issue #14).
+        Scim = "scim",
     }
 }
 

@@ -10,20 +10,29 @@ use uuid::Uuid;
 use super::auth::Caller;
 use super::problem::{AppError, Problem};
 use super::state::AppState;
+use crate::domain::corporation::CorporationCode;
 use crate::domain::text::{MAX_NAME_LENGTH, required_text};
 use crate::domain::user::TokenScope;
 use crate::domain::violation::{ViolationKind, Violations};
-use crate::service::api_tokens::{self as use_cases, ApiTokenView};
+use crate::service::api_tokens::{self as use_cases, ApiTokenView, TokenRequest};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApiTokenResponse {
     pub id: String,
     #[schema(example = "AFAS-koppeling")]
     pub name: String,
-    /// `read` (GET only) or `provision` (may also create, edit and delete users).
-    #[schema(example = "provision")]
+    /// `read` (GET only), `provision` (may also create, edit and delete users) or `scim`
+    /// (`/scim/v2` only, for one corporation).
+    #[schema(value_type = super::schema::TokenScope, example = "provision")]
     pub scope: String,
     pub created_by: String,
+    /// The corporation a `scim` token provisions; absent for other scopes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "KWH001")]
+    pub corporation_code: Option<String>,
+    /// For a `scim` token: whether the users it creates get an invitation mail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invites_new_users: Option<bool>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
@@ -39,6 +48,8 @@ fn response(view: ApiTokenView, token: Option<String>) -> ApiTokenResponse {
         name: view.name,
         scope: view.scope.key().to_string(),
         created_by: view.created_by,
+        invites_new_users: (view.scope == TokenScope::Scim).then_some(view.invites_new_users),
+        corporation_code: view.corporation_code,
         created_at: view.created_at.and_utc(),
         expires_at: view.expires_at.and_utc(),
         last_used_at: view.last_used_at.map(|t| t.and_utc()),
@@ -51,9 +62,16 @@ fn response(view: ApiTokenView, token: Option<String>) -> ApiTokenResponse {
 pub struct CreateApiTokenRequest {
     #[schema(example = "AFAS-koppeling")]
     pub name: String,
-    /// `read` or `provision`.
+    /// `read`, `provision` or `scim`.
     #[schema(value_type = super::schema::TokenScope, example = "provision")]
     pub scope: String,
+    /// `scim` only: the corporation its identity provider provisions. A main user's own by
+    /// default; KWH staff must name one.
+    #[schema(example = "KWH001")]
+    pub corporation_code: Option<String>,
+    /// `scim` only: whether users it creates get an invitation mail (default `true`). Turn it
+    /// off for an association that will sign in through single sign-on.
+    pub invites_new_users: Option<bool>,
     /// 1 to 365 (default 90). A whole number, which JSON may also write as `30.0`.
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 365)]
     pub expires_in_days: Option<serde_json::Number>,
@@ -62,6 +80,9 @@ pub struct CreateApiTokenRequest {
 /// Create a service token that acts as you, limited by its scope. The secret is in this
 /// answer only; it is stored hashed. A person has at most 25 tokens in use (neither revoked
 /// nor expired).
+///
+/// A `scim` token is for an identity provider (Entra ID, Okta): it acts as a main user of one
+/// corporation, at `/scim/v2` only.
 #[utoipa::path(
     tag = "integrations",
     security(("bearer_auth" = [])),
@@ -70,6 +91,7 @@ pub struct CreateApiTokenRequest {
         (status = 201, description = "Created; `token` holds the secret", body = ApiTokenResponse),
         (status = 409, description = "25 tokens are in use already (`api_token_limit_reached`): revoke one", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only main users and KWH staff, signed in themselves (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "A main user named another corporation for a `scim` token (`not_found`, rule 4)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/api-tokens")]
@@ -98,13 +120,24 @@ pub async fn create_token(
     if days == 0 {
         violations.add("expires_in_days", ViolationKind::NotAllowed);
     }
+    let corporation_code = body
+        .corporation_code
+        .as_deref()
+        .and_then(|code| violations.check("corporation_code", CorporationCode::parse(code)));
     let (Some(name), Some(scope), true) = (name, scope, violations.is_empty()) else {
         return Err(violations.into());
+    };
+    let request = TokenRequest {
+        name,
+        scope,
+        valid_for: chrono::Duration::days(days),
+        corporation_code,
+        invites_new_users: body.invites_new_users,
     };
     let actor = caller.actor;
     let now = state.now();
     let created = state
-        .db(move |conn| use_cases::create(conn, &actor, name, scope, chrono::Duration::days(days), now))
+        .db(move |conn| use_cases::create(conn, &actor, request, now))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/api-tokens/{}", created.token.id)))

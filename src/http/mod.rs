@@ -23,6 +23,7 @@ pub mod problem;
 pub mod rate_limit;
 pub mod report_settings;
 pub mod schema;
+pub mod scim;
 pub mod scopes;
 pub mod session;
 pub mod state;
@@ -74,7 +75,20 @@ pub fn register_routes(config: &mut ServiceConfig) {
         .service(report_settings::cancel)
         .service(api_tokens::create_token)
         .service(api_tokens::list_tokens)
-        .service(api_tokens::revoke_token);
+        .service(api_tokens::revoke_token)
+        .service(scim::service_provider_config)
+        .service(scim::list_resource_types)
+        .service(scim::get_resource_type)
+        .service(scim::list_schemas)
+        .service(scim::get_schema)
+        .service(scim::list_users)
+        .service(scim::search_all)
+        .service(scim::search_users)
+        .service(scim::create_user)
+        .service(scim::get_user)
+        .service(scim::replace_user)
+        .service(scim::patch_user)
+        .service(scim::delete_user);
 }
 
 /// The whole OpenAPI document, as served at `/openapi.json` and printed by `mijnkwh openapi`.

@@ -40,6 +40,7 @@ for Dutch texts.",
         (name = "corporations", description = "Housing associations and the survey parts they run"),
         (name = "integrations", description = "Service tokens and bulk provisioning for HR systems"),
         (name = "audit", description = "The append-only audit log"),
+        (name = "scim", description = "SCIM 2.0 (RFC 7644) for identity providers (Entra ID, Okta): a service token with the scim scope. Errors are SCIM error bodies, not problem documents."),
         (name = "health", description = "Liveness and readiness for orchestrators"),
     )
 )]
@@ -87,6 +88,7 @@ impl Modify for SharedResponses {
                 accept_idempotency_key(post);
             }
         }
+        super::scim::document_scim_errors(openapi);
         // Last, so that it also describes the parameters added above (Idempotency-Key).
         super::schema::describe_inputs(openapi);
     }

@@ -405,6 +405,54 @@ fn text(code: ErrorCode) -> ProblemText {
                 "Een persoon heeft maximaal 25 servicetokens in gebruik; trek er eerst een in.",
             ],
         ),
+        InvalidFilter => (
+            StatusCode::BAD_REQUEST,
+            ["Invalid filter", "Ongeldig filter"],
+            [
+                "The SCIM filter is not one this service understands.",
+                "Het SCIM-filter is niet een filter dat deze dienst begrijpt.",
+            ],
+        ),
+        InvalidPatchPath => (
+            StatusCode::BAD_REQUEST,
+            ["Invalid path", "Ongeldig pad"],
+            [
+                "A PATCH operation's path names no attribute of a user.",
+                "Het pad van een PATCH-bewerking noemt geen attribuut van een gebruiker.",
+            ],
+        ),
+        PatchNoTarget => (
+            StatusCode::BAD_REQUEST,
+            ["No target", "Geen doel"],
+            [
+                "A PATCH operation's path or filter matched nothing.",
+                "Het pad of filter van een PATCH-bewerking trof niets.",
+            ],
+        ),
+        InvalidAttributeValue => (
+            StatusCode::BAD_REQUEST,
+            ["Invalid attribute value", "Ongeldige attribuutwaarde"],
+            [
+                "An attribute has a value a user cannot have.",
+                "Een attribuut heeft een waarde die een gebruiker niet kan hebben.",
+            ],
+        ),
+        AttributeImmutable => (
+            StatusCode::BAD_REQUEST,
+            ["Attribute cannot change", "Attribuut kan niet wijzigen"],
+            [
+                "The request changes an attribute that never changes (userName, the email address, is one: rule 2).",
+                "Het verzoek wijzigt een attribuut dat nooit wijzigt (userName, het e-mailadres, is er een: regel 2).",
+            ],
+        ),
+        InvalidScimRequest => (
+            StatusCode::BAD_REQUEST,
+            ["Invalid SCIM request", "Ongeldig SCIM-verzoek"],
+            [
+                "The request body is not a SCIM request of this kind.",
+                "De inhoud van het verzoek is geen SCIM-verzoek van deze soort.",
+            ],
+        ),
         ListTooLarge => (
             StatusCode::UNPROCESSABLE_ENTITY,
             ["List too large", "Lijst te groot"],

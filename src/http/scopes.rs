@@ -19,6 +19,8 @@ pub const SERVICE_TOKEN_SCHEME: &str = "service_token";
 
 const READ: &[TokenScope] = &[TokenScope::Read, TokenScope::Provision];
 const PROVISION: &[TokenScope] = &[TokenScope::Provision];
+/// `scim` reaches `/scim/v2` and nothing else; no other scope reaches `/scim/v2`.
+const SCIM: &[TokenScope] = &[TokenScope::Scim];
 
 /// (method, path template, the scopes that may call it).
 pub const SERVICE_TOKEN_OPERATIONS: &[(&str, &str, &[TokenScope])] = &[
@@ -40,6 +42,19 @@ pub const SERVICE_TOKEN_OPERATIONS: &[(&str, &str, &[TokenScope])] = &[
     ("GET", "/approvals", READ),
     ("GET", "/approvals/{id}", READ),
     ("GET", "/audit-events", READ),
+    ("GET", "/scim/v2/ServiceProviderConfig", SCIM),
+    ("GET", "/scim/v2/ResourceTypes", SCIM),
+    ("GET", "/scim/v2/ResourceTypes/{id}", SCIM),
+    ("GET", "/scim/v2/Schemas", SCIM),
+    ("GET", "/scim/v2/Schemas/{id}", SCIM),
+    ("GET", "/scim/v2/Users", SCIM),
+    ("POST", "/scim/v2/.search", SCIM),
+    ("POST", "/scim/v2/Users/.search", SCIM),
+    ("POST", "/scim/v2/Users", SCIM),
+    ("GET", "/scim/v2/Users/{id}", SCIM),
+    ("PUT", "/scim/v2/Users/{id}", SCIM),
+    ("PATCH", "/scim/v2/Users/{id}", SCIM),
+    ("DELETE", "/scim/v2/Users/{id}", SCIM),
 ];
 
 /// Writes the allow-list into the document: the scheme, and on each listed operation one
@@ -54,8 +69,8 @@ pub fn document_scopes(openapi: &mut OpenApiDocument) {
                 .scheme(HttpAuthScheme::Bearer)
                 .description(Some(
                     "A service token (`mkwh_…`) from POST /api-tokens. It acts as its creator, limited to \
-                     the operations that list its scope (`read` or `provision`); any other answers 403 \
-                     `insufficient_scope`.",
+                     the operations that list its scope (`read`, `provision`, or `scim` for `/scim/v2` \
+                     only); any other answers 403 `insufficient_scope`.",
                 ))
                 .build(),
         ),

@@ -408,6 +408,7 @@ impl UpdateUserRequest {
             phone,
             remarks,
             external_id,
+            display_name: None,
             active: self.active,
             kind,
         })
@@ -419,7 +420,7 @@ fn etag(version: i32) -> String {
 }
 
 /// The version an `If-Match` header asks for: `None` without the header or with `*`.
-fn if_match(request: &HttpRequest) -> Result<Option<i32>, AppError> {
+pub(super) fn if_match(request: &HttpRequest) -> Result<Option<i32>, AppError> {
     let Some(value) = request.headers().get(IF_MATCH) else {
         return Ok(None);
     };

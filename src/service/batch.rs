@@ -119,7 +119,7 @@ fn upsert(
                     create_with_external_id(conn, actor, item.new, item.external_id, options.invitation_ttl, now)?;
                 // Contractor users were invited on creation already.
                 if options.invite && user_type == UserType::Corporation {
-                    queue_invitation(conn, &row, Some(&actor.user_id), "KWH", options.invitation_ttl, now)?;
+                    queue_invitation(conn, &row, Some(actor), "KWH", options.invitation_ttl, now)?;
                 }
                 Ok(ItemOutcome::Created(row))
             })

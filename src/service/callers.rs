@@ -9,7 +9,7 @@ use crate::auth::token::{SERVICE_TOKEN_PREFIX, TokenKeys, link_token_hash};
 use crate::db::rows::UserRow;
 use crate::db::{DbConn, api_tokens, users};
 use crate::domain::corporation::CorporationCode;
-use crate::domain::user::{Actor, TokenScope};
+use crate::domain::user::{Actor, Role, TokenScope};
 use crate::error::AppError;
 
 /// The resolved caller of a request.
@@ -59,15 +59,25 @@ pub fn resolve(
         else {
             return Ok(None);
         };
-        let Some(scope) = TokenScope::from_key(&grant.scope) else {
-            return Err(AppError::internal(anyhow::anyhow!(
-                "service token {} has the unknown scope {:?}",
-                grant.id,
-                grant.scope
-            )));
-        };
         api_tokens::touch(conn, &grant.id, now)?;
-        Ok(Some(caller(user, Some((grant.id, scope)))))
+        let mut caller = caller(user, Some((grant.id.clone(), grant.scope)));
+        if grant.scope == TokenScope::Scim {
+            // An identity provider acts as a main user of the one corporation it provisions,
+            // whoever made the token (a kwh_admin's token reaches no other corporation).
+            let code = grant
+                .corporation_code
+                .as_deref()
+                .and_then(|c| CorporationCode::parse(c).ok());
+            let Some(code) = code else {
+                return Err(AppError::internal(anyhow::anyhow!(
+                    "scim token {} is bound to no corporation",
+                    grant.id
+                )));
+            };
+            caller.actor.role = Role::MainUser;
+            caller.actor.corporation_code = Some(code);
+        }
+        Ok(Some(caller))
     } else {
         let Some(claims) = keys.verify(credential) else {
             return Ok(None);

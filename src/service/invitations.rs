@@ -58,7 +58,7 @@ pub fn invite(
             return Err(AppError::too_many_requests(retry.max(1) as u64));
         }
         let inviter = inviter_name(conn, actor)?;
-        queue_invitation(conn, &user, Some(&actor.user_id), &inviter, ttl, now)?;
+        queue_invitation(conn, &user, Some(actor), &inviter, ttl, now)?;
         Ok(user)
     })
 }
@@ -74,10 +74,13 @@ fn inviter_name(conn: &mut DbConn, actor: &Actor) -> Result<String, AppError> {
 
 /// Creates the link and queues its email; voids earlier links of the user. Inside the caller's
 /// transaction, so a user is never created without the invitation they were promised.
+///
+/// The link is made by `actor`'s user; the audit log names the actor itself (a service token
+/// acting for them, where one did). `None`: the system.
 pub fn queue_invitation(
     conn: &mut DbConn,
     user: &UserRow,
-    created_by: Option<&str>,
+    actor: Option<&Actor>,
     inviter: &str,
     ttl: Duration,
     now: NaiveDateTime,
@@ -97,7 +100,7 @@ pub fn queue_invitation(
         Some(contractor) => format!("{contractor} (aannemer van {corporation})"),
         None => corporation,
     };
-    let link = new_link(user, INVITATION, created_by, now, now + ttl);
+    let link = new_link(user, INVITATION, actor.map(|a| a.user_id.as_str()), now, now + ttl);
     user_tokens::insert(conn, &link)?;
     let mail = OutgoingMail::Invitation(InvitationMail {
         token_id: link.id.clone(),
@@ -111,7 +114,8 @@ pub fn queue_invitation(
     users::touch_version(conn, &user.id)?;
     let mut facts = Map::new();
     facts.insert("expires_at".into(), link.expires_at.and_utc().to_rfc3339().into());
-    audit_log::user_event(conn, created_by, "invitation.sent", user, facts, now)?;
+    let audit_actor = actor.map(Actor::audit_id);
+    audit_log::user_event(conn, audit_actor.as_deref(), "invitation.sent", user, facts, now)?;
     Ok(())
 }
 

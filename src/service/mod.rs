@@ -15,6 +15,7 @@ pub mod monitoring;
 pub mod rate_limits;
 pub mod report_settings;
 pub mod retention;
+pub mod scim;
 pub mod sign_in;
 pub mod user_view;
 pub mod users;

@@ -47,6 +47,8 @@ pub struct UserEdit {
     pub remarks: Option<Option<String>>,
     /// `Some(None)` removes the external id.
     pub external_id: Option<Option<String>>,
+    /// SCIM's `displayName`; `Some(None)` removes it.
+    pub display_name: Option<Option<String>>,
     /// `Some(false)` deactivates the user, `Some(true)` reactivates them.
     pub active: Option<bool>,
     pub kind: UserKindInput,
@@ -90,6 +92,44 @@ pub fn create_with_external_id(
     invitation_ttl: chrono::Duration,
     now: NaiveDateTime,
 ) -> Result<UserRow, AppError> {
+    let creation = Creation {
+        external_id,
+        display_name: None,
+        active: true,
+        invite: false,
+    };
+    create_with(conn, actor, new, creation, invitation_ttl, now)
+}
+
+/// How a user comes into being besides their record.
+#[derive(Debug, Clone)]
+pub struct Creation {
+    /// The id the integrator's HR system or identity provider knows the user by.
+    pub external_id: Option<String>,
+    /// SCIM's `displayName`.
+    pub display_name: Option<String>,
+    /// `false` creates the user deactivated (a SCIM client may do so).
+    pub active: bool,
+    /// Whether they get their invitation mail at once; a contractor user always does.
+    pub invite: bool,
+}
+
+/// Creates a user as [`Creation`] says, in one transaction with its audit record and
+/// invitation.
+pub fn create_with(
+    conn: &mut DbConn,
+    actor: &Actor,
+    new: NewUser,
+    creation: Creation,
+    invitation_ttl: chrono::Duration,
+    now: NaiveDateTime,
+) -> Result<UserRow, AppError> {
+    let Creation {
+        external_id,
+        display_name,
+        active,
+        invite,
+    } = creation;
     check_may_create(actor, &new.kind)?;
     write_transaction(conn, |conn| {
         let mut violations = Violations::new();
@@ -120,6 +160,10 @@ pub fn create_with_external_id(
         }
         let mut row = new_row(&new, now);
         row.external_id = external_id;
+        row.display_name = display_name;
+        if !active {
+            row.deactivated_at = Some(now);
+        }
         users::insert(conn, &row).map_err(|error| match error {
             InsertUserError::EmailTaken => AppError::new(ErrorCode::EmailTaken),
             InsertUserError::ExternalIdTaken => AppError::new(ErrorCode::ExternalIdTaken),
@@ -138,9 +182,14 @@ pub fn create_with_external_id(
             Value::from(row.email_notifications.to_strings()),
         );
         facts.insert("excel_download".into(), row.excel_download.into());
+        if !active {
+            facts.insert("active".into(), false.into());
+        }
         audit_log::user_event(conn, Some(&actor.audit_id()), "user.created", &row, facts, now)?;
-        if new.kind.user_type == UserType::Contractor {
-            super::invitations::queue_invitation(conn, &row, Some(&actor.user_id), "KWH", invitation_ttl, now)?;
+        if new.kind.user_type == UserType::Contractor || (invite && active) {
+            super::invitations::queue_invitation(conn, &row, Some(actor), "KWH", invitation_ttl, now)?;
+            // The invitation is part of the user's version (their ETag): answer the new one.
+            return users::find(conn, &row.id)?.ok_or_else(AppError::not_found);
         }
         Ok(row)
     })
@@ -202,6 +251,7 @@ pub fn new_row(new: &NewUser, now: NaiveDateTime) -> UserRow {
         updated_at: now,
         external_id: None,
         deactivated_at: None,
+        display_name: None,
     }
 }
 
@@ -368,6 +418,12 @@ fn diff(row: &UserRow, edit: &UserEdit, kind: &UserKind, now: NaiveDateTime) -> 
         ("job_title", &edit.job_title, &row.job_title, &mut changes.job_title),
         ("phone", &edit.phone, &row.phone, &mut changes.phone),
         ("remarks", &edit.remarks, &row.remarks, &mut changes.remarks),
+        (
+            "display_name",
+            &edit.display_name,
+            &row.display_name,
+            &mut changes.display_name,
+        ),
     ] {
         if let Some(new) = new.as_ref().filter(|v| *v != old) {
             *column = Some(new.clone());

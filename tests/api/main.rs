@@ -18,6 +18,7 @@ mod outbox;
 mod retention;
 mod roles;
 mod rules;
+mod scim;
 mod session;
 mod trust;
 mod users;

@@ -49,6 +49,8 @@ async fn colleagues(app: &TestApp, admin: &Session, count: usize) -> Vec<String>
     emails
 }
 
+const SCIM_ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+
 fn count(app: &TestApp, table: &str) -> i64 {
     #[derive(QueryableByName)]
     struct Count {
@@ -261,12 +263,17 @@ on_both_backends! {
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         let read = with_new_token(&main, "read").await;
         let provision = with_new_token(&main, "provision").await;
+        let scim = with_new_token(&main, "scim").await;
         // What PRODUCT.md grants, written here independently of the server's list: `read` is
         // GET of what the creator may read; `provision` adds the user writes. Everything else
         // (approvals, report settings, contractors, corporations, the catalog, tokens, and the
-        // open endpoints) is refused to a token.
+        // open endpoints) is refused to a token. `scim` (issue #14) is /scim/v2 and only that,
+        // and no other scope reaches /scim/v2.
         let readable = ["/me", "/survey-parts", "/users", "/corporations", "/contractors", "/approvals", "/audit-events"];
         let allowed = |scope: &str, method: &str, path: &str| {
+            if path.starts_with("/scim/v2/") || scope == "scim" {
+                return scope == "scim" && path.starts_with("/scim/v2/");
+            }
             let reads = method == "get" && readable.iter().any(|p| path == *p || path.starts_with(&format!("{p}/")));
             let provisions = matches!(method, "post" | "patch" | "delete")
                 && (path == "/users" || path.starts_with("/users/"));
@@ -283,20 +290,23 @@ on_both_backends! {
                     .replace("{code}", "KWH001")
                     .replace("{token}", "een-onbekende-link")
                     .replace("{id}", "00000000-0000-4000-8000-000000000000");
-                for (scope, service) in [("read", &read), ("provision", &provision)] {
+                for (scope, service) in [("read", &read), ("provision", &provision), ("scim", &scim)] {
                     let response = service.request(method.to_uppercase().parse().unwrap(), &path)
                         .json(&json!({})).send().await.unwrap();
                     let status = response.status().as_u16();
                     let body: Value = response.json().await.unwrap_or(Value::Null);
                     assert!(status < 500, "{scope} {method} {path}: {status} {body}");
-                    let refused = status == 403 && body["code"] == "insufficient_scope";
+                    // Under /scim/v2 the refusal is a SCIM error body, which has no `code`.
+                    let refused = status == 403
+                        && (body["code"] == "insufficient_scope"
+                            || (template.starts_with("/scim/v2/") && body["schemas"][0] == SCIM_ERROR));
                     assert_eq!(refused, !allowed(scope, method, template), "{scope} {method} {template}: {status} {body}");
                     assert_ne!(status, 401, "{scope} {method} {path}");
                     checked += 1;
                 }
             }
         }
-        assert!(checked >= 70, "{checked}");
+        assert!(checked >= 150, "{checked}");
     }
 
     async fn every_secured_operation_refuses_the_anonymous_and_the_ended(app) {
@@ -338,7 +348,13 @@ on_both_backends! {
                         request = request.bearer_auth(credential);
                     }
                     let response = request.send().await.unwrap();
-                    assert_eq!(problem(response, 401).await["code"], "unauthorized", "{who} {method} {template}");
+                    if template.starts_with("/scim/v2/") {
+                        assert_eq!(response.status(), 401, "{who} {method} {template}");
+                        let body: Value = response.json().await.unwrap();
+                        assert_eq!((body["schemas"][0].as_str(), body["status"].as_str()), (Some(SCIM_ERROR), Some("401")), "{who} {method} {template}");
+                    } else {
+                        assert_eq!(problem(response, 401).await["code"], "unauthorized", "{who} {method} {template}");
+                    }
                     checked += 1;
                 }
             }

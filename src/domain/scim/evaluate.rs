@@ -115,7 +115,7 @@ fn flatten(value: Option<&Value>) -> Vec<&Value> {
 }
 
 /// The member `name` of a JSON object, whatever the case of either.
-pub(crate) fn get<'v>(object: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
+pub fn get<'v>(object: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
     object.get(name).or_else(|| {
         object
             .iter()

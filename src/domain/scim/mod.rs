@@ -9,15 +9,19 @@
 //! (`scim_v2`); either way we would still write the evaluation and PATCH, which is where the
 //! providers' quirks live. The grammar is small; its limits are ours to choose.
 
+pub mod discovery;
 mod evaluate;
 pub mod filter;
 pub mod patch;
 pub mod path;
+pub mod projection;
 pub mod schema;
 
+pub use evaluate::get as member;
 pub use filter::{CompValue, CompareOp, Filter, FilterError};
 pub use patch::{PatchError, PatchOp, PatchOperation, PatchPath, apply_patch, parse_patch_request};
 pub use path::AttrPath;
+pub use projection::Projection;
 pub use schema::{Attribute, AttributeType, Mutability, ResourceSchema, Schema};
 
 /// The `scimType` of an RFC 7644 §3.12 error response (always with status 400).

@@ -264,7 +264,8 @@ impl Patcher<'_> {
         members: &Map<String, Value>,
     ) -> Result<(), PatchError> {
         for (key, value) in members {
-            if urn.is_none() && key.eq_ignore_ascii_case("schemas") {
+            // `schemas` says what the value is, inside an extension's object too: not an attribute.
+            if key.eq_ignore_ascii_case("schemas") {
                 continue;
             }
             let path = match (PatchPath::parse(key)?, urn) {

@@ -38,6 +38,8 @@ pub struct Attribute {
     /// RFC 7643 §2.2 `caseExact`: whether `eq`, `co`, ordering … respect case.
     pub case_exact: bool,
     pub mutability: Mutability,
+    /// RFC 7643 §7 `required`: a create or replace without it is refused.
+    pub required: bool,
     pub sub_attributes: &'static [Attribute],
 }
 
@@ -49,6 +51,7 @@ impl Attribute {
             multi_valued: false,
             case_exact: false,
             mutability: Mutability::ReadWrite,
+            required: false,
             sub_attributes: &[],
         }
     }
@@ -74,6 +77,11 @@ impl Attribute {
 
     pub const fn case_exact(mut self) -> Attribute {
         self.case_exact = true;
+        self
+    }
+
+    pub const fn required(mut self) -> Attribute {
+        self.required = true;
         self
     }
 
@@ -124,37 +132,50 @@ impl ResourceSchema {
     }
 }
 
-const MULTI_VALUE_SUB_ATTRIBUTES: &[Attribute] = &[
-    Attribute::string("value"),
-    Attribute::string("display"),
-    Attribute::string("type"),
-    Attribute::boolean("primary"),
+/// The one address a user has: the userName, shown as the work address. Read-only: a client
+/// changes the address, if at all, through userName, which never changes (rule 2).
+const EMAIL_SUB_ATTRIBUTES: &[Attribute] = &[
+    Attribute::string("value").mutability(Mutability::ReadOnly),
+    Attribute::string("type").mutability(Mutability::ReadOnly),
+    Attribute::boolean("primary").mutability(Mutability::ReadOnly),
 ];
+
+/// The one phone number a user has, the work number: only what we keep is declared.
+const PHONE_SUB_ATTRIBUTES: &[Attribute] = &[Attribute::string("value"), Attribute::string("type")];
 
 /// A Mijn KWH user as SCIM shows it (issue #14): `userName` is the email address, which never
 /// changes (PRODUCT.md rule 2), so it is immutable; `externalId` is case-exact as RFC 7643 §3.1
 /// defines it (an identity provider's object id, where case may matter); role, access, email
 /// notifications and Excel download live in our extension.
+///
+/// What always has a value is `required` (`name`, `active`, `role`, `access`,
+/// `excelDownload`): a client may leave it out when creating (a default applies), but cannot
+/// remove it. Only what we return is declared: clients such as scim2-client refuse a member
+/// the schema does not name.
 pub static USER: ResourceSchema = ResourceSchema {
     core: Schema {
         urn: CORE_USER_URN,
         attributes: &[
             Attribute::string("id").case_exact().mutability(Mutability::ReadOnly),
             Attribute::string("externalId").case_exact(),
-            Attribute::string("userName").mutability(Mutability::Immutable),
+            Attribute::string("userName")
+                .mutability(Mutability::Immutable)
+                .required(),
             Attribute::complex(
                 "name",
                 &[
-                    Attribute::string("formatted"),
-                    Attribute::string("familyName"),
-                    Attribute::string("givenName"),
-                    Attribute::string("middleName"),
+                    Attribute::string("familyName").required(),
+                    Attribute::string("givenName").required(),
                 ],
-            ),
+            )
+            .required(),
+            Attribute::string("displayName"),
             Attribute::string("title"),
-            Attribute::boolean("active"),
-            Attribute::complex("emails", MULTI_VALUE_SUB_ATTRIBUTES).multi_valued(),
-            Attribute::complex("phoneNumbers", MULTI_VALUE_SUB_ATTRIBUTES).multi_valued(),
+            Attribute::boolean("active").required(),
+            Attribute::complex("emails", EMAIL_SUB_ATTRIBUTES)
+                .multi_valued()
+                .mutability(Mutability::ReadOnly),
+            Attribute::complex("phoneNumbers", PHONE_SUB_ATTRIBUTES).multi_valued(),
             Attribute::complex(
                 "meta",
                 &[
@@ -171,10 +192,10 @@ pub static USER: ResourceSchema = ResourceSchema {
     extensions: &[Schema {
         urn: MIJNKWH_USER_URN,
         attributes: &[
-            Attribute::string("role"),
-            Attribute::string("access").multi_valued(),
-            Attribute::string("emailNotifications").multi_valued(),
-            Attribute::boolean("excelDownload"),
+            Attribute::string("role").case_exact().required(),
+            Attribute::string("access").case_exact().multi_valued().required(),
+            Attribute::string("emailNotifications").case_exact().multi_valued(),
+            Attribute::boolean("excelDownload").required(),
         ],
     }],
 };

@@ -1,7 +1,51 @@
 use serde_json::json;
 
 use super::*;
-use crate::domain::scim::schema::{MIJNKWH_USER_URN, USER};
+use crate::domain::scim::schema::{CORE_USER_URN, MIJNKWH_USER_URN, Schema};
+
+const MULTI_VALUE_SUB_ATTRIBUTES: &[Attribute] = &[
+    Attribute::string("value"),
+    Attribute::string("display"),
+    Attribute::string("type"),
+    Attribute::boolean("primary"),
+];
+
+/// RFC 7643's User as most services have it: `emails` writable, multi-valued and complex,
+/// which is what the value-filter paths of Entra's requests need. (Our own schema makes
+/// `emails` read-only, as it mirrors the userName; the engine is tested on the general case.)
+static USER: ResourceSchema = ResourceSchema {
+    core: Schema {
+        urn: CORE_USER_URN,
+        attributes: &[
+            Attribute::string("id").case_exact().mutability(Mutability::ReadOnly),
+            Attribute::string("externalId").case_exact(),
+            Attribute::string("userName").mutability(Mutability::Immutable),
+            Attribute::complex(
+                "name",
+                &[
+                    Attribute::string("formatted"),
+                    Attribute::string("familyName"),
+                    Attribute::string("givenName"),
+                    Attribute::string("middleName"),
+                ],
+            ),
+            Attribute::string("title"),
+            Attribute::boolean("active"),
+            Attribute::complex("emails", MULTI_VALUE_SUB_ATTRIBUTES).multi_valued(),
+            Attribute::complex("phoneNumbers", MULTI_VALUE_SUB_ATTRIBUTES).multi_valued(),
+            Attribute::complex("meta", &[Attribute::string("version").case_exact()]).mutability(Mutability::ReadOnly),
+        ],
+    },
+    extensions: &[Schema {
+        urn: MIJNKWH_USER_URN,
+        attributes: &[
+            Attribute::string("role"),
+            Attribute::string("access").multi_valued(),
+            Attribute::string("emailNotifications").multi_valued(),
+            Attribute::boolean("excelDownload"),
+        ],
+    }],
+};
 
 fn user() -> Value {
     json!({
