@@ -83,7 +83,6 @@ pub fn register_routes(config: &mut ServiceConfig) {
         .service(scim::get_schema)
         .service(scim::list_users)
         .service(scim::search_all)
-        .service(scim::search_users)
         .service(scim::create_user)
         .service(scim::get_user)
         .service(scim::replace_user)

@@ -354,7 +354,8 @@ fn search_request(body: &web::Bytes) -> Result<Search, AppError> {
 }
 
 /// Search the corporation's users with a SearchRequest body (RFC 7644 §3.4.3): at the root,
-/// every resource type, which is `User` alone.
+/// over every resource type, which is `User` alone (the same search as `GET /Users`, for
+/// clients that keep the filter out of URLs).
 #[utoipa::path(
     tag = "scim",
     operation_id = "scim_search_all",
@@ -366,26 +367,6 @@ fn search_request(body: &web::Bytes) -> Result<Search, AppError> {
 )]
 #[post("/scim/v2/.search")]
 pub async fn search_all(
-    state: web::Data<AppState>,
-    caller: ScimCaller,
-    body: web::Bytes,
-) -> Result<HttpResponse, AppError> {
-    let request = search_request(&body)?;
-    search(&state, caller, request).await
-}
-
-/// Search the corporation's users with a SearchRequest body (RFC 7644 §3.4.3).
-#[utoipa::path(
-    tag = "scim",
-    operation_id = "scim_search_users",
-    security(("bearer_auth" = [])),
-    request_body(content = Object, content_type = "application/scim+json"),
-    responses(
-        (status = 200, description = "A ListResponse of users", body = Object, content_type = "application/scim+json"),
-    )
-)]
-#[post("/scim/v2/Users/.search")]
-pub async fn search_users(
     state: web::Data<AppState>,
     caller: ScimCaller,
     body: web::Bytes,

@@ -49,7 +49,6 @@ pub const SERVICE_TOKEN_OPERATIONS: &[(&str, &str, &[TokenScope])] = &[
     ("GET", "/scim/v2/Schemas/{id}", SCIM),
     ("GET", "/scim/v2/Users", SCIM),
     ("POST", "/scim/v2/.search", SCIM),
-    ("POST", "/scim/v2/Users/.search", SCIM),
     ("POST", "/scim/v2/Users", SCIM),
     ("GET", "/scim/v2/Users/{id}", SCIM),
     ("PUT", "/scim/v2/Users/{id}", SCIM),

@@ -9,11 +9,10 @@
 
 use chrono::{Duration, NaiveDateTime};
 
-use super::invitations::queue_invitation;
-use super::users::{NewUser, UserEdit, create_with_external_id, update};
+use super::users::{Creation, NewUser, UserEdit, create, update};
 use crate::db::rows::UserRow;
 use crate::db::{DbConn, users, write_transaction};
-use crate::domain::user::{Actor, UserType};
+use crate::domain::user::Actor;
 use crate::domain::violation::{ViolationKind, Violations};
 use crate::error::{AppError, ErrorCode};
 
@@ -113,16 +112,13 @@ fn upsert(
     };
     match existing {
         None => {
-            let user_type = item.new.kind.user_type;
-            write_transaction(conn, |conn| {
-                let row =
-                    create_with_external_id(conn, actor, item.new, item.external_id, options.invitation_ttl, now)?;
-                // Contractor users were invited on creation already.
-                if options.invite && user_type == UserType::Corporation {
-                    queue_invitation(conn, &row, Some(actor), "KWH", options.invitation_ttl, now)?;
-                }
-                Ok(ItemOutcome::Created(row))
-            })
+            let creation = Creation {
+                invite: options.invite,
+                ..Creation::with_external_id(item.external_id)
+            };
+            // Contractor users are invited on creation whatever `invite` says.
+            let row = create(conn, actor, item.new, creation, options.invitation_ttl, now)?;
+            Ok(ItemOutcome::Created(row))
         }
         Some(row) => {
             // Another corporation's user is invisible; for this address it is simply taken.

@@ -107,7 +107,8 @@ fn seed_contractor(conn: &mut DbConn, code: &CorporationCode, now: NaiveDateTime
         },
         kind,
     };
-    super::users::create(conn, &actor, henk, chrono::Duration::days(7), now).map_err(api)?;
+    let creation = super::users::Creation::with_external_id(None);
+    super::users::create(conn, &actor, henk, creation, chrono::Duration::days(7), now).map_err(api)?;
     let names: Vec<String> = [
         "Installatietechniek",
         "installatietechnik",

@@ -447,7 +447,7 @@ pub fn create(
         active,
         invite: invites && active,
     };
-    users::create_with(conn, actor, new, creation, invitation_ttl, now).map_err(in_scim_terms)
+    users::create(conn, actor, new, creation, invitation_ttl, now).map_err(in_scim_terms)
 }
 
 /// The edit that makes the stored user what a whole SCIM form says (PUT, or a user after

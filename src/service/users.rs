@@ -72,35 +72,6 @@ pub fn find_visible_with_invitation(
     Ok((super::visible_in(scope, code.as_deref(), row)?, invitation))
 }
 
-/// Creates a user; a contractor user is invited at once ("Voor Aannemers hoef je dit niet te doen").
-pub fn create(
-    conn: &mut DbConn,
-    actor: &Actor,
-    new: NewUser,
-    invitation_ttl: chrono::Duration,
-    now: NaiveDateTime,
-) -> Result<UserRow, AppError> {
-    create_with_external_id(conn, actor, new, None, invitation_ttl, now)
-}
-
-/// As [`create`], with the id the integrator's HR system knows the user by.
-pub fn create_with_external_id(
-    conn: &mut DbConn,
-    actor: &Actor,
-    new: NewUser,
-    external_id: Option<String>,
-    invitation_ttl: chrono::Duration,
-    now: NaiveDateTime,
-) -> Result<UserRow, AppError> {
-    let creation = Creation {
-        external_id,
-        display_name: None,
-        active: true,
-        invite: false,
-    };
-    create_with(conn, actor, new, creation, invitation_ttl, now)
-}
-
 /// How a user comes into being besides their record.
 #[derive(Debug, Clone)]
 pub struct Creation {
@@ -114,9 +85,22 @@ pub struct Creation {
     pub invite: bool,
 }
 
+impl Creation {
+    /// As `POST /users` creates: active, invited later by a main user (a contractor user at
+    /// once: "Voor Aannemers hoef je dit niet te doen").
+    pub fn with_external_id(external_id: Option<String>) -> Creation {
+        Creation {
+            external_id,
+            display_name: None,
+            active: true,
+            invite: false,
+        }
+    }
+}
+
 /// Creates a user as [`Creation`] says, in one transaction with its audit record and
 /// invitation.
-pub fn create_with(
+pub fn create(
     conn: &mut DbConn,
     actor: &Actor,
     new: NewUser,
@@ -526,7 +510,7 @@ pub fn show(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -> R
     user_view::view_with_invitation(conn, row, invitation, now)
 }
 
-/// `POST /users`: creates the user (see [`create_with_external_id`]) and shows them.
+/// `POST /users`: creates the user (see [`create`]) and shows them.
 pub fn create_and_show(
     conn: &mut DbConn,
     actor: &Actor,
@@ -535,7 +519,14 @@ pub fn create_and_show(
     invitation_ttl: chrono::Duration,
     now: NaiveDateTime,
 ) -> Result<UserView, AppError> {
-    let row = create_with_external_id(conn, actor, new, external_id, invitation_ttl, now)?;
+    let row = create(
+        conn,
+        actor,
+        new,
+        Creation::with_external_id(external_id),
+        invitation_ttl,
+        now,
+    )?;
     user_view::view(conn, row, now)
 }
 

@@ -449,7 +449,8 @@ export interface paths {
         put?: never;
         /**
          * Search the corporation's users with a SearchRequest body (RFC 7644 §3.4.3): at the root,
-         *     every resource type, which is `User` alone.
+         *     over every resource type, which is `User` alone (the same search as `GET /Users`, for
+         *     clients that keep the filter out of URLs).
          */
         post: operations["scim_search_all"];
         delete?: never;
@@ -558,23 +559,6 @@ export interface paths {
          *     invitation mail.
          */
         post: operations["scim_create_user"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/scim/v2/Users/.search": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Search the corporation's users with a SearchRequest body (RFC 7644 §3.4.3). */
-        post: operations["scim_search_users"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4423,105 +4407,6 @@ export interface operations {
                 };
             };
             /** @description The userName (email address) is in use (`uniqueness`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/scim+json": components["schemas"]["ScimError"];
-                };
-            };
-            /** @description Request body too large (`payload_too_large`) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/scim+json": components["schemas"]["ScimError"];
-                };
-            };
-            /** @description Body is not application/json (`unsupported_media_type`) */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/scim+json": components["schemas"]["ScimError"];
-                };
-            };
-            /** @description Invalid fields (`validation_failed`, `invalid_body`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/scim+json": components["schemas"]["ScimError"];
-                };
-            };
-            /** @description Request headers over 32 kB together (`headers_too_large`) */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/scim+json": components["schemas"]["ScimError"];
-                };
-            };
-            /** @description Internal error (`internal_error`); quote the request id to support */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/scim+json": components["schemas"]["ScimError"];
-                };
-            };
-        };
-    };
-    scim_search_users: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description A key of your choice (1 to 255 characters, e.g. a UUID). A retry with the same key and body gets the first answer again (with `Idempotent-Replayed: true`) instead of acting twice; kept 24 hours per signed-in caller (requests without a token are not kept: the open endpoints are safe to repeat as they are). */
-                "Idempotency-Key"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/scim+json": Record<string, never>;
-            };
-        };
-        responses: {
-            /** @description A ListResponse of users */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/scim+json": Record<string, never>;
-                };
-            };
-            /** @description Malformed JSON (`malformed_json`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/scim+json": components["schemas"]["ScimError"];
-                };
-            };
-            /** @description Missing, expired or revoked token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/scim+json": components["schemas"]["ScimError"];
-                };
-            };
-            /** @description A request with this Idempotency-Key is still being handled (`request_in_progress`) */
             409: {
                 headers: {
                     [name: string]: unknown;
