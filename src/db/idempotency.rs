@@ -65,3 +65,12 @@ pub fn release(conn: &mut DbConn, actor: &str, key: &str) -> QueryResult<()> {
 pub fn prune(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::delete(keys::table.filter(keys::expires_at.lt(now))).execute(conn)
 }
+
+/// Stored answers that name this user (their id is in the body): a deleted user's personal data
+/// goes with them, and a retry must not be told they were created after they were deleted. An
+/// id is a UUID, so the text match finds no other user's answers; the table holds one day of
+/// keys, so the scan is small.
+pub fn delete_mentioning(conn: &mut DbConn, user_id: &str) -> QueryResult<usize> {
+    let pattern = format!("%{}%", user_id.replace(['%', '_', '\\'], ""));
+    diesel::delete(keys::table.filter(keys::response_body.like(pattern))).execute(conn)
+}

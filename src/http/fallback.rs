@@ -152,10 +152,12 @@ pub async fn refuse_other_methods(
     }
 }
 
+/// 405 for a path that exists with other methods; 404 otherwise, also for one the table knows
+/// with this very method that the router still did not take (a trailing slash: `/users/`).
 pub async fn no_route(request: HttpRequest, routes: web::Data<Arc<RouteTable>>) -> Result<HttpResponse, AppError> {
     match routes.allowed_methods(request.path()) {
-        Some(methods) => Ok(problem::method_not_allowed(&methods)),
-        None => Err(AppError::not_found()),
+        Some(methods) if !methods.contains(&request.method().as_str()) => Ok(problem::method_not_allowed(&methods)),
+        _ => Err(AppError::not_found()),
     }
 }
 

@@ -48,10 +48,10 @@ pub async fn middleware(
     let (Some(key), true) = (key, request.method() == Method::POST) else {
         return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
     };
-    let key = key
-        .ok()
-        .filter(|k| !k.is_empty() && k.len() <= MAX_KEY_LENGTH)
-        .ok_or_else(|| AppError::new(ErrorCode::InvalidIdempotencyKey))?;
+    // Refusals are responses, not errors: the SCIM layer outside rewrites responses only.
+    let Some(key) = key.ok().filter(|k| !k.is_empty() && k.len() <= MAX_KEY_LENGTH) else {
+        return Ok(request.into_response(AppError::new(ErrorCode::InvalidIdempotencyKey).error_response()));
+    };
     // Keys are per caller, resolved in full before anything is replayed (a deleted user, a
     // revoked or outdated token gets nothing). Without a caller there is no one to keep them
     // for: such a request is refused (401) or goes to one of the open endpoints.
@@ -65,10 +65,9 @@ pub async fn middleware(
         .app_data::<web::Data<AppState>>()
         .cloned()
         .expect("application state");
-    let body = request
-        .extract::<web::Bytes>()
-        .await
-        .map_err(|_| AppError::new(ErrorCode::PayloadTooLarge))?;
+    let Ok(body) = request.extract::<web::Bytes>().await else {
+        return Ok(request.into_response(AppError::new(ErrorCode::PayloadTooLarge).error_response()));
+    };
     let fingerprint = fingerprint(request.path(), request.query_string(), &body);
     request.set_payload(Payload::from(body));
 

@@ -441,8 +441,8 @@ fn text(code: ErrorCode) -> ProblemText {
             StatusCode::BAD_REQUEST,
             ["Attribute cannot change", "Attribuut kan niet wijzigen"],
             [
-                "The request changes an attribute that never changes (userName, the email address, is one: rule 2).",
-                "Het verzoek wijzigt een attribuut dat nooit wijzigt (userName, het e-mailadres, is er een: regel 2).",
+                "The request changes an attribute that cannot change: the userName (the email address, rule 2), or one the service sets (id, meta).",
+                "Het verzoek wijzigt een attribuut dat niet kan wijzigen: de userName (het e-mailadres, regel 2), of een dat de dienst zet (id, meta).",
             ],
         ),
         InvalidScimRequest => (

@@ -608,6 +608,14 @@ pub fn document_scim_errors(openapi: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+/// Whether a request path is under `/scim/v2` as the router reads it (decoded, with repeated
+/// slashes as one).
+fn is_under_scim(path: &str) -> bool {
+    let path = decoded_path(path);
+    let mut segments = path.split('/').filter(|segment| !segment.is_empty());
+    segments.next() == Some("scim") && segments.next() == Some("v2")
+}
+
 /// The `scimType` of a refusal, where RFC 7644 §3.12 names one.
 fn scim_type(code: &str) -> Option<&'static str> {
     Some(match ErrorCode::from_key(code)? {
@@ -631,20 +639,28 @@ pub async fn errors_in_scim_form(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let under_scim = decoded_path(request.path()).starts_with(PREFIX);
+    if !is_under_scim(request.path()) {
+        return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
+    }
+    // The middleware inside answer their refusals as responses, not errors, so that they
+    // arrive here to be rewritten (an error would pass by: the request cannot be kept for it,
+    // as the router needs it whole).
     let response = next.call(request).await?.map_into_boxed_body();
-    let is_problem = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes().starts_with(PROBLEM_CONTENT_TYPE.as_bytes()));
-    if !under_scim || !is_problem {
+    let content_type = response.headers().get(CONTENT_TYPE).map(|v| v.as_bytes().to_vec());
+    let is_scim = content_type
+        .as_deref()
+        .is_some_and(|v| v.starts_with(SCIM_CONTENT_TYPE.as_bytes()));
+    if response.status().as_u16() < 400 || is_scim {
         return Ok(response);
     }
+    // A problem document (ours), or an error actix rendered itself (a body over the limit as
+    // text): either way a SCIM error body with the same status.
+    let is_problem = content_type.is_some_and(|v| v.starts_with(PROBLEM_CONTENT_TYPE.as_bytes()));
     let (request, response) = response.into_parts();
     let (head, body) = response.into_parts();
-    let problem: Value = match to_bytes(body).await {
-        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        Err(_) => Value::Null,
+    let problem: Value = match (is_problem, to_bytes(body).await) {
+        (true, Ok(bytes)) => serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        _ => Value::Null,
     };
     let status = match head.status() {
         StatusCode::UNPROCESSABLE_ENTITY | StatusCode::UNSUPPORTED_MEDIA_TYPE => StatusCode::BAD_REQUEST,

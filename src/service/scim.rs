@@ -156,8 +156,9 @@ fn strings(value: Option<&Value>, attribute: &str) -> Result<Option<Vec<String>>
     }
 }
 
-/// The value of a multi-valued complex attribute a user has one of: the `work` one, else the
-/// primary one, else the first.
+/// The value of a multi-valued complex attribute a user has one of: the `work` one, else one
+/// without a type (the primary one first). Another type (`mobile`, `fax`) is not ours to keep:
+/// taken as the work number, it would come back as one, and Entra would correct it forever.
 fn work_value<'v>(value: Option<&'v Value>, attribute: &str) -> Result<Option<&'v str>, AppError> {
     let values = match value {
         None | Some(Value::Null) => return Ok(None),
@@ -165,18 +166,18 @@ fn work_value<'v>(value: Option<&'v Value>, attribute: &str) -> Result<Option<&'
         Some(_) => return Err(invalid_value(format!("`{attribute}` is a list"))),
     };
     let objects: Vec<&Map<String, Value>> = values.iter().filter_map(Value::as_object).collect();
-    let is = |o: &&&Map<String, Value>, name: &str, expected: &Value| {
-        member(o, name).is_some_and(|v| match (v, expected) {
-            (Value::String(a), Value::String(b)) => a.eq_ignore_ascii_case(b),
-            (v, Value::Bool(true)) => boolean(v, "primary").ok().flatten() == Some(true),
-            _ => false,
-        })
+    fn kind(object: &Map<String, Value>) -> Option<&str> {
+        member(object, "type").and_then(Value::as_str).map(str::trim)
+    }
+    let primary = |object: &Map<String, Value>| {
+        member(object, "primary").is_some_and(|v| boolean(v, "primary").ok().flatten() == Some(true))
     };
+    let untyped = || objects.iter().filter(|o| kind(o).is_none_or(str::is_empty));
     let chosen = objects
         .iter()
-        .find(|o| is(o, "type", &Value::from("work")))
-        .or_else(|| objects.iter().find(|o| is(o, "primary", &Value::Bool(true))))
-        .or_else(|| objects.first());
+        .find(|o| kind(o).is_some_and(|k| k.eq_ignore_ascii_case("work")))
+        .or_else(|| untyped().find(|o| primary(o)))
+        .or_else(|| untyped().next());
     match chosen {
         Some(object) => string(member(object, "value"), &format!("{attribute}.value")),
         None => Ok(None),
@@ -192,7 +193,8 @@ fn describe(kind: &ViolationKind) -> String {
         ViolationKind::TooLong { max } => format!("at most {max} characters"),
         ViolationKind::Required => "required".into(),
         ViolationKind::InvalidEmail => "not an email address".into(),
-        other => format!("{other:?}"),
+        ViolationKind::UnknownValue => "not one of the schema's canonicalValues".into(),
+        other => other.code().replace('_', " "),
     }
 }
 
@@ -269,9 +271,9 @@ fn parse_user(body: &Value) -> Result<ScimUser, AppError> {
     })
 }
 
-/// Our field names in a violation, as the SCIM attributes a provider knows.
+/// Our field names in a violation (`access[0]`), as the SCIM attributes a provider knows.
 fn scim_attribute(field: &str) -> &str {
-    match field {
+    match field.split('[').next().unwrap_or(field) {
         "email" => "userName",
         "first_name" => "name.givenName",
         "last_name" => "name.familyName",
@@ -384,10 +386,16 @@ pub fn list(
                 Err(_) => Vec::new(),
             }
         }
+        // No stored value holds a control character (`domain::text`), and PostgreSQL refuses a
+        // NUL in a parameter outright: such a value matches nothing.
+        Some((_, value)) if value.chars().any(char::is_control) => Vec::new(),
         Some((path, value)) if path.is_core("externalId") => user_rows::find_by_external_id(conn, &code, value)?
             .into_iter()
             .collect(),
-        Some((path, value)) if path.is_core("id") => user_rows::find(conn, value)?.into_iter().collect(),
+        Some((path, value)) if path.is_core("id") => match uuid::Uuid::parse_str(value) {
+            Ok(id) => user_rows::find(conn, &id.to_string())?.into_iter().collect(),
+            Err(_) => Vec::new(),
+        },
         _ => super::within_bound(
             user_rows::all_staff(conn, &code, MAX_FILTERED_USERS + 1)?,
             MAX_FILTERED_USERS,
@@ -532,6 +540,24 @@ fn without_the_address_as_it_is(
 ) -> Result<Vec<scim::PatchOperation>, AppError> {
     let mut kept = Vec::with_capacity(operations.len());
     for operation in operations {
+        // Without a path, each member of the value is an operation of its own (`emails`,
+        // `emails[type eq "work"].value`, …): the address is checked in those too.
+        if let (None, Some(Value::Object(members))) = (&operation.path, &operation.value) {
+            let as_operations: Vec<scim::PatchOperation> = members
+                .iter()
+                .filter_map(|(key, value)| {
+                    let path = PatchPath::parse(key).ok()?;
+                    Some(scim::PatchOperation {
+                        op: operation.op,
+                        path: Some(path),
+                        value: Some(value.clone()),
+                    })
+                })
+                .collect();
+            without_the_address_as_it_is(&as_operations, row)?;
+            kept.push(operation.clone());
+            continue;
+        }
         let path = match &operation.path {
             Some(PatchPath::Attribute(attr)) => Some(attr),
             Some(PatchPath::ValueFilter { attr, .. }) => Some(attr),
@@ -601,7 +627,7 @@ mod tests {
             "displayName": "Jan Jansen",
             "name": {"familyName": "Jansen"},
             "emails": [{"type": "work", "value": "jan.jansen@kwh001.example.nl", "primary": "true"}],
-            "phoneNumbers": [{"type": "mobile", "value": "06"}, {"type": "Work", "value": "010-1234567"}],
+            "phoneNumbers": [{"type": "mobile", "value": "06", "primary": true}, {"type": "Work", "value": "010-1234567"}],
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "Wonen"},
         }))
         .unwrap();
@@ -628,6 +654,16 @@ mod tests {
         assert_eq!(error.code(), ErrorCode::InvalidAttributeValue);
         let error = body(json!({"userName": "a@b.nl", "active": "misschien"})).unwrap_err();
         assert_eq!(error.code(), ErrorCode::InvalidAttributeValue);
+    }
+
+    #[test]
+    fn a_mobile_number_is_not_the_work_number() {
+        let user =
+            body(json!({"userName": "a@b.nl", "phoneNumbers": [{"type": "mobile", "value": "06", "primary": true}]}))
+                .unwrap();
+        assert_eq!(user.phone, None);
+        let user = body(json!({"userName": "a@b.nl", "phoneNumbers": [{"value": "010"}]})).unwrap();
+        assert_eq!(user.phone.as_deref(), Some("010"));
     }
 
     #[test]

@@ -477,8 +477,10 @@ pub fn delete(
         };
         rules::check_deletion(&actor.user_id, &row.id, standing(&row), others).map_err(lock_out_error)?;
         users::delete(conn, &row.id)?;
-        // Their queued and sent messages hold their address: personal data leaves with them.
+        // Their queued and sent messages hold their address, and stored answers (a retry's
+        // replay of their creation) their details: personal data leaves with them.
         crate::db::outbox::delete_for_user(conn, &row.id)?;
+        crate::db::idempotency::delete_mentioning(conn, &row.id)?;
         let mut facts = Map::new();
         facts.insert("role".into(), row.role.key().into());
         facts.insert("user_type".into(), row.user_type.key().into());

@@ -1,10 +1,14 @@
 //! `attributes` and `excludedAttributes` (RFC 7644 §3.9): which attributes an answer carries.
 //!
 //! `id` and `schemas` always come. Names compare without case; a sub-attribute is named
-//! `name.givenName`, an extension's attribute `urn:…:User:role`, and naming a complex attribute
-//! or an extension names all of it.
+//! `name.givenName` (of each value, for a multi-valued one: `emails.value`), an extension's
+//! attribute `urn:…:User:role`, a core one also by its full name
+//! (`urn:ietf:params:scim:schemas:core:2.0:User:userName`), and naming a complex attribute or an
+//! extension names all of it.
 
 use serde_json::{Map, Value};
+
+use super::schema::CORE_USER_URN;
 
 #[derive(Debug, Clone, Default)]
 pub struct Projection {
@@ -15,9 +19,11 @@ pub struct Projection {
 impl Projection {
     /// From the comma-separated query parameters (or a SearchRequest's lists, joined).
     pub fn parse(attributes: Option<&str>, excluded_attributes: Option<&str>) -> Projection {
+        let core_prefix = format!("{}:", CORE_USER_URN.to_ascii_lowercase());
         let names = |text: &str| -> Vec<String> {
             text.split(',')
                 .map(|name| name.trim().to_ascii_lowercase())
+                .map(|name| name.strip_prefix(&core_prefix).map(str::to_string).unwrap_or(name))
                 .filter(|name| !name.is_empty())
                 .collect()
         };
@@ -52,24 +58,44 @@ impl Projection {
         if self.excluded.iter().any(|n| n == name) {
             return None;
         }
-        let Value::Object(members) = value else {
-            return self.names(name).then_some(value);
-        };
-        // A complex attribute (`name.givenName`) or an extension (`urn:…:User:role`).
         let whole = self.names(name);
+        match value {
+            Value::Object(members) => {
+                let kept = self.members(name, whole, members);
+                (whole || !kept.is_empty()).then_some(Value::Object(kept))
+            }
+            // A multi-valued complex attribute: the sub-attributes of each value.
+            Value::Array(values) if values.iter().all(Value::is_object) && !values.is_empty() => {
+                let kept: Vec<Value> = values
+                    .into_iter()
+                    .filter_map(|value| match value {
+                        Value::Object(members) => Some(self.members(name, whole, members)),
+                        _ => None,
+                    })
+                    .filter(|members| !members.is_empty())
+                    .map(Value::Object)
+                    .collect();
+                (whole || !kept.is_empty()).then_some(Value::Array(kept))
+            }
+            value => whole.then_some(value),
+        }
+    }
+
+    /// The members of a complex value (`name.givenName`) or an extension (`urn:…:User:role`)
+    /// that the projection keeps.
+    fn members(&self, name: &str, whole: bool, members: Map<String, Value>) -> Map<String, Value> {
         let member_named = |list: &[String], member: &str| {
             list.iter()
                 .any(|n| *n == format!("{name}.{member}") || *n == format!("{name}:{member}"))
         };
-        let kept: Map<String, Value> = members
+        members
             .into_iter()
             .filter(|(key, _)| {
                 let member = key.to_ascii_lowercase();
                 !member_named(&self.excluded, &member)
                     && (whole || self.only.as_deref().is_some_and(|only| member_named(only, &member)))
             })
-            .collect();
-        (whole || !kept.is_empty()).then_some(Value::Object(kept))
+            .collect()
     }
 }
 
@@ -105,6 +131,20 @@ mod tests {
         let whole = Projection::parse(Some("name"), None).apply(user());
         assert_eq!(whole["name"], json!({"givenName": "Jan", "familyName": "Jansen"}));
         assert!(whole.get("meta").is_none());
+    }
+
+    #[test]
+    fn full_core_names_and_sub_attributes_of_each_value_are_named_too() {
+        let mut resource = user();
+        resource["emails"] = json!([{"value": "jan@kwh001.nl", "type": "work"}]);
+        let only = Projection::parse(
+            Some("urn:ietf:params:scim:schemas:core:2.0:User:userName,emails.value"),
+            None,
+        )
+        .apply(resource);
+        assert_eq!(only["userName"], "jan@kwh001.nl");
+        assert_eq!(only["emails"], json!([{"value": "jan@kwh001.nl"}]));
+        assert!(only.get("name").is_none());
     }
 
     #[test]
