@@ -75,6 +75,13 @@ impl Application {
         )?;
         let retention =
             service::retention::run(pool.clone(), settings.retention.clone(), clock.clone(), metrics.clone());
+        let request_counter = Arc::new(service::rate_limits::RequestCounter::default());
+        let rate_limit_sync = service::rate_limits::sync(
+            pool.clone(),
+            request_counter.clone(),
+            clock.clone(),
+            settings.rate_limit_sync,
+        );
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             settings: Arc::new(settings),
@@ -83,6 +90,7 @@ impl Application {
             mail_wake,
             password_threads: PasswordThreads::start(*crate::auth::password::PARALLEL_RUNS)?,
             metrics,
+            request_counter,
         });
         let server = serve(listener, state.clone())?;
         let metrics_server = match metrics_listener {
@@ -91,6 +99,7 @@ impl Application {
         };
         tokio::spawn(sender.run());
         tokio::spawn(retention);
+        tokio::spawn(rate_limit_sync);
         Ok(Application {
             port,
             server,

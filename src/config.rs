@@ -185,6 +185,9 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Requests per minute per user or service token; 0 turns the limit off.
     pub rate_limit_per_minute: u32,
+    /// How often an instance writes its request counts to the database (and learns the
+    /// others'): the bound of what several instances may admit over the limit.
+    pub rate_limit_sync: Duration,
     /// Proxies whose `X-Forwarded-For` is believed (addresses or CIDR ranges).
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// For the crash test only (`FAULT_INJECTION=abort_before_idempotent_commit`): the process
@@ -304,6 +307,9 @@ pub struct ConfigArgs {
     /// Requests per minute per signed-in user or service token (0: no limit)
     #[arg(long, env = "RATE_LIMIT_PER_MINUTE", default_value = "600", value_parser = between(0u32, 1_000_000))]
     rate_limit_per_minute: u32,
+    /// How often, 10 to 10000 ms, an instance writes its request counts to the database and reads the others'
+    #[arg(long, env = "RATE_LIMIT_SYNC_MS", default_value = "250", value_parser = between(10u64, 10_000))]
+    rate_limit_sync_ms: u64,
     /// Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed
     #[arg(long, env = "TRUSTED_PROXIES", value_parser = comma_list(proxy))]
     trusted_proxies: Option<CommaList<ipnet::IpNet>>,
@@ -426,6 +432,7 @@ impl ConfigArgs {
             log_filter: self.rust_log,
             max_body_bytes: self.max_body_bytes,
             rate_limit_per_minute: self.rate_limit_per_minute,
+            rate_limit_sync: Duration::from_millis(self.rate_limit_sync_ms),
             trusted_proxies: self.trusted_proxies.map(|list| list.0).unwrap_or_default(),
             fault_abort_before_idempotent_commit: self.fault_injection == Some(Fault::AbortBeforeIdempotentCommit),
             approvals_notify: self.approvals_notify,

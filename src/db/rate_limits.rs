@@ -6,15 +6,16 @@ use diesel::prelude::*;
 use super::DbConn;
 use super::schema::rate_limit_windows as windows;
 
-/// Counts one request of `subject` in the window starting at `window_start`; returns the
-/// count including this one. One statement on both backends (ON CONFLICT … RETURNING).
-pub fn count_request(conn: &mut DbConn, subject: &str, window_start: NaiveDateTime) -> QueryResult<i32> {
+/// Counts `requests` more of `subject` in the window starting at `window_start`; returns the
+/// count including them. One statement on both backends (ON CONFLICT … RETURNING), so that
+/// instances adding at once all count.
+pub fn add_requests(conn: &mut DbConn, subject: &str, window_start: NaiveDateTime, requests: i32) -> QueryResult<i32> {
     let insert = diesel::insert_into(windows::table).values((
         windows::subject.eq(subject),
         windows::window_start.eq(window_start),
-        windows::request_count.eq(1),
+        windows::request_count.eq(requests),
     ));
-    let bump = windows::request_count.eq(windows::request_count + 1);
+    let bump = windows::request_count.eq(windows::request_count + requests);
     match conn {
         DbConn::Pg(pg) => insert
             .on_conflict((windows::subject, windows::window_start))

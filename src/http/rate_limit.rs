@@ -1,6 +1,7 @@
-//! Requests per signed-in caller (user or service token) per minute, counted in the database so the
-//! limit holds across instances. Answers carry `RateLimit-Limit`, `RateLimit-Remaining` and
-//! `RateLimit-Reset`; over the limit, 429 with `Retry-After`.
+//! Requests per signed-in caller (user or service token) per minute, counted so that the limit
+//! holds across instances (`service::rate_limits`: the first request of a minute in the
+//! database, the others here and written in batches). Answers carry `RateLimit-Limit`,
+//! `RateLimit-Remaining` and `RateLimit-Reset`; over the limit, 429 with `Retry-After`.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -30,9 +31,17 @@ pub async fn middleware(
     let now = state.now();
     let window = now.duration_trunc(Duration::minutes(1)).unwrap_or(now);
     let reset = u64::from(60 - now.second());
-    let count = state
-        .db(move |conn| use_cases::count_request(conn, &subject, window))
-        .await?;
+    let count = match state.request_counter.count_here(&subject, window) {
+        Some(count) => count,
+        None => {
+            let counted = subject.clone();
+            let count = state
+                .db(move |conn| use_cases::count_request(conn, &counted, window))
+                .await?;
+            state.request_counter.learn(&subject, window, count);
+            count
+        }
+    };
     let remaining = u64::from(limit).saturating_sub(count);
     let mut response = if count > u64::from(limit) {
         let mut refused = request.into_response(AppError::too_many_requests(reset).error_response());

@@ -26,6 +26,8 @@ pub struct AppState {
     /// One argon2id run per core at a time (see [`AppState::password_work`]).
     pub password_threads: PasswordThreads,
     pub metrics: Arc<Metrics>,
+    /// This instance's request counts between two writes (`service::rate_limits`).
+    pub request_counter: Arc<crate::service::rate_limits::RequestCounter>,
 }
 
 impl AppState {

@@ -117,4 +117,45 @@ crate::for_each_backend! {
         let main = app.sign_in_as(&app.user(&admin, &main.id).await).await;
         assert_eq!(main.get("/me").await.status(), 200);
     }
+
+    async fn the_rate_limit_holds_across_two_instances_within_one_sync_interval(backend) {
+        let extra = [("RATE_LIMIT_PER_MINUTE", "20"), ("RATE_LIMIT_SYNC_MS", "50")];
+        let Some(app) = TestApp::spawn_with(backend, &extra).await else { return };
+        use chrono::Timelike;
+        let second = mijnkwh::clock::Clock::now(app.clock.as_ref()).second();
+        if second > 40 {
+            app.clock.advance(chrono::Duration::seconds(i64::from(61 - second)));
+        }
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        // A second instance on the same database and clock.
+        let other = mijnkwh::app::Application::build_with_clock(crate::helpers::test_settings(&app.database, &extra), app.clock.clone())
+            .await
+            .unwrap();
+        let other_address = format!("http://127.0.0.1:{}", other.port());
+        let other_handle = other.handle();
+        tokio::spawn(other.run_until_stopped());
+        let on_other = || app.client.get(format!("{other_address}/me")).bearer_auth(&main.token).send();
+        let pause = || tokio::time::sleep(std::time::Duration::from_millis(200));
+
+        let mut admitted = 0;
+        for _ in 0..10 {
+            admitted += u32::from(main.get("/me").await.status() == 200);
+        }
+        pause().await;
+        for _ in 0..10 {
+            admitted += u32::from(on_other().await.unwrap().status() == 200);
+        }
+        assert_eq!(admitted, 20, "twenty, on either instance");
+        // Each instance learns the other's count with its next write: beyond that interval,
+        // both refuse. (Within it, an instance that has been idle may admit what it admits
+        // in one interval: SECURITY.md.)
+        pause().await;
+        main.get("/me").await;
+        on_other().await.unwrap();
+        pause().await;
+        assert_eq!(main.get("/me").await.status(), 429);
+        assert_eq!(on_other().await.unwrap().status(), 429);
+        other_handle.stop(false).await;
+    }
 }

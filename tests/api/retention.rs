@@ -121,8 +121,8 @@ on_both_backends! {
                 login_failures::failed_at.eq(at),
             )).execute(&mut conn).unwrap();
         }
-        mijnkwh::db::rate_limits::count_request(&mut conn, "old", later - Duration::hours(2)).unwrap();
-        mijnkwh::db::rate_limits::count_request(&mut conn, "recent", later - Duration::minutes(1)).unwrap();
+        mijnkwh::db::rate_limits::add_requests(&mut conn, "old", later - Duration::hours(2), 1).unwrap();
+        mijnkwh::db::rate_limits::add_requests(&mut conn, "recent", later - Duration::minutes(1), 1).unwrap();
         for (key, expires_at) in [("expired", later - Duration::minutes(1)), ("live", later + Duration::hours(1))] {
             diesel::insert_into(idempotency_keys::table).values((
                 idempotency_keys::actor.eq("tester"),
