@@ -163,6 +163,14 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404",
 include-operation-id = ["delete_user"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "412"]
 
+# `corporation_code` and `invites_new_users` belong to the scim scope: with another scope they
+# are refused (422) rather than ignored, and a main user naming another corporation gets 404
+# (rule 4). The document would need a oneOf per scope to say so; the refusal is tested in
+# tests/api/scim.rs.
+[[operations]]
+include-operation-id = ["create_token"]
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
+
 # Limits that hold across requests: failed sign-ins (5 per 15 minutes; the run fuzzes wrong
 # passwords), invitations (5 per user per day), reset mails.
 [[operations]]

@@ -268,12 +268,18 @@ pub fn update(
     let scope = super::management_scope(actor)?;
     write_transaction(conn, |conn| {
         let mut row = find_visible(conn, &scope, id)?;
-        if let Some(code) = row.corporation_code.clone() {
+        // Rule 5 is decided under the corporation's lock, which is taken only when the edit
+        // may change who is an active main user (it gives `role` or `active`). Any edit locks
+        // the user's row, so that edits of different users of one corporation do not wait for
+        // each other. Always the corporation before the user: no two edits wait in a circle.
+        let may_change_standing = edit.kind.role.is_some() || edit.active.is_some();
+        if may_change_standing && let Some(code) = row.corporation_code.clone() {
             corporations::lock(conn, &code)?;
-            // Read again under the lock: an edit that committed while we waited is in it, so
-            // an edit without If-Match applies to the user as it is now instead of failing.
-            row = find_visible(conn, &scope, id)?;
         }
+        users::lock(conn, &row.id)?;
+        // Read again under the lock: an edit that committed while we waited is in it, so an
+        // edit without If-Match applies to the user as it is now instead of failing.
+        row = find_visible(conn, &scope, id)?;
         check_token_may_touch(actor, &row, edit.kind.role)?;
         if if_match.is_some_and(|expected| expected != row.version) {
             return Err(AppError::new(ErrorCode::PreconditionFailed));
