@@ -90,21 +90,27 @@ pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<UserR
     users::table.filter(users::email.eq(email)).first(conn).optional()
 }
 
-/// Applies `changes` when the stored version is still `expected_version`; false when it was not.
+/// Applies `changes` when the stored version is still `expected_version`, and answers the row
+/// as it is then (in the same statement); `None` when the version was another.
 pub fn update_if_version(
     conn: &mut DbConn,
     id: &str,
     expected_version: i32,
     changes: &UserChanges,
-) -> QueryResult<bool> {
-    let updated = diesel::update(
-        users::table
-            .filter(users::id.eq(id))
-            .filter(users::version.eq(expected_version)),
-    )
-    .set(changes)
-    .execute(conn)?;
-    Ok(updated == 1)
+) -> QueryResult<Option<UserRow>> {
+    let target = users::table
+        .filter(users::id.eq(id.to_string()))
+        .filter(users::version.eq(expected_version));
+    super::native!(conn, c => diesel::update(target).set(changes).returning(users::all_columns).get_result(c).optional())
+}
+
+/// The user's row, held until the transaction ends (on PostgreSQL; SQLite's write
+/// transactions are serial already): the lock and the read in one statement.
+pub fn find_for_update(conn: &mut DbConn, id: &str) -> QueryResult<Option<UserRow>> {
+    match conn {
+        DbConn::Pg(pg) => users::table.find(id).for_update().first(pg).optional(),
+        DbConn::Sqlite(_) => find(conn, id),
+    }
 }
 
 /// Holds the user's row until the transaction ends, so that counts about the user (the

@@ -267,19 +267,19 @@ pub fn update(
 ) -> Result<UserRow, AppError> {
     let scope = super::management_scope(actor)?;
     write_transaction(conn, |conn| {
-        let mut row = find_visible(conn, &scope, id)?;
         // Rule 5 is decided under the corporation's lock, which is taken only when the edit
         // may change who is an active main user (it gives `role` or `active`). Any edit locks
         // the user's row, so that edits of different users of one corporation do not wait for
         // each other. Always the corporation before the user: no two edits wait in a circle.
         let may_change_standing = edit.kind.role.is_some() || edit.active.is_some();
-        if may_change_standing && let Some(code) = row.corporation_code.clone() {
+        if may_change_standing && let Some(code) = find_visible(conn, &scope, id)?.corporation_code {
             corporations::lock(conn, &code)?;
         }
-        users::lock(conn, &row.id)?;
-        // Read again under the lock: an edit that committed while we waited is in it, so an
-        // edit without If-Match applies to the user as it is now instead of failing.
-        row = find_visible(conn, &scope, id)?;
+        // Read under the lock: an edit that committed while we waited is in it, so an edit
+        // without If-Match applies to the user as it is now instead of failing.
+        let row = users::find_for_update(conn, id)?.ok_or_else(AppError::not_found)?;
+        let code = row.corporation_code.clone();
+        let row = super::visible_in(&scope, code.as_deref(), row)?;
         check_token_may_touch(actor, &row, edit.kind.role)?;
         if if_match.is_some_and(|expected| expected != row.version) {
             return Err(AppError::new(ErrorCode::PreconditionFailed));
@@ -356,14 +356,14 @@ pub fn update(
             return Ok(row);
         }
         let ends_sessions = changes.token_version.is_some();
-        match users::update_if_version(conn, &row.id, row.version, &changes) {
-            Ok(true) => {}
-            Ok(false) => return Err(AppError::new(ErrorCode::PreconditionFailed)),
+        let updated = match users::update_if_version(conn, &row.id, row.version, &changes) {
+            Ok(Some(updated)) => updated,
+            Ok(None) => return Err(AppError::new(ErrorCode::PreconditionFailed)),
             Err(error) if users::is_external_id_violation(&error) => {
                 return Err(AppError::new(ErrorCode::ExternalIdTaken));
             }
             Err(error) => return Err(error.into()),
-        }
+        };
         let revoked_tokens = if ends_sessions {
             // Their service tokens stop with their access tokens (the version check refuses
             // them already); revoked, the list says so too.
@@ -388,7 +388,8 @@ pub fn update(
             }
             None => {}
         }
-        users::find(conn, &row.id)?.ok_or_else(AppError::not_found)
+        // What follows the update touches other tables only: the row it answered is current.
+        Ok(updated)
     })
 }
 
