@@ -71,6 +71,11 @@ pub fn update(conn: &mut DbConn, row: &CorporationRow) -> QueryResult<()> {
 /// Serialises changes to one corporation's users inside a write transaction, so that two
 /// requests cannot each remove "another" main user and leave none (rule 5). SQLite's
 /// `BEGIN IMMEDIATE` already serialises all writers.
+///
+/// `FOR NO KEY UPDATE`, not `FOR UPDATE`: it serialises these requests alike, but does not
+/// conflict with the key-share lock PostgreSQL takes to check a foreign key to the
+/// corporation (a user or a token inserted for it), which would otherwise deadlock with a
+/// transaction that locked a user row first.
 pub fn lock(conn: &mut DbConn, code: &str) -> QueryResult<()> {
     match conn {
         DbConn::Pg(pg) => lock_pg(pg, code),
@@ -82,7 +87,7 @@ fn lock_pg(pg: &mut PgConnection, code: &str) -> QueryResult<()> {
     corporations::table
         .find(code)
         .select(corporations::code)
-        .for_update()
+        .for_no_key_update()
         .load::<String>(pg)
         .map(drop)
 }

@@ -9,7 +9,7 @@
 
 use chrono::{Duration, NaiveDateTime};
 
-use super::users::{Creation, NewUser, UserEdit, create, update};
+use super::users::{Creation, Locking, NewUser, UserEdit, create, update_locking};
 use crate::db::rows::UserRow;
 use crate::db::{DbConn, users, write_transaction};
 use crate::domain::user::Actor;
@@ -126,7 +126,8 @@ fn upsert(
             if super::users::find_visible(conn, &scope, &row.id).is_err() {
                 return Err(AppError::new(ErrorCode::EmailTaken));
             }
-            let updated = update(conn, actor, &row.id, None, item.edit, now)?;
+            // One transaction for the whole call: its items lock as a batch must.
+            let updated = update_locking(conn, actor, &row.id, None, item.edit, Locking::Corporation, now)?;
             Ok(if updated.version == row.version {
                 ItemOutcome::Unchanged(updated)
             } else {

@@ -5,9 +5,8 @@
 //! statement, and so learns what every instance counted so far. Later ones of that minute count
 //! here, in [`RequestCounter`], and [`sync`] writes them to the database every
 //! `RATE_LIMIT_SYNC_MS`, reading back the shared count. So the count an instance decides by
-//! misses at most what the *other* instances admitted since their last write: with `n`
-//! instances, a caller gets at most the limit plus what `n - 1` instances admit for them in one
-//! interval (SECURITY.md). One instance alone is exact.
+//! misses what the *other* instances admitted since their last completed write (SECURITY.md
+//! says how much that can be). One instance alone is exact.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};

@@ -27,7 +27,7 @@ use serde_json::{Map, Value, json};
 
 use super::users::{self, Creation, NewUser, Profile, UserEdit};
 use crate::db::rows::UserRow;
-use crate::db::{DbConn, api_tokens, users as user_rows, write_transaction};
+use crate::db::{DbConn, api_tokens, corporations, users as user_rows, write_transaction};
 use crate::domain::email::EmailAddress;
 use crate::domain::scim::schema::{CORE_USER_URN, MIJNKWH_USER_URN, USER};
 use crate::domain::scim::{self, Filter, PatchError, PatchPath, member};
@@ -519,6 +519,14 @@ pub fn patch(
     now: NaiveDateTime,
 ) -> Result<UserRow, AppError> {
     write_transaction(conn, |conn| {
+        // The form the operations apply to is read under the locks the update takes (the
+        // corporation, as a SCIM form always carries `active`, then the user), so nothing
+        // commits between the read and the write: no lost change, and no 412 unasked for.
+        let code = find_staff(conn, actor, id)?.corporation_code;
+        if let Some(code) = &code {
+            corporations::lock(conn, code)?;
+        }
+        user_rows::find_for_update(conn, id)?;
         let row = find_staff(conn, actor, id)?;
         if if_match.is_some_and(|expected| expected != row.version) {
             return Err(AppError::new(ErrorCode::PreconditionFailed));

@@ -257,6 +257,19 @@ fn stored_kind(row: &UserRow) -> UserKindInput {
     }
 }
 
+/// Which locks an edit takes before it reads the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locking {
+    /// The corporation only when the edit may change who is an active main user (it gives
+    /// `role` or `active`: rule 5); the user's row always. Edits of different users of one
+    /// corporation then do not wait for each other.
+    AsNeeded,
+    /// The corporation always: for work that edits several users in one transaction (a
+    /// batch), whose locks last until its end. Each item takes the corporation before its
+    /// user, so two such transactions, or one and a single edit, never wait in a circle.
+    Corporation,
+}
+
 pub fn update(
     conn: &mut DbConn,
     actor: &Actor,
@@ -265,14 +278,25 @@ pub fn update(
     edit: UserEdit,
     now: NaiveDateTime,
 ) -> Result<UserRow, AppError> {
+    update_locking(conn, actor, id, if_match, edit, Locking::AsNeeded, now)
+}
+
+/// As [`update`], with the locks `locking` says.
+pub fn update_locking(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: &str,
+    if_match: Option<i32>,
+    edit: UserEdit,
+    locking: Locking,
+    now: NaiveDateTime,
+) -> Result<UserRow, AppError> {
     let scope = super::management_scope(actor)?;
     write_transaction(conn, |conn| {
-        // Rule 5 is decided under the corporation's lock, which is taken only when the edit
-        // may change who is an active main user (it gives `role` or `active`). Any edit locks
-        // the user's row, so that edits of different users of one corporation do not wait for
-        // each other. Always the corporation before the user: no two edits wait in a circle.
+        // Always the corporation before the user: no two edits wait in a circle.
         let may_change_standing = edit.kind.role.is_some() || edit.active.is_some();
-        if may_change_standing && let Some(code) = find_visible(conn, &scope, id)?.corporation_code {
+        let lock_corporation = may_change_standing || locking == Locking::Corporation;
+        if lock_corporation && let Some(code) = find_visible(conn, &scope, id)?.corporation_code {
             corporations::lock(conn, &code)?;
         }
         // Read under the lock: an edit that committed while we waited is in it, so an edit
@@ -471,10 +495,13 @@ pub fn delete(
         check_token_may_touch(actor, &row, None)?;
         if let Some(code) = row.corporation_code.clone() {
             corporations::lock(conn, &code)?;
-            // Read again under the lock: whether the user is an active main user (rule 5) is
-            // decided by what committed while we waited.
-            row = find_visible(conn, &scope, id)?;
         }
+        // Read again under the locks (the user's row too, which an edit of their details takes
+        // alone): whether they are an active main user (rule 5), and the version If-Match
+        // names, are decided by what committed while we waited.
+        let locked = users::find_for_update(conn, id)?.ok_or_else(AppError::not_found)?;
+        let code = locked.corporation_code.clone();
+        row = super::visible_in(&scope, code.as_deref(), locked)?;
         if if_match.is_some_and(|expected| expected != row.version) {
             return Err(AppError::new(ErrorCode::PreconditionFailed));
         }

@@ -39,6 +39,39 @@ async fn counts(app: &TestApp) -> (i64, i64, i64) {
 }
 
 on_both_backends! {
+    async fn batches_editing_the_same_users_in_opposite_orders_at_once_all_succeed(app) {
+        // Found by review: a batch is one transaction, so an item's row lock lasts until its
+        // end; items that locked only their user could deadlock two batches (U1 then U2
+        // against U2 then U1), or a batch and a deactivation (corporation then user).
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let (one, two) = (person(1), person(2));
+        batch(&main, "", vec![one.clone(), two.clone()]).await;
+        let titled = |item: &Value, title: String| {
+            let mut item = item.clone();
+            item["job_title"] = title.into();
+            item
+        };
+        let calls = (0..16).map(|n| {
+            let items = if n % 2 == 0 {
+                vec![titled(&one, format!("A{n}")), titled(&two, format!("A{n}"))]
+            } else {
+                vec![titled(&two, format!("B{n}")), titled(&one, format!("B{n}"))]
+            };
+            main.post("/users/batch", &json!({"items": items}))
+        });
+        let deactivate_and_back = async {
+            let id = app.create_user(&main, json!({"email": "wissel@kwh001.example.nl", "first_name": "W", "last_name": "S"})).await["id"].as_str().unwrap().to_string();
+            for active in [false, true, false, true] {
+                assert_eq!(main.patch(&format!("/users/{id}"), &json!({"active": active})).await.status(), 200);
+            }
+        };
+        let (answers, ()) = futures_util::future::join(futures_util::future::join_all(calls), deactivate_and_back).await;
+        for answer in answers {
+            assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
+        }
+    }
+
     async fn mixed_items_each_get_their_own_answer_and_a_rerun_changes_nothing(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
