@@ -40,7 +40,12 @@ pub fn invite(
 ) -> Result<UserRow, AppError> {
     let scope = super::management_scope(actor)?;
     write_transaction(conn, |conn| {
-        let user = super::users::find_visible(conn, &scope, user_id)?;
+        super::users::find_visible(conn, &scope, user_id)?;
+        // Locked before anything is decided: two invitations at once must not both see room
+        // under the day's cap, nor one be queued for a user deactivated meanwhile.
+        let user = users::find_for_update(conn, user_id)?.ok_or_else(AppError::not_found)?;
+        let code = user.corporation_code.clone();
+        let user = super::visible_in(&scope, code.as_deref(), user)?;
         super::users::check_token_may_touch(actor, &user, None)?;
         if !user.is_active() {
             return Err(AppError::new(ErrorCode::UserDeactivated));
@@ -48,8 +53,6 @@ pub fn invite(
         if user.password_hash.is_some() {
             return Err(AppError::new(ErrorCode::InvitationAlreadyAccepted));
         }
-        // Two invitations at once must not both see room under the day's cap.
-        users::lock(conn, &user.id)?;
         let (recent, oldest) = user_tokens::count_created_since(conn, &user.id, INVITATION, now - Duration::hours(24))?;
         if recent >= INVITATIONS_PER_DAY {
             let retry = oldest
