@@ -48,7 +48,7 @@ fn response(view: ApiTokenView, token: Option<String>) -> ApiTokenResponse {
         name: view.name,
         scope: view.scope.key().to_string(),
         created_by: view.created_by,
-        invites_new_users: (view.scope == TokenScope::Scim).then_some(view.invites_new_users),
+        invites_new_users: view.invites_new_users,
         corporation_code: view.corporation_code,
         created_at: view.created_at.and_utc(),
         expires_at: view.expires_at.and_utc(),

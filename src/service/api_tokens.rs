@@ -22,8 +22,8 @@ pub struct ApiTokenView {
     pub created_by: String,
     /// The corporation a `scim` token provisions.
     pub corporation_code: Option<String>,
-    /// Whether a `scim` token's new users get an invitation mail.
-    pub invites_new_users: bool,
+    /// For a `scim` token: whether its new users get an invitation mail.
+    pub invites_new_users: Option<bool>,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub last_used_at: Option<NaiveDateTime>,
@@ -40,7 +40,7 @@ impl From<&ApiTokenRow> for ApiTokenView {
             corporation_code: (row.scope == TokenScope::Scim)
                 .then(|| row.corporation_code.clone())
                 .flatten(),
-            invites_new_users: row.scope == TokenScope::Scim && row.invites_new_users,
+            invites_new_users: (row.scope == TokenScope::Scim).then_some(row.invites_new_users),
             created_at: row.created_at,
             expires_at: row.expires_at,
             last_used_at: row.last_used_at,

@@ -345,9 +345,14 @@ fn corporation(actor: &Actor) -> Result<String, AppError> {
 
 /// A user of the caller's corporation's own staff; anyone else is not found (rule 4).
 fn find_staff(conn: &mut DbConn, actor: &Actor, id: &str) -> Result<UserRow, AppError> {
+    let row = user_rows::find(conn, id)?;
+    staff_only(actor, row)
+}
+
+/// The row, when it is one of the caller's corporation's own staff; else not found (rule 4).
+fn staff_only(actor: &Actor, row: Option<UserRow>) -> Result<UserRow, AppError> {
     let code = corporation(actor)?;
-    user_rows::find(conn, id)?
-        .filter(|row| row.user_type == UserType::Corporation && row.corporation_code.as_deref() == Some(code.as_str()))
+    row.filter(|row| row.user_type == UserType::Corporation && row.corporation_code.as_deref() == Some(code.as_str()))
         .ok_or_else(AppError::not_found)
 }
 
@@ -526,8 +531,7 @@ pub fn patch(
         if let Some(code) = &code {
             corporations::lock(conn, code)?;
         }
-        user_rows::find_for_update(conn, id)?;
-        let row = find_staff(conn, actor, id)?;
+        let row = staff_only(actor, user_rows::find_for_update(conn, id)?)?;
         if if_match.is_some_and(|expected| expected != row.version) {
             return Err(AppError::new(ErrorCode::PreconditionFailed));
         }
