@@ -17,6 +17,9 @@ pub const PASSWORD_RESET: &str = "password_reset";
 /// An invitation link and the email that carries it (none once the email is pruned).
 pub type InvitationWithEmail = (UserTokenRow, Option<OutboxRow>);
 
+/// A user with their newest invitation that was not voided.
+pub type UserWithInvitation = (UserRow, Option<InvitationWithEmail>);
+
 pub fn insert(conn: &mut DbConn, row: &UserTokenRow) -> QueryResult<()> {
     diesel::insert_into(tokens::table).values(row).execute(conn).map(drop)
 }
@@ -91,13 +94,43 @@ pub fn count_created_since(
     Ok((count, oldest))
 }
 
+/// The row of the person calling (by the id their access token names) beside the user they
+/// read, with that user's newest invitation as [`user_with_latest_invitation`] has it, in one
+/// statement: on PostgreSQL `GET /users/{id}` checks the caller and reads its data in a
+/// single round trip. `None` when no user has the caller's id; the inner `None` when no user
+/// has `user_id`.
+pub fn caller_beside_user_with_latest_invitation(
+    conn: &mut DbConn,
+    caller_id: &str,
+    user_id: &str,
+) -> QueryResult<Option<(UserRow, Option<UserWithInvitation>)>> {
+    let caller = diesel::alias!(users as caller);
+    let query = caller
+        .left_join(users::table.on(users::id.eq(user_id.to_string())))
+        .left_join(
+            tokens::table.on(tokens::user_id
+                .eq(users::id)
+                .and(tokens::purpose.eq(INVITATION))
+                .and(tokens::revoked_at.is_null())),
+        )
+        .left_join(outbox::table.on(outbox::id.nullable().eq(tokens::outbox_message_id)))
+        .filter(caller.field(users::id).eq(caller_id))
+        .order(tokens::created_at.desc())
+        .select((
+            caller.fields(users::all_columns),
+            users::all_columns.nullable(),
+            tokens::all_columns.nullable(),
+            outbox::all_columns.nullable(),
+        ));
+    type Row = (UserRow, Option<UserRow>, Option<UserTokenRow>, Option<OutboxRow>);
+    let row: Option<Row> = super::native!(conn, c => query.first(c).optional()?);
+    Ok(row.map(|(caller, user, link, message)| (caller, user.map(|user| (user, link.map(|link| (link, message)))))))
+}
+
 /// A user with their newest invitation that was not voided and its email, in one query: on
 /// PostgreSQL a round trip less for `GET /users/{id}` than the user and then
 /// [`latest_invitations`].
-pub fn user_with_latest_invitation(
-    conn: &mut DbConn,
-    user_id: &str,
-) -> QueryResult<Option<(UserRow, Option<InvitationWithEmail>)>> {
+pub fn user_with_latest_invitation(conn: &mut DbConn, user_id: &str) -> QueryResult<Option<UserWithInvitation>> {
     let query = users::table
         .left_join(
             tokens::table.on(tokens::user_id

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::auth::Caller;
+use super::auth::{Caller, Credential};
 use super::problem::{AppError, Problem};
 use super::state::AppState;
 use crate::domain::corporation::CorporationCode;
@@ -157,10 +157,11 @@ pub async fn create_token(
 #[get("/api-tokens")]
 pub async fn list_tokens(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
 ) -> Result<web::Json<Vec<ApiTokenResponse>>, AppError> {
-    let actor = caller.actor;
-    let tokens = state.db(move |conn| use_cases::list(conn, &actor)).await?;
+    let tokens = state
+        .db_as(credential, move |conn, caller| use_cases::list(conn, &caller.actor))
+        .await?;
     Ok(web::Json(
         tokens.into_iter().map(|token| response(token, None)).collect(),
     ))

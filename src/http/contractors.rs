@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::auth::Caller;
+use super::auth::{Caller, Credential};
 use super::pagination::corporation_parameter;
 use super::problem::{AppError, Problem};
 use super::state::AppState;
@@ -85,12 +85,15 @@ fn parse_name(name: &str) -> Result<String, AppError> {
 #[get("/contractors")]
 pub async fn list_contractors(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
     params: web::Query<ContractorListParams>,
 ) -> Result<web::Json<Vec<ContractorResponse>>, AppError> {
-    let requested = corporation_parameter(params.corporation_code.as_deref())?;
-    let actor = caller.actor;
-    let contractors = state.db(move |conn| use_cases::list(conn, &actor, requested)).await?;
+    let contractors = state
+        .db_as(credential, move |conn, caller| {
+            let requested = corporation_parameter(params.corporation_code.as_deref())?;
+            use_cases::list(conn, &caller.actor, requested)
+        })
+        .await?;
     Ok(web::Json(contractors.into_iter().map(Into::into).collect()))
 }
 
@@ -147,12 +150,15 @@ pub async fn create_contractor(
 #[get("/contractors/{id}")]
 pub async fn get_contractor(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<ContractorResponse>, AppError> {
     let id = id.into_inner().to_string();
-    let actor = caller.actor;
-    let contractor = state.db(move |conn| use_cases::find_visible(conn, &actor, &id)).await?;
+    let contractor = state
+        .db_as(credential, move |conn, caller| {
+            use_cases::find_visible(conn, &caller.actor, &id)
+        })
+        .await?;
     Ok(web::Json(contractor.into()))
 }
 

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::Caller;
+use super::auth::{Caller, Credential};
 use super::problem::{AppError, Problem};
 use super::state::AppState;
 use crate::domain::corporation::{CorporationCode, SurveyPart, parse_key_set};
@@ -103,10 +103,11 @@ pub async fn survey_parts(_caller: Caller) -> web::Json<Vec<SurveyPartResponse>>
 #[get("/corporations")]
 pub async fn list_corporations(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
 ) -> Result<web::Json<Vec<CorporationResponse>>, AppError> {
-    let actor = caller.actor;
-    let corporations = state.db(move |conn| use_cases::list(conn, &actor)).await?;
+    let corporations = state
+        .db_as(credential, move |conn, caller| use_cases::list(conn, &caller.actor))
+        .await?;
     Ok(web::Json(corporations.into_iter().map(Into::into).collect()))
 }
 
@@ -124,13 +125,14 @@ pub async fn list_corporations(
 #[get("/corporations/{code}")]
 pub async fn get_corporation(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
     code: web::Path<String>,
 ) -> Result<web::Json<CorporationResponse>, AppError> {
-    let code = parse_code(&code)?;
-    let actor = caller.actor;
+    let code = code.into_inner();
     let corporation = state
-        .db(move |conn| use_cases::find_visible(conn, &actor, &code))
+        .db_as(credential, move |conn, caller| {
+            use_cases::find_visible(conn, &caller.actor, &parse_code(&code)?)
+        })
         .await?;
     Ok(web::Json(corporation.into()))
 }

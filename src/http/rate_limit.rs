@@ -12,6 +12,7 @@ use chrono::{Duration, DurationRound, Timelike};
 
 use super::problem::AppError;
 use super::state::AppState;
+use crate::service::callers::Credential;
 use crate::service::rate_limits as use_cases;
 
 pub async fn middleware(
@@ -23,25 +24,42 @@ pub async fn middleware(
         .cloned()
         .expect("application state");
     let limit = state.settings.rate_limit_per_minute;
-    // Only callers who resolved are counted: a made-up token writes nothing (it is refused).
-    let subject = super::auth::Authentication::of(request.request()).map(|caller| caller.key());
-    let (Some(subject), true) = (subject, limit > 0) else {
+    // Only credentials that resolve are counted: a made-up token writes nothing (it is refused).
+    let credential = super::auth::Authentication::credential(request.request());
+    let (Some(credential), true) = (credential, limit > 0) else {
         return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
     };
+    let subject = credential.rate_limit_subject();
     let now = state.now();
     let window = now.duration_trunc(Duration::minutes(1)).unwrap_or(now);
     let reset = u64::from(60 - now.second());
     let count = match state.request_counter.count_here(&subject, window) {
         Some(count) => count,
         None => {
-            let counted = subject.clone();
-            let count = state
-                .db(move |conn| use_cases::count_request(conn, &counted, window))
+            // The first request of the minute here: counted in the database, in the same hop
+            // that resolves a read's access token (one that has ended is not counted).
+            let (counted, credential) = (subject.clone(), credential.clone());
+            let first = state
+                .db(move |conn| use_cases::count_first_request(conn, &credential, &counted, window))
                 .await?;
+            let Some((count, caller)) = first else {
+                super::auth::Authentication::settle(request.request(), None);
+                return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
+            };
+            super::auth::Authentication::settle(request.request(), Some(caller));
             state.request_counter.learn(&subject, window, count);
             count
         }
     };
+    if count > u64::from(limit) && matches!(credential, Credential::AccessToken(_)) {
+        // Refused for its count, a read's token is first checked: one that ended is told so
+        // (401), not to wait for a minute that would change nothing.
+        let caller = state.db(move |conn| credential.current(conn)).await?;
+        if caller.is_none() {
+            super::auth::Authentication::settle(request.request(), None);
+            return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
+        }
+    }
     let remaining = u64::from(limit).saturating_sub(count);
     let mut response = if count > u64::from(limit) {
         let mut refused = request.into_response(AppError::too_many_requests(reset).error_response());

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::auth::Caller;
+use super::auth::{Caller, Credential};
 use super::contractors::ContractorRef;
 use super::pagination::{corporation_parameter, invalid_parameter, page_size, text_parameter};
 use super::problem::{AppError, Problem};
@@ -208,13 +208,16 @@ pub struct ReportSettingsState {
 #[get("/contractors/{id}/report-settings")]
 pub async fn get_report_settings(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<ReportSettingsState>, AppError> {
     let id = id.into_inner().to_string();
-    let actor = caller.actor;
     let now = state.now();
-    let current = state.db(move |conn| use_cases::current(conn, &actor, &id)).await?;
+    let current = state
+        .db_as(credential, move |conn, caller| {
+            use_cases::current(conn, &caller.actor, &id)
+        })
+        .await?;
     Ok(web::Json(ReportSettingsState {
         active: current.active.as_ref().map(ReportSettingsBody::from),
         pending: current.pending.map(|approval| ApprovalResponse::new(approval, now)),
@@ -345,13 +348,16 @@ pub async fn list_approvals(
 #[get("/approvals/{id}")]
 pub async fn get_approval(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<ApprovalResponse>, AppError> {
     let id = id.into_inner().to_string();
-    let actor = caller.actor;
     let now = state.now();
-    let approval = state.db(move |conn| use_cases::find_visible(conn, &actor, &id)).await?;
+    let approval = state
+        .db_as(credential, move |conn, caller| {
+            use_cases::find_visible(conn, &caller.actor, &id)
+        })
+        .await?;
     Ok(web::Json(ApprovalResponse::new(approval, now)))
 }
 

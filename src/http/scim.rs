@@ -7,7 +7,7 @@
 //! unknown path, a 405 or a 429 reads as SCIM too. Bodies are read as `application/scim+json`
 //! or `application/json`, whichever the client sends.
 
-use std::future::{Ready, ready};
+use futures_util::future::LocalBoxFuture;
 
 use actix_web::body::{BoxBody, MessageBody, to_bytes};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -41,18 +41,19 @@ pub struct ScimCaller(Caller);
 
 impl FromRequest for ScimCaller {
     type Error = AppError;
-    type Future = Ready<Result<ScimCaller, AppError>>;
+    type Future = LocalBoxFuture<'static, Result<ScimCaller, AppError>>;
 
+    /// A person's ended session is told 401 as anywhere else, a current one 403.
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let caller = match Caller::from_request(request, payload).into_inner() {
-            Ok(caller) => caller,
-            Err(error) => return ready(Err(error)),
-        };
-        if caller.scope != Some(TokenScope::Scim) {
-            return ready(Err(AppError::new(ErrorCode::InsufficientScope)
-                .with_reason("SCIM takes a service token with the scim scope.")));
-        }
-        ready(Ok(ScimCaller(caller)))
+        let caller = Caller::from_request(request, payload);
+        Box::pin(async move {
+            let caller = caller.await?;
+            if caller.scope != Some(TokenScope::Scim) {
+                return Err(AppError::new(ErrorCode::InsufficientScope)
+                    .with_reason("SCIM takes a service token with the scim scope."));
+            }
+            Ok(ScimCaller(caller))
+        })
     }
 }
 

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::Caller;
+use super::auth::Credential;
 use super::client_address::client_key;
 use super::problem::{AppError, ErrorCode, Problem};
 use super::state::AppState;
@@ -95,12 +95,13 @@ pub fn access_token_for(
     responses((status = 200, description = "The caller", body = UserResponse))
 )]
 #[get("/me")]
-pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<web::Json<UserResponse>, AppError> {
+pub async fn me(state: web::Data<AppState>, credential: Credential) -> Result<web::Json<UserResponse>, AppError> {
     let now = state.now();
-    let user = caller.user;
     Ok(web::Json(
         state
-            .db(move |conn| Ok(user_view::view(conn, user, now)?.into()))
+            .db_as(credential, move |conn, caller| {
+                Ok(user_view::view(conn, caller.user.clone(), now)?.into())
+            })
             .await?,
     ))
 }

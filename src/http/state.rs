@@ -14,6 +14,7 @@ use crate::config::Settings;
 use crate::db::{self, DbConn, DbPool};
 use crate::error::{AppError, ErrorCode};
 use crate::metrics::Metrics;
+use crate::service::callers::{Caller, Credential};
 
 /// What every handler may reach: the database pool and the settings.
 pub struct AppState {
@@ -65,6 +66,22 @@ impl AppState {
             result
         })
         .await?
+    }
+}
+
+impl AppState {
+    /// Runs a use case as the request's caller, resolved in the same hop and on the same
+    /// connection as the use case itself (401 `unauthorized` when the credential has ended).
+    pub async fn db_as<T, F>(&self, credential: Credential, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn, Arc<Caller>) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.db(move |conn| {
+            let caller = credential.resolve(conn)?;
+            work(conn, caller)
+        })
+        .await
     }
 }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::auth::Caller;
+use super::auth::{Caller, Credential};
 use super::pagination::{corporation_parameter, invalid_parameter, page_size, text_parameter};
 use super::problem::{AppError, ErrorCode, Problem};
 use super::schema;
@@ -502,14 +502,13 @@ pub async fn create_user(
 #[get("/users/{id}")]
 pub async fn get_user(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner().to_string();
-    let actor = caller.actor;
     let now = state.now();
     let (user, actor) = state
-        .db(move |conn| Ok((use_cases::show(conn, &actor, &id, now)?, actor)))
+        .db(move |conn| use_cases::show_to(conn, &credential, &id, now))
         .await?;
     Ok(with_etag(HttpResponse::Ok(), user, &actor))
 }
@@ -692,12 +691,48 @@ fn decode_cursor(sort: UserSort, cursor: &str) -> Result<UserCursor, AppError> {
 pub async fn list_users(
     request: HttpRequest,
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
     params: web::Query<UserListParams>,
 ) -> Result<HttpResponse, AppError> {
-    management_scope(&caller.actor)?;
-    let actor = caller.actor;
     let params = params.into_inner();
+    let now = state.now();
+    if wants_csv(&request) {
+        let caller = state.db(move |conn| credential.resolve(conn)).await?;
+        management_scope(&caller.actor)?;
+        let (requested, query) = list_query(params)?;
+        return super::export::users_csv(state, caller.actor.clone(), requested, query, now).await;
+    }
+    let page = state
+        .db_as(credential, move |conn, caller| {
+            // Who may list comes before what they asked for, as on every other operation.
+            management_scope(&caller.actor)?;
+            let (requested, query) = list_query(params)?;
+            let sort = query.sort;
+            let page = use_cases::list(conn, &caller.actor, requested, query, now)?;
+            let next_cursor = page
+                .more
+                .then(|| {
+                    page.users
+                        .last()
+                        .map(|last| encode_cursor(use_cases::cursor_after(sort, last), sort))
+                })
+                .flatten();
+            Ok(UserPage {
+                items: page
+                    .users
+                    .into_iter()
+                    .map(|user| UserResponse::from(user).for_caller(&caller.actor))
+                    .collect(),
+                next_cursor,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// The list's parameters as a query, with the corporation asked for (narrowed to the caller's
+/// scope by the use case, rule 4).
+fn list_query(params: UserListParams) -> Result<(Option<CorporationCode>, UserListQuery), AppError> {
     let limit = page_size(params.limit)?;
     let sort =
         UserSort::from_key(params.sort.as_deref().unwrap_or("last_name")).ok_or_else(|| invalid_parameter("sort"))?;
@@ -727,32 +762,7 @@ pub async fn list_users(
         after,
         page_size: limit as usize,
     };
-    let now = state.now();
-    if wants_csv(&request) {
-        return super::export::users_csv(state, actor, requested, query, now).await;
-    }
-    let page = state
-        .db(move |conn| {
-            let page = use_cases::list(conn, &actor, requested, query, now)?;
-            let next_cursor = page
-                .more
-                .then(|| {
-                    page.users
-                        .last()
-                        .map(|last| encode_cursor(use_cases::cursor_after(sort, last), sort))
-                })
-                .flatten();
-            Ok(UserPage {
-                items: page
-                    .users
-                    .into_iter()
-                    .map(|user| UserResponse::from(user).for_caller(&actor))
-                    .collect(),
-                next_cursor,
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(page))
+    Ok((requested, query))
 }
 
 /// The spreadsheet when asked for it: `Accept: text/csv` (and not JSON first).

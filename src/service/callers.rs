@@ -3,14 +3,16 @@
 //! new password, a revoked or expired service token, or one whose creator's sessions ended
 //! stops at once on every instance.
 
+use std::sync::Arc;
+
 use chrono::NaiveDateTime;
 
-use crate::auth::token::{SERVICE_TOKEN_PREFIX, TokenKeys, link_token_hash};
+use crate::auth::token::{Claims, SERVICE_TOKEN_PREFIX, TokenKeys, link_token_hash};
 use crate::db::rows::UserRow;
 use crate::db::{DbConn, api_tokens, users};
 use crate::domain::corporation::CorporationCode;
 use crate::domain::user::{Actor, Role, TokenScope};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 
 /// The resolved caller of a request.
 #[derive(Clone)]
@@ -22,20 +24,60 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// A stable key for the rate limit: the user, or the token.
-    pub fn key(&self) -> String {
-        match &self.actor.via_token {
-            Some(token) => format!("token:{token}"),
-            None => format!("user:{}", self.user.id),
-        }
-    }
-
     /// Whose stored answers a request may replay: the caller with the rights they have now.
     /// A role change or a new password raises the token version, so an answer stored before
     /// is never replayed to the caller with their new rights (the request runs anew).
     pub fn idempotency_key(&self) -> String {
-        format!("{}:v{}", self.key(), self.user.token_version)
+        match &self.actor.via_token {
+            Some(token) => format!("token:{token}:v{}", self.user.token_version),
+            None => format!("user:{}:v{}", self.user.id, self.user.token_version),
+        }
     }
+}
+
+/// A request's credential as the use case receives it: a caller resolved already, or the
+/// verified claims of an access token, which the use case resolves in its own unit of work (on
+/// the same connection, and for `GET /users/{id}` in the same statement as its data).
+#[derive(Clone)]
+pub enum Credential {
+    Resolved(Arc<Caller>),
+    AccessToken(Claims),
+}
+
+impl Credential {
+    /// Who the rate limit counts: the token, or the user at this token version. A token of an
+    /// older version (one that ended with a new password, a role change or a deactivation) is
+    /// counted apart, so whoever still holds it cannot spend the user's own allowance.
+    pub fn rate_limit_subject(&self) -> String {
+        match self {
+            Credential::Resolved(caller) => match &caller.actor.via_token {
+                Some(token) => format!("token:{token}"),
+                None => format!("user:{}:v{}", caller.user.id, caller.user.token_version),
+            },
+            Credential::AccessToken(claims) => format!("user:{}:v{}", claims.sub, claims.ver),
+        }
+    }
+
+    /// The caller, when the credential is still current; `Ok(None)` when it has ended.
+    pub fn current(&self, conn: &mut DbConn) -> Result<Option<Arc<Caller>>, AppError> {
+        match self {
+            Credential::Resolved(caller) => Ok(Some(caller.clone())),
+            Credential::AccessToken(claims) => Ok(person(users::find(conn, &claims.sub)?, claims).map(Arc::new)),
+        }
+    }
+
+    /// The caller, or 401 `unauthorized` when the credential has ended.
+    pub fn resolve(&self, conn: &mut DbConn) -> Result<Arc<Caller>, AppError> {
+        self.current(conn)?
+            .ok_or_else(|| AppError::new(ErrorCode::Unauthorized))
+    }
+}
+
+/// The person an access token's claims stand for, read from their current row: none when the
+/// user is gone, deactivated, or their token version moved on since the token was issued.
+pub fn person(row: Option<UserRow>, claims: &Claims) -> Option<Caller> {
+    row.filter(|user| user.id == claims.sub && user.token_version == claims.ver && user.is_active())
+        .map(|user| caller(user, None))
 }
 
 /// The caller a bearer credential stands for, when it is current; `Ok(None)` when it is not.
@@ -82,9 +124,7 @@ pub fn resolve(
         let Some(claims) = keys.verify(credential) else {
             return Ok(None);
         };
-        Ok(users::find(conn, &claims.sub)?
-            .filter(|user| user.token_version == claims.ver && user.is_active())
-            .map(|user| caller(user, None)))
+        Ok(person(users::find(conn, &claims.sub)?, &claims))
     }
 }
 

@@ -14,6 +14,7 @@ use std::time::Duration as StdDuration;
 
 use chrono::{Duration, NaiveDateTime};
 
+use super::callers::{Caller, Credential};
 use crate::clock::Clock;
 use crate::db::{DbConn, DbPool, rate_limits};
 use crate::error::AppError;
@@ -27,6 +28,21 @@ pub fn count_request(conn: &mut DbConn, subject: &str, window_start: NaiveDateTi
         rate_limits::prune(conn, window_start - Duration::minutes(2))?;
     }
     u64::try_from(count).map_err(|_| AppError::internal(anyhow::anyhow!("{subject}: negative request count {count}")))
+}
+
+/// The first request of a credential in a minute on this instance: resolves it (an access
+/// token of a read comes unresolved) and, when it is current, counts the request as
+/// [`count_request`] does. `None` for a credential that has ended: nothing is counted.
+pub fn count_first_request(
+    conn: &mut DbConn,
+    credential: &Credential,
+    subject: &str,
+    window_start: NaiveDateTime,
+) -> Result<Option<(u64, Arc<Caller>)>, AppError> {
+    let Some(caller) = credential.current(conn)? else {
+        return Ok(None);
+    };
+    Ok(Some((count_request(conn, subject, window_start)?, caller)))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
 
 use super::audit::{self as audit_log, change, changed_personal_field};
+use super::callers::{self, Credential};
 use super::user_view::{self, UserView};
 use crate::db::rows::{UserChanges, UserRow};
 use crate::db::types::KeySet;
@@ -544,6 +545,33 @@ pub fn show(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -> R
     let scope = super::management_scope(actor)?;
     let (row, invitation) = find_visible_with_invitation(conn, &scope, id)?;
     user_view::view_with_invitation(conn, row, invitation, now)
+}
+
+/// `GET /users/{id}` as the request's caller, with that caller: an access token is resolved
+/// in the same statement that reads the user and their invitation (one round trip).
+pub fn show_to(
+    conn: &mut DbConn,
+    credential: &Credential,
+    id: &str,
+    now: NaiveDateTime,
+) -> Result<(UserView, Actor), AppError> {
+    let claims = match credential {
+        Credential::Resolved(caller) => return Ok((show(conn, &caller.actor, id, now)?, caller.actor.clone())),
+        Credential::AccessToken(claims) => claims,
+    };
+    let (caller_row, user) = match user_tokens::caller_beside_user_with_latest_invitation(conn, &claims.sub, id)? {
+        Some((caller_row, user)) => (Some(caller_row), user),
+        None => (None, None),
+    };
+    let caller = callers::person(caller_row, claims).ok_or_else(|| AppError::new(ErrorCode::Unauthorized))?;
+    let scope = super::management_scope(&caller.actor)?;
+    let (row, invitation) = user.ok_or_else(AppError::not_found)?;
+    let code = row.corporation_code.clone();
+    let row = super::visible_in(&scope, code.as_deref(), row)?;
+    Ok((
+        user_view::view_with_invitation(conn, row, invitation, now)?,
+        caller.actor,
+    ))
 }
 
 /// `POST /users`: creates the user (see [`create`]) and shows them.

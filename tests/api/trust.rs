@@ -383,3 +383,88 @@ on_both_backends! {
         assert_eq!(queued, 1);
     }
 }
+
+for_each_backend! {
+    // A read's access token is resolved by the use case itself (for `GET /users/{id}` in the
+    // statement that reads the user). With the rate limit off nothing resolves it earlier, so
+    // this walks that path alone: every caller and every target it must tell apart.
+    async fn a_read_resolves_its_access_token_with_its_data(backend) {
+        let Some(app) = TestApp::spawn_with(backend, &[("RATE_LIMIT_PER_MINUTE", "0")]).await else { return };
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let other_main = app.corporation_with_main_user(&admin, "KWH002").await;
+        let colleague = app.create_user(&main, json!({"email": "collega@kwh001.example.nl", "first_name": "C", "last_name": "K"})).await;
+        let colleague_id = colleague["id"].as_str().unwrap().to_string();
+        let plain = app.sign_in_as(&colleague).await;
+        let demoted = app.create_user(&main, json!({"email": "gedegradeerd@kwh001.example.nl", "first_name": "G", "last_name": "D", "role": "main_user"})).await;
+        let demoted = app.sign_in_as(&demoted).await;
+        assert_eq!(main.patch(&format!("/users/{}", demoted.id), &json!({"role": "user"})).await.status(), 200);
+        let paused = app.create_user(&main, json!({"email": "gepauzeerd@kwh001.example.nl", "first_name": "P", "last_name": "G", "role": "main_user"})).await;
+        let paused = app.sign_in_as(&paused).await;
+        assert_eq!(main.patch(&format!("/users/{}", paused.id), &json!({"active": false})).await.status(), 200);
+        let gone = app.create_user(&main, json!({"email": "weg@kwh001.example.nl", "first_name": "W", "last_name": "G", "role": "main_user"})).await;
+        let gone = app.sign_in_as(&gone).await;
+        assert_eq!(main.delete(&format!("/users/{}", gone.id)).await.status(), 204);
+
+        let colleague_path = format!("/users/{colleague_id}");
+        let missing_path = "/users/00000000-0000-4000-8000-000000000000".to_string();
+        let cases: [(&str, &Session, &str, u16, Option<&str>); 9] = [
+            ("main user, own colleague", &main, &colleague_path, 200, None),
+            ("main user, nobody", &main, &missing_path, 404, Some("not_found")),
+            ("kwh_admin, any corporation", &admin, &colleague_path, 200, None),
+            ("another corporation's main user", &other_main, &colleague_path, 404, Some("not_found")),
+            ("a plain user", &plain, &colleague_path, 403, Some("forbidden")),
+            ("a demoted main user's old token", &demoted, &colleague_path, 401, Some("unauthorized")),
+            ("a deactivated main user", &paused, &colleague_path, 401, Some("unauthorized")),
+            ("a deleted main user", &gone, &colleague_path, 401, Some("unauthorized")),
+            ("a deleted main user, nobody", &gone, &missing_path, 401, Some("unauthorized")),
+        ];
+        for (who, session, path, status, code) in cases {
+            let response = session.get(path).await;
+            assert_eq!(response.status(), status, "{who}");
+            match code {
+                Some(code) => assert_eq!(problem(response, status).await["code"], code, "{who}"),
+                None => {
+                    assert!(response.headers().contains_key("etag"), "{who}");
+                    let user: Value = response.json().await.unwrap();
+                    assert_eq!(user["id"], colleague_id.as_str(), "{who}");
+                }
+            }
+        }
+        // The other reads that resolve their caller in their use case's hop.
+        for path in ["/me", "/users", "/corporations", "/contractors", "/api-tokens"] {
+            for (who, session) in [("deleted", &gone), ("deactivated", &paused), ("demoted", &demoted)] {
+                assert_eq!(problem(session.get(path).await, 401).await["code"], "unauthorized", "{who} {path}");
+            }
+            assert_eq!(main.get(path).await.status(), 200, "{path}");
+        }
+    }
+
+    // The rate limit counts a person at the token version of their credential: someone still
+    // holding a token that ended (here by a deactivation and reactivation) spends nothing of
+    // the allowance of the user's current sessions, and is refused every time.
+    async fn an_ended_token_spends_nothing_of_its_users_allowance(backend) {
+        let Some(app) = TestApp::spawn_with(backend, &[("RATE_LIMIT_PER_MINUTE", "5")]).await else { return };
+        use chrono::Timelike;
+        let second = mijnkwh::clock::Clock::now(app.clock.as_ref()).second();
+        if second > 40 {
+            app.clock.advance(chrono::Duration::seconds(i64::from(61 - second)));
+        }
+        let admin = app.admin().await;
+        app.create_corporation(&admin, "KWH001").await;
+        let user = app.create_user(&admin, json!({"email": "hoofd@kwh001.example.nl", "corporation_code": "KWH001", "first_name": "H", "last_name": "H"})).await;
+        let old = app.sign_in_as(&user).await;
+        assert_eq!(old.get("/me").await.status(), 200);
+        for active in [false, true] {
+            assert_eq!(admin.patch(&format!("/users/{}", old.id), &json!({"active": active})).await.status(), 200);
+        }
+        for _ in 0..10 {
+            assert_eq!(problem(old.get("/me").await, 401).await["code"], "unauthorized");
+        }
+        let current = app.sign_in_as(&user).await;
+        for _ in 0..5 {
+            assert_eq!(current.get("/me").await.status(), 200);
+        }
+        assert_eq!(problem(current.get("/me").await, 429).await["code"], "too_many_requests");
+    }
+}
