@@ -90,6 +90,30 @@ pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<UserR
     users::table.filter(users::email.eq(email)).first(conn).optional()
 }
 
+/// The users with any of these addresses, in one query (a batch reads its items' at once).
+pub fn find_by_emails(conn: &mut DbConn, emails: &[&str]) -> QueryResult<Vec<UserRow>> {
+    if emails.is_empty() {
+        return Ok(Vec::new());
+    }
+    users::table.filter(users::email.eq_any(emails)).load(conn)
+}
+
+/// The users of these corporations with any of these external ids, in one query; the caller
+/// keeps the (corporation, external id) pairs it asked for.
+pub fn find_by_external_ids(
+    conn: &mut DbConn,
+    corporation_codes: &[&str],
+    external_ids: &[&str],
+) -> QueryResult<Vec<UserRow>> {
+    if corporation_codes.is_empty() || external_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    users::table
+        .filter(users::corporation_code.eq_any(corporation_codes))
+        .filter(users::external_id.eq_any(external_ids))
+        .load(conn)
+}
+
 /// Applies `changes` when the stored version is still `expected_version`, and answers the row
 /// as it is then (in the same statement); `None` when the version was another.
 pub fn update_if_version(

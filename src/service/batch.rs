@@ -6,6 +6,12 @@
 //! failure of the service itself (database gone) undoes the whole call, which is then safe to
 //! retry. A dry run runs every item the same way and rolls the transaction back, so its
 //! answers are the real ones.
+//!
+//! The users the items name are read once per call, by address and by external id, not twice
+//! per item ([`KnownUsers`]); an item that meets a change another request made meanwhile (its
+//! user created or deleted since) runs once more with lookups of its own.
+
+use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDateTime};
 
@@ -17,6 +23,7 @@ use crate::domain::violation::{ViolationKind, Violations};
 use crate::error::{AppError, ErrorCode};
 
 /// One row of the provisioning request, parsed: what to create, and the same as an edit.
+#[derive(Clone)]
 pub struct BatchUser {
     pub new: NewUser,
     pub edit: UserEdit,
@@ -46,16 +53,31 @@ pub fn provision(
 ) -> Result<Vec<ItemOutcome>, AppError> {
     super::management_scope(actor)?;
     let run = |conn: &mut DbConn| -> Result<Vec<ItemOutcome>, AppError> {
+        let mut known = KnownUsers::read(conn, actor, &items)?;
         let mut outcomes = Vec::with_capacity(items.len());
         for item in items {
             let outcome = match item {
                 Err(error) => ItemOutcome::Failed(error),
-                Ok(item) => match write_transaction(conn, |conn| upsert(conn, actor, item, options, now)) {
-                    Ok(outcome) => outcome,
-                    Err(error) if error.is_service_failure() => return Err(error),
-                    Err(error) => ItemOutcome::Failed(error),
-                },
+                Ok(item) => {
+                    let attempt = |conn: &mut DbConn, known: Option<&KnownUsers>| {
+                        let item = item.clone();
+                        write_transaction(conn, |conn| upsert(conn, actor, item, known, options, now))
+                    };
+                    let outcome = match attempt(conn, Some(&known)) {
+                        // Created or deleted by another request since the call read its users.
+                        Err(error) if may_be_stale(&error) => attempt(conn, None),
+                        outcome => outcome,
+                    };
+                    match outcome {
+                        Ok(outcome) => outcome,
+                        Err(error) if error.is_service_failure() => return Err(error),
+                        Err(error) => ItemOutcome::Failed(error),
+                    }
+                }
             };
+            if let ItemOutcome::Created(row) | ItemOutcome::Updated(row) | ItemOutcome::Unchanged(row) = &outcome {
+                known.learn(row);
+            }
             outcomes.push(outcome);
         }
         Ok(outcomes)
@@ -86,10 +108,73 @@ pub fn provision(
     }
 }
 
+/// The users a call's items name, by address and by (corporation, external id): read in two
+/// queries before the first item, and kept as the items create and change them.
+#[derive(Default)]
+struct KnownUsers {
+    by_email: HashMap<String, UserRow>,
+    by_external_id: HashMap<(String, String), UserRow>,
+}
+
+impl KnownUsers {
+    /// Only items the caller may create are looked up, as each single call would: no answer
+    /// depends on another corporation's data the caller had no business asking about.
+    fn read(conn: &mut DbConn, actor: &Actor, items: &[Result<BatchUser, AppError>]) -> Result<KnownUsers, AppError> {
+        let wanted: Vec<&BatchUser> = items
+            .iter()
+            .filter_map(|item| item.as_ref().ok())
+            .filter(|item| super::users::check_may_create(actor, &item.new.kind).is_ok())
+            .collect();
+        let emails: Vec<&str> = wanted.iter().map(|item| item.new.email.as_str()).collect();
+        let mut codes: Vec<&str> = Vec::new();
+        let mut external_ids: Vec<&str> = Vec::new();
+        for item in &wanted {
+            if let (Some(code), Some(external_id)) = (&item.new.kind.corporation_code, &item.external_id) {
+                codes.push(code.as_str());
+                external_ids.push(external_id);
+            }
+        }
+        codes.sort_unstable();
+        codes.dedup();
+        let mut known = KnownUsers::default();
+        for row in users::find_by_emails(conn, &emails)? {
+            known.by_email.insert(row.email.clone(), row);
+        }
+        for row in users::find_by_external_ids(conn, &codes, &external_ids)? {
+            if let Some(key) = external_key(&row) {
+                known.by_external_id.insert(key, row);
+            }
+        }
+        Ok(known)
+    }
+
+    fn learn(&mut self, row: &UserRow) {
+        if let Some(key) = external_key(row) {
+            self.by_external_id.insert(key, row.clone());
+        }
+        self.by_email.insert(row.email.clone(), row.clone());
+    }
+}
+
+fn external_key(row: &UserRow) -> Option<(String, String)> {
+    Some((row.corporation_code.clone()?, row.external_id.clone()?))
+}
+
+/// Whether an item's failure may come from users read before another request changed them:
+/// such an item runs again with lookups of its own.
+fn may_be_stale(error: &AppError) -> bool {
+    matches!(
+        error.code(),
+        ErrorCode::EmailTaken | ErrorCode::ExternalIdTaken | ErrorCode::NotFound
+    )
+}
+
+/// One item: `known` holds the users read for the call, `None` has the item look its own up.
 fn upsert(
     conn: &mut DbConn,
     actor: &Actor,
     item: BatchUser,
+    known: Option<&KnownUsers>,
     options: &BatchOptions,
     now: NaiveDateTime,
 ) -> Result<ItemOutcome, AppError> {
@@ -97,8 +182,11 @@ fn upsert(
     // item the caller may not create, so no answer depends on another corporation's data.
     super::users::check_may_create(actor, &item.new.kind)?;
     let corporation = item.new.kind.corporation_code.as_ref().map(|c| c.as_str().to_string());
-    let by_external_id = match (&item.external_id, &corporation) {
-        (Some(external_id), Some(code)) => users::find_by_external_id(conn, code, external_id)?,
+    let by_external_id = match (&item.external_id, corporation) {
+        (Some(external_id), Some(code)) => match known {
+            Some(known) => known.by_external_id.get(&(code, external_id.clone())).cloned(),
+            None => users::find_by_external_id(conn, &code, external_id)?,
+        },
         _ => None,
     };
     let existing = match by_external_id {
@@ -108,7 +196,10 @@ fn upsert(
             }
             Some(row)
         }
-        None => users::find_by_email(conn, item.new.email.as_str())?,
+        None => match known {
+            Some(known) => known.by_email.get(item.new.email.as_str()).cloned(),
+            None => users::find_by_email(conn, item.new.email.as_str())?,
+        },
     };
     match existing {
         None => {
@@ -123,7 +214,8 @@ fn upsert(
         Some(row) => {
             // Another corporation's user is invisible; for this address it is simply taken.
             let scope = super::management_scope(actor)?;
-            if super::users::find_visible(conn, &scope, &row.id).is_err() {
+            let code = row.corporation_code.clone();
+            if super::visible_in(&scope, code.as_deref(), ()).is_err() {
                 return Err(AppError::new(ErrorCode::EmailTaken));
             }
             // One transaction for the whole call: its items lock as a batch must.
