@@ -59,6 +59,12 @@ run_backend() {
   "$venv/bin/python" bench/seed_direct.py "$url" "$api_users" "$users"
   # A cursor 90% of the way through the walk by last name (the cursor is base64url JSON).
   deep_cursor=$(printf '{"s":"last_name","k":"Gebruiker %07d","i":""}' $((users * 9 / 10)) | base64 -w0 | tr '+/' '-_' | tr -d '=')
+  # Accounts for the sign-in scenario: one per connection and more, each signing in rarely.
+  export LOGIN_ACCOUNTS=160
+  for n in $(seq 0 $((LOGIN_ACCOUNTS - 1))); do
+    printf '%s\n' "$ADMIN_PASSWORD" | env DATABASE_URL="$url" JWT_SECRET=bench-signing-key-of-at-least-32-characters RUST_LOG=warn \
+      target/release/mijnkwh create-admin --email "bench-login-$n@kwh.example.nl" --password-stdin >/dev/null
+  done
   for connections in 32 128; do
     measure "$backend" "GET /health/live (floor)" "$connections" get.lua "$base/health/live"
     measure "$backend" "GET /users/{id}" "$connections" get_user.lua "$base"
