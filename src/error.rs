@@ -165,6 +165,18 @@ impl AppError {
     pub fn internal_cause(&self) -> Option<&anyhow::Error> {
         self.internal.as_ref()
     }
+
+    /// The same answer to the client, without an internal cause (which is not copied: it is
+    /// logged where it happened).
+    pub fn answer_copy(&self) -> AppError {
+        AppError {
+            code: self.code,
+            reason: self.reason.clone(),
+            violations: self.violations.clone(),
+            retry_after_secs: self.retry_after_secs,
+            internal: None,
+        }
+    }
 }
 
 impl fmt::Display for AppError {

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::auth::{Caller, Credential};
 use super::pagination::corporation_parameter;
-use super::problem::{AppError, Problem};
+use super::problem::{AppError, Problem, after_caller};
 use super::state::AppState;
 pub use super::users::ContractorRef;
 use crate::domain::corporation::CorporationCode;
@@ -86,11 +86,12 @@ fn parse_name(name: &str) -> Result<String, AppError> {
 pub async fn list_contractors(
     state: web::Data<AppState>,
     credential: Credential,
-    params: web::Query<ContractorListParams>,
+    params: Result<web::Query<ContractorListParams>, actix_web::Error>,
 ) -> Result<web::Json<Vec<ContractorResponse>>, AppError> {
+    let params = after_caller(params);
     let contractors = state
         .db_as(credential, move |conn, caller| {
-            let requested = corporation_parameter(params.corporation_code.as_deref())?;
+            let requested = corporation_parameter(params?.corporation_code.as_deref())?;
             use_cases::list(conn, &caller.actor, requested)
         })
         .await?;
@@ -151,12 +152,12 @@ pub async fn create_contractor(
 pub async fn get_contractor(
     state: web::Data<AppState>,
     credential: Credential,
-    id: web::Path<Uuid>,
+    id: Result<web::Path<Uuid>, actix_web::Error>,
 ) -> Result<web::Json<ContractorResponse>, AppError> {
-    let id = id.into_inner().to_string();
+    let id = after_caller(id).map(|id| id.into_inner().to_string());
     let contractor = state
         .db_as(credential, move |conn, caller| {
-            use_cases::find_visible(conn, &caller.actor, &id)
+            use_cases::find_visible(conn, &caller.actor, &id?)
         })
         .await?;
     Ok(web::Json(contractor.into()))

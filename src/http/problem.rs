@@ -684,6 +684,17 @@ pub fn json_error(error: JsonPayloadError, _request: &HttpRequest) -> actix_web:
     api_error.into()
 }
 
+/// A path or query extractor's refusal, kept until the caller is known: a read resolves its
+/// caller in its use case, and an ended credential is answered 401 before malformed input is
+/// answered 400 (the handler takes `Result<web::Path<_>, actix_web::Error>` and applies `?` to
+/// this after the caller resolved).
+pub fn after_caller<T>(extracted: Result<T, actix_web::Error>) -> Result<T, AppError> {
+    extracted.map_err(|error| match error.as_error::<AppError>() {
+        Some(refusal) => refusal.answer_copy(),
+        None => AppError::internal(anyhow::anyhow!("an extractor refused with a foreign error: {error}")),
+    })
+}
+
 pub fn path_error(error: PathError, _request: &HttpRequest) -> actix_web::Error {
     AppError::new(ErrorCode::InvalidPathParameter)
         .with_reason(error.to_string())

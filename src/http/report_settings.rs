@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::auth::{Caller, Credential};
 use super::contractors::ContractorRef;
 use super::pagination::{corporation_parameter, invalid_parameter, page_size, text_parameter};
-use super::problem::{AppError, Problem};
+use super::problem::{AppError, Problem, after_caller};
 use super::state::AppState;
 use crate::domain::report_settings::{ApprovalStatus, ReportSettings, ReportSettingsInput, Warning};
 use crate::domain::user::Actor;
@@ -209,13 +209,13 @@ pub struct ReportSettingsState {
 pub async fn get_report_settings(
     state: web::Data<AppState>,
     credential: Credential,
-    id: web::Path<Uuid>,
+    id: Result<web::Path<Uuid>, actix_web::Error>,
 ) -> Result<web::Json<ReportSettingsState>, AppError> {
-    let id = id.into_inner().to_string();
+    let id = after_caller(id).map(|id| id.into_inner().to_string());
     let now = state.now();
     let current = state
         .db_as(credential, move |conn, caller| {
-            use_cases::current(conn, &caller.actor, &id)
+            use_cases::current(conn, &caller.actor, &id?)
         })
         .await?;
     Ok(web::Json(ReportSettingsState {
@@ -349,13 +349,13 @@ pub async fn list_approvals(
 pub async fn get_approval(
     state: web::Data<AppState>,
     credential: Credential,
-    id: web::Path<Uuid>,
+    id: Result<web::Path<Uuid>, actix_web::Error>,
 ) -> Result<web::Json<ApprovalResponse>, AppError> {
-    let id = id.into_inner().to_string();
+    let id = after_caller(id).map(|id| id.into_inner().to_string());
     let now = state.now();
     let approval = state
         .db_as(credential, move |conn, caller| {
-            use_cases::find_visible(conn, &caller.actor, &id)
+            use_cases::find_visible(conn, &caller.actor, &id?)
         })
         .await?;
     Ok(web::Json(ApprovalResponse::new(approval, now)))

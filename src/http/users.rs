@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::auth::{Caller, Credential};
 use super::pagination::{corporation_parameter, invalid_parameter, page_size, text_parameter};
-use super::problem::{AppError, ErrorCode, Problem};
+use super::problem::{AppError, ErrorCode, Problem, after_caller};
 use super::schema;
 use super::state::AppState;
 use crate::domain::corporation::CorporationCode;
@@ -503,12 +503,18 @@ pub async fn create_user(
 pub async fn get_user(
     state: web::Data<AppState>,
     credential: Credential,
-    id: web::Path<Uuid>,
+    id: Result<web::Path<Uuid>, actix_web::Error>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner().to_string();
+    let id = after_caller(id).map(|id| id.into_inner().to_string());
     let now = state.now();
     let (user, actor) = state
-        .db(move |conn| use_cases::show_to(conn, &credential, &id, now))
+        .db(move |conn| match id {
+            Ok(id) => use_cases::show_to(conn, &credential, &id, now),
+            Err(refusal) => {
+                credential.resolve(conn)?;
+                Err(refusal)
+            }
+        })
         .await?;
     Ok(with_etag(HttpResponse::Ok(), user, &actor))
 }
@@ -692,21 +698,21 @@ pub async fn list_users(
     request: HttpRequest,
     state: web::Data<AppState>,
     credential: Credential,
-    params: web::Query<UserListParams>,
+    params: Result<web::Query<UserListParams>, actix_web::Error>,
 ) -> Result<HttpResponse, AppError> {
-    let params = params.into_inner();
+    let params = after_caller(params).map(web::Query::into_inner);
     let now = state.now();
     if wants_csv(&request) {
         let caller = state.db(move |conn| credential.resolve(conn)).await?;
         management_scope(&caller.actor)?;
-        let (requested, query) = list_query(params)?;
+        let (requested, query) = list_query(params?)?;
         return super::export::users_csv(state, caller.actor.clone(), requested, query, now).await;
     }
     let page = state
         .db_as(credential, move |conn, caller| {
             // Who may list comes before what they asked for, as on every other operation.
             management_scope(&caller.actor)?;
-            let (requested, query) = list_query(params)?;
+            let (requested, query) = list_query(params?)?;
             let sort = query.sort;
             let page = use_cases::list(conn, &caller.actor, requested, query, now)?;
             let next_cursor = page

@@ -149,6 +149,8 @@ impl KnownUsers {
     }
 
     fn learn(&mut self, row: &UserRow) {
+        // An item may have given the user another external id: the old one names nobody now.
+        self.by_external_id.retain(|_, known| known.id != row.id);
         if let Some(key) = external_key(row) {
             self.by_external_id.insert(key, row.clone());
         }
@@ -165,7 +167,7 @@ fn external_key(row: &UserRow) -> Option<(String, String)> {
 fn may_be_stale(error: &AppError) -> bool {
     matches!(
         error.code(),
-        ErrorCode::EmailTaken | ErrorCode::ExternalIdTaken | ErrorCode::NotFound
+        ErrorCode::EmailTaken | ErrorCode::ExternalIdTaken | ErrorCode::NotFound | ErrorCode::EmailImmutable
     )
 }
 

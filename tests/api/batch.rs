@@ -223,3 +223,24 @@ on_both_backends! {
         eprintln!("single creations that came first: {singles_won}");
     }
 }
+
+on_both_backends! {
+    async fn an_external_id_given_up_by_one_item_is_free_for_the_next(app) {
+        // Found by review: a call keeps the users it read by external id, and an item that
+        // gives its user a new one must free the old one for the items after it, as single
+        // calls in that order would.
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let mut old = person(1);
+        old["external_id"] = "OLD1".into();
+        assert_eq!(statuses(&batch(&main, "", vec![old.clone()]).await), ["created"]);
+        let mut renamed = old.clone();
+        renamed["external_id"] = "NEW1".into();
+        let mut fresh = person(2);
+        fresh["external_id"] = "OLD1".into();
+        let answer = batch(&main, "", vec![renamed, fresh]).await;
+        assert_eq!(statuses(&answer), ["updated", "created"], "{answer}");
+        let created = app.user(&main, answer["results"][1]["id"].as_str().unwrap()).await;
+        assert_eq!((created["email"].as_str(), created["external_id"].as_str()), (Some("p2@kwh001.example.nl"), Some("OLD1")));
+    }
+}

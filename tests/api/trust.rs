@@ -431,6 +431,17 @@ for_each_backend! {
                 }
             }
         }
+        // Found by review: malformed input of a read is judged after its caller, so an ended
+        // token is told 401 there too, and a current one 400.
+        for path in ["/users/abc", "/users?limit=abc", "/contractors/zz", "/contractors/zz/report-settings", "/approvals/zz", "/contractors?corporation_code=A&corporation_code=B"] {
+            for (who, session) in [("deleted", &gone), ("deactivated", &paused), ("demoted", &demoted)] {
+                assert_eq!(problem(session.get(path).await, 401).await["code"], "unauthorized", "{who} {path}");
+            }
+            let refused = main.get(path).await;
+            assert_eq!(refused.status(), 400, "{path}");
+        }
+        let csv = gone.request(Method::GET, "/users?limit=abc").header("Accept", "text/csv").send().await.unwrap();
+        assert_eq!(problem(csv, 401).await["code"], "unauthorized");
         // The other reads that resolve their caller in their use case's hop.
         for path in ["/me", "/users", "/corporations", "/contractors", "/api-tokens"] {
             for (who, session) in [("deleted", &gone), ("deactivated", &paused), ("demoted", &demoted)] {
