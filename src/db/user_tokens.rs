@@ -107,12 +107,7 @@ pub fn caller_beside_user_with_latest_invitation(
     let caller = diesel::alias!(users as caller);
     let query = caller
         .left_join(users::table.on(users::id.eq(user_id.to_string())))
-        .left_join(
-            tokens::table.on(tokens::user_id
-                .eq(users::id)
-                .and(tokens::purpose.eq(INVITATION))
-                .and(tokens::revoked_at.is_null())),
-        )
+        .left_join(tokens::table.on(open_invitation_of_user()))
         .left_join(outbox::table.on(outbox::id.nullable().eq(tokens::outbox_message_id)))
         .filter(caller.field(users::id).eq(caller_id))
         .order(tokens::created_at.desc())
@@ -127,17 +122,25 @@ pub fn caller_beside_user_with_latest_invitation(
     Ok(row.map(|(caller, user, link, message)| (caller, user.map(|user| (user, link.map(|link| (link, message)))))))
 }
 
+/// The join condition of a user's invitations that were not voided.
+type OpenInvitationOfUser = diesel::dsl::And<
+    diesel::dsl::And<diesel::dsl::Eq<tokens::user_id, users::id>, diesel::dsl::Eq<tokens::purpose, &'static str>>,
+    diesel::dsl::IsNull<tokens::revoked_at>,
+>;
+
+fn open_invitation_of_user() -> OpenInvitationOfUser {
+    tokens::user_id
+        .eq(users::id)
+        .and(tokens::purpose.eq(INVITATION))
+        .and(tokens::revoked_at.is_null())
+}
+
 /// A user with their newest invitation that was not voided and its email, in one query: on
 /// PostgreSQL a round trip less for `GET /users/{id}` than the user and then
 /// [`latest_invitations`].
 pub fn user_with_latest_invitation(conn: &mut DbConn, user_id: &str) -> QueryResult<Option<UserWithInvitation>> {
     let query = users::table
-        .left_join(
-            tokens::table.on(tokens::user_id
-                .eq(users::id)
-                .and(tokens::purpose.eq(INVITATION))
-                .and(tokens::revoked_at.is_null())),
-        )
+        .left_join(tokens::table.on(open_invitation_of_user()))
         .left_join(outbox::table.on(outbox::id.nullable().eq(tokens::outbox_message_id)))
         .filter(users::id.eq(user_id))
         .order(tokens::created_at.desc())

@@ -88,12 +88,7 @@ on_both_backends! {
 crate::for_each_backend! {
     async fn each_caller_has_its_own_rate_limit(backend) {
         let Some(app) = TestApp::spawn_with(backend, &[("RATE_LIMIT_PER_MINUTE", "20")]).await else { return };
-        // Counting happens per clock minute: start well inside one, so the test cannot straddle two.
-        use chrono::Timelike;
-        let second = mijnkwh::clock::Clock::now(app.clock.as_ref()).second();
-        if second > 40 {
-            app.clock.advance(chrono::Duration::seconds(i64::from(61 - second)));
-        }
+        app.start_well_inside_a_minute();
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         let mut last_remaining = u64::MAX;
@@ -121,11 +116,7 @@ crate::for_each_backend! {
     async fn the_rate_limit_holds_across_two_instances_within_one_sync_interval(backend) {
         let extra = [("RATE_LIMIT_PER_MINUTE", "20"), ("RATE_LIMIT_SYNC_MS", "50")];
         let Some(app) = TestApp::spawn_with(backend, &extra).await else { return };
-        use chrono::Timelike;
-        let second = mijnkwh::clock::Clock::now(app.clock.as_ref()).second();
-        if second > 40 {
-            app.clock.advance(chrono::Duration::seconds(i64::from(61 - second)));
-        }
+        app.start_well_inside_a_minute();
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
         // A second instance on the same database and clock.

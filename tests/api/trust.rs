@@ -456,11 +456,7 @@ for_each_backend! {
     // the allowance of the user's current sessions, and is refused every time.
     async fn an_ended_token_spends_nothing_of_its_users_allowance(backend) {
         let Some(app) = TestApp::spawn_with(backend, &[("RATE_LIMIT_PER_MINUTE", "5")]).await else { return };
-        use chrono::Timelike;
-        let second = mijnkwh::clock::Clock::now(app.clock.as_ref()).second();
-        if second > 40 {
-            app.clock.advance(chrono::Duration::seconds(i64::from(61 - second)));
-        }
+        app.start_well_inside_a_minute();
         let admin = app.admin().await;
         app.create_corporation(&admin, "KWH001").await;
         let user = app.create_user(&admin, json!({"email": "hoofd@kwh001.example.nl", "corporation_code": "KWH001", "first_name": "H", "last_name": "H"})).await;
