@@ -18,6 +18,17 @@ pub struct CorporationRow {
     pub updated_at: NaiveDateTime,
 }
 
+/// The columns of a user that decide whether their access token is current and what they
+/// may do: what a read needs of its caller (not their personal details or password hash).
+#[derive(Debug, Clone, Queryable)]
+pub struct CallerRow {
+    pub id: String,
+    pub role: Role,
+    pub corporation_code: Option<String>,
+    pub token_version: i32,
+    pub deactivated_at: Option<NaiveDateTime>,
+}
+
 #[derive(Debug, Clone, Queryable, Insertable, Identifiable)]
 #[diesel(table_name = users)]
 pub struct UserRow {

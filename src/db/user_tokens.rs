@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConn;
-use super::rows::{OutboxRow, UserRow, UserTokenRow};
+use super::rows::{CallerRow, OutboxRow, UserRow, UserTokenRow};
 use super::schema::outbox_messages as outbox;
 use super::schema::user_tokens as tokens;
 use super::schema::users;
@@ -94,16 +94,16 @@ pub fn count_created_since(
     Ok((count, oldest))
 }
 
-/// The row of the person calling (by the id their access token names) beside the user they
-/// read, with that user's newest invitation as [`user_with_latest_invitation`] has it, in one
-/// statement: on PostgreSQL `GET /users/{id}` checks the caller and reads its data in a
+/// The standing of the person calling (by the id their access token names) beside the user
+/// they read, with that user's newest invitation as [`user_with_latest_invitation`] has it, in
+/// one statement: on PostgreSQL `GET /users/{id}` checks the caller and reads its data in a
 /// single round trip. `None` when no user has the caller's id; the inner `None` when no user
 /// has `user_id`.
 pub fn caller_beside_user_with_latest_invitation(
     conn: &mut DbConn,
     caller_id: &str,
     user_id: &str,
-) -> QueryResult<Option<(UserRow, Option<UserWithInvitation>)>> {
+) -> QueryResult<Option<(CallerRow, Option<UserWithInvitation>)>> {
     let caller = diesel::alias!(users as caller);
     let query = caller
         .left_join(users::table.on(users::id.eq(user_id.to_string())))
@@ -112,12 +112,18 @@ pub fn caller_beside_user_with_latest_invitation(
         .filter(caller.field(users::id).eq(caller_id))
         .order(tokens::created_at.desc())
         .select((
-            caller.fields(users::all_columns),
+            caller.fields((
+                users::id,
+                users::role,
+                users::corporation_code,
+                users::token_version,
+                users::deactivated_at,
+            )),
             users::all_columns.nullable(),
             tokens::all_columns.nullable(),
             outbox::all_columns.nullable(),
         ));
-    type Row = (UserRow, Option<UserRow>, Option<UserTokenRow>, Option<OutboxRow>);
+    type Row = (CallerRow, Option<UserRow>, Option<UserTokenRow>, Option<OutboxRow>);
     let row: Option<Row> = super::native!(conn, c => query.first(c).optional()?);
     Ok(row.map(|(caller, user, link, message)| (caller, user.map(|user| (user, link.map(|link| (link, message)))))))
 }

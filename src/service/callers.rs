@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::NaiveDateTime;
 
 use crate::auth::token::{Claims, SERVICE_TOKEN_PREFIX, TokenKeys, link_token_hash};
-use crate::db::rows::UserRow;
+use crate::db::rows::{CallerRow, UserRow};
 use crate::db::{DbConn, api_tokens, users};
 use crate::domain::corporation::CorporationCode;
 use crate::domain::user::{Actor, Role, TokenScope};
@@ -76,8 +76,18 @@ impl Credential {
 /// The person an access token's claims stand for, read from their current row: none when the
 /// user is gone, deactivated, or their token version moved on since the token was issued.
 pub fn person(row: Option<UserRow>, claims: &Claims) -> Option<Caller> {
-    row.filter(|user| user.id == claims.sub && user.token_version == claims.ver && user.is_active())
+    row.filter(|user| is_current(claims, &user.id, user.token_version, user.is_active()))
         .map(|user| caller(user, None))
+}
+
+/// As [`person`], from the columns that decide it alone: the actor a read acts as.
+pub fn person_actor(row: Option<CallerRow>, claims: &Claims) -> Option<Actor> {
+    row.filter(|row| is_current(claims, &row.id, row.token_version, row.deactivated_at.is_none()))
+        .map(|row| actor(row.id, row.role, row.corporation_code.as_deref(), None))
+}
+
+fn is_current(claims: &Claims, user_id: &str, token_version: i32, active: bool) -> bool {
+    user_id == claims.sub && token_version == claims.ver && active
 }
 
 /// The caller a bearer credential stands for, when it is current; `Ok(None)` when it is not.
@@ -131,14 +141,15 @@ pub fn resolve(
 /// The caller a signed-in user is (sign-in answers with them).
 pub fn caller(user: UserRow, token: Option<(String, TokenScope)>) -> Caller {
     let (via_token, scope) = token.unzip();
-    let actor = Actor {
-        user_id: user.id.clone(),
-        role: user.role,
-        corporation_code: user
-            .corporation_code
-            .as_deref()
-            .and_then(|c| CorporationCode::parse(c).ok()),
-        via_token,
-    };
+    let actor = actor(user.id.clone(), user.role, user.corporation_code.as_deref(), via_token);
     Caller { actor, user, scope }
+}
+
+fn actor(user_id: String, role: Role, corporation_code: Option<&str>, via_token: Option<String>) -> Actor {
+    Actor {
+        user_id,
+        role,
+        corporation_code: corporation_code.and_then(|c| CorporationCode::parse(c).ok()),
+        via_token,
+    }
 }

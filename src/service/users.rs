@@ -563,15 +563,12 @@ pub fn show_to(
         Some((caller_row, user)) => (Some(caller_row), user),
         None => (None, None),
     };
-    let caller = callers::person(caller_row, claims).ok_or_else(|| AppError::new(ErrorCode::Unauthorized))?;
-    let scope = super::management_scope(&caller.actor)?;
+    let actor = callers::person_actor(caller_row, claims).ok_or_else(|| AppError::new(ErrorCode::Unauthorized))?;
+    let scope = super::management_scope(&actor)?;
     let (row, invitation) = user.ok_or_else(AppError::not_found)?;
     let code = row.corporation_code.clone();
     let row = super::visible_in(&scope, code.as_deref(), row)?;
-    Ok((
-        user_view::view_with_invitation(conn, row, invitation, now)?,
-        caller.actor,
-    ))
+    Ok((user_view::view_with_invitation(conn, row, invitation, now)?, actor))
 }
 
 /// `POST /users`: creates the user (see [`create`]) and shows them.
