@@ -26,7 +26,7 @@ pub async fn middleware(
     let limit = state.settings.rate_limit_per_minute;
     // Only credentials that resolve are counted: a made-up token writes nothing (it is refused).
     let credential = super::auth::Authentication::credential(request.request());
-    let (Some(credential), true) = (credential, limit > 0) else {
+    let (Some(mut credential), true) = (credential, limit > 0) else {
         return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
     };
     let subject = credential.rate_limit_subject();
@@ -38,15 +38,16 @@ pub async fn middleware(
         None => {
             // The first request of the minute here: counted in the database, in the same hop
             // that resolves a read's access token (one that has ended is not counted).
-            let (counted, credential) = (subject.clone(), credential.clone());
+            let (counted, presented) = (subject.clone(), credential.clone());
             let first = state
-                .db(move |conn| use_cases::count_first_request(conn, &credential, &counted, window))
+                .db(move |conn| use_cases::count_first_request(conn, &presented, &counted, window))
                 .await?;
             let Some((count, caller)) = first else {
                 super::auth::Authentication::settle(request.request(), None);
                 return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
             };
-            super::auth::Authentication::settle(request.request(), Some(caller));
+            super::auth::Authentication::settle(request.request(), Some(caller.clone()));
+            credential = Credential::Resolved(caller);
             state.request_counter.learn(&subject, window, count);
             count
         }

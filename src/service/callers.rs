@@ -30,9 +30,14 @@ impl Caller {
     pub fn idempotency_key(&self) -> String {
         match &self.actor.via_token {
             Some(token) => format!("token:{token}:v{}", self.user.token_version),
-            None => format!("user:{}:v{}", self.user.id, self.user.token_version),
+            None => person_key(&self.user.id, self.user.token_version),
         }
     }
+}
+
+/// A person at one token version: whose stored answers and whose request count these are.
+fn person_key(user_id: &str, token_version: i32) -> String {
+    format!("user:{user_id}:v{token_version}")
 }
 
 /// A request's credential as the use case receives it: a caller resolved already, or the
@@ -52,9 +57,9 @@ impl Credential {
         match self {
             Credential::Resolved(caller) => match &caller.actor.via_token {
                 Some(token) => format!("token:{token}"),
-                None => format!("user:{}:v{}", caller.user.id, caller.user.token_version),
+                None => caller.idempotency_key(),
             },
-            Credential::AccessToken(claims) => format!("user:{}:v{}", claims.sub, claims.ver),
+            Credential::AccessToken(claims) => person_key(&claims.sub, claims.ver),
         }
     }
 

@@ -559,10 +559,8 @@ pub fn show_to(
         Credential::Resolved(caller) => return Ok((show(conn, &caller.actor, id, now)?, caller.actor.clone())),
         Credential::AccessToken(claims) => claims,
     };
-    let (caller_row, user) = match user_tokens::caller_beside_user_with_latest_invitation(conn, &claims.sub, id)? {
-        Some((caller_row, user)) => (Some(caller_row), user),
-        None => (None, None),
-    };
+    let found = user_tokens::caller_beside_user_with_latest_invitation(conn, &claims.sub, id)?;
+    let (caller_row, user) = found.map_or((None, None), |(caller_row, user)| (Some(caller_row), user));
     let actor = callers::person_actor(caller_row, claims).ok_or_else(|| AppError::new(ErrorCode::Unauthorized))?;
     let scope = super::management_scope(&actor)?;
     let (row, invitation) = user.ok_or_else(AppError::not_found)?;
