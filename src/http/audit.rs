@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::Caller;
+use super::auth::Credential;
 use super::pagination::{corporation_parameter, invalid_parameter, page_size, split_page, text_parameter};
-use super::problem::{AppError, Problem};
+use super::problem::{AppError, Problem, after_caller};
 use super::state::AppState;
 use crate::service::audit::{self as use_cases, AuditEvent, AuditFilter};
 use crate::service::management_scope;
@@ -87,12 +87,28 @@ pub struct AuditPage {
 #[get("/audit-events")]
 pub async fn list_audit_events(
     state: web::Data<AppState>,
-    caller: Caller,
-    params: web::Query<AuditParams>,
+    credential: Credential,
+    params: Result<web::Query<AuditParams>, actix_web::Error>,
 ) -> Result<web::Json<AuditPage>, AppError> {
-    // Refused (403) before any parameter is read.
-    management_scope(&caller.actor)?;
-    let params = params.into_inner();
+    let params = after_caller(params).map(web::Query::into_inner);
+    let (events, limit) = state
+        .db_as(credential, move |conn, caller| {
+            // Refused (403) before any parameter is read.
+            management_scope(&caller.actor)?;
+            let filter = audit_filter(params?)?;
+            let page_size = filter.limit - 1;
+            Ok((use_cases::list(conn, &caller.actor, filter)?, page_size))
+        })
+        .await?;
+    let (events, next_cursor) = split_page(events, limit, |event| event.id.clone());
+    Ok(web::Json(AuditPage {
+        items: events.into_iter().map(Into::into).collect(),
+        next_cursor,
+    }))
+}
+
+/// The filter the parameters ask for, one more than a page (that one tells a next page).
+fn audit_filter(params: AuditParams) -> Result<AuditFilter, AppError> {
     let limit = page_size(params.limit)?;
     if params
         .cursor
@@ -101,18 +117,11 @@ pub async fn list_audit_events(
     {
         return Err(invalid_parameter("cursor"));
     }
-    let filter = AuditFilter {
+    Ok(AuditFilter {
         corporation: corporation_parameter(params.corporation_code.as_deref())?,
         target_id: text_parameter("target_id", params.target_id)?,
         action: text_parameter("action", params.action)?,
         before_id: params.cursor,
         limit: limit + 1,
-    };
-    let actor = caller.actor;
-    let events = state.db(move |conn| use_cases::list(conn, &actor, filter)).await?;
-    let (events, next_cursor) = split_page(events, limit, |event| event.id.clone());
-    Ok(web::Json(AuditPage {
-        items: events.into_iter().map(Into::into).collect(),
-        next_cursor,
-    }))
+    })
 }

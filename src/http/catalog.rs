@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::Caller;
+use super::auth::{Caller, Credential};
 use super::pagination::text_parameter;
-use super::problem::{AppError, Problem};
+use super::problem::{AppError, Problem, after_caller};
 use super::state::AppState;
 use crate::domain::corporation::CorporationCode;
 use crate::domain::violation::{ViolationKind, Violations};
@@ -132,17 +132,20 @@ pub async fn record_names(
 #[get("/corporations/{code}/contractor-names")]
 pub async fn list_names(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
     code: web::Path<String>,
-    params: web::Query<CatalogParams>,
+    params: Result<web::Query<CatalogParams>, actix_web::Error>,
 ) -> Result<web::Json<Vec<ContractorNameResponse>>, AppError> {
-    let code = parse_code(&code)?;
-    let params = params.into_inner();
-    let q = text_parameter("q", params.q)?;
-    let similar_to = text_parameter("similar_to", params.similar_to)?;
-    let actor = caller.actor;
+    let code = code.into_inner();
+    let params = after_caller(params).map(web::Query::into_inner);
     let found = state
-        .db(move |conn| use_cases::search(conn, &actor, &code, q.as_deref(), similar_to.as_deref()))
+        .db_as(credential, move |conn, caller| {
+            let code = parse_code(&code)?;
+            let params = params?;
+            let q = text_parameter("q", params.q)?;
+            let similar_to = text_parameter("similar_to", params.similar_to)?;
+            use_cases::search(conn, &caller.actor, &code, q.as_deref(), similar_to.as_deref())
+        })
         .await?;
     Ok(web::Json(
         found.into_iter().map(|(name, score)| response(name, score)).collect(),

@@ -301,10 +301,28 @@ pub struct ApprovalPage {
 #[get("/approvals")]
 pub async fn list_approvals(
     state: web::Data<AppState>,
-    caller: Caller,
-    params: web::Query<ApprovalListParams>,
+    credential: Credential,
+    params: Result<web::Query<ApprovalListParams>, actix_web::Error>,
 ) -> Result<web::Json<ApprovalPage>, AppError> {
-    let params = params.into_inner();
+    let params = after_caller(params).map(web::Query::into_inner);
+    let now = state.now();
+    let page = state
+        .db_as(credential, move |conn, caller| {
+            use_cases::list(conn, &caller.actor, approval_filter(params?)?)
+        })
+        .await?;
+    Ok(web::Json(ApprovalPage {
+        items: page
+            .items
+            .into_iter()
+            .map(|approval| ApprovalResponse::new(approval, now))
+            .collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// The filter the parameters of the approvals list ask for.
+fn approval_filter(params: ApprovalListParams) -> Result<ApprovalFilter, AppError> {
     let page_size = page_size(params.limit)?;
     let status = params
         .status
@@ -314,24 +332,13 @@ pub async fn list_approvals(
     if params.cursor.as_deref().is_some_and(|c| Uuid::parse_str(c).is_err()) {
         return Err(invalid_parameter("cursor"));
     }
-    let filter = ApprovalFilter {
+    Ok(ApprovalFilter {
         corporation: corporation_parameter(params.corporation_code.as_deref())?,
         status,
         contractor_id: text_parameter("contractor_id", params.contractor_id)?,
         cursor: params.cursor,
         page_size,
-    };
-    let actor = caller.actor;
-    let now = state.now();
-    let page = state.db(move |conn| use_cases::list(conn, &actor, filter)).await?;
-    Ok(web::Json(ApprovalPage {
-        items: page
-            .items
-            .into_iter()
-            .map(|approval| ApprovalResponse::new(approval, now))
-            .collect(),
-        next_cursor: page.next_cursor,
-    }))
+    })
 }
 
 /// One request, with the settings in force beside it, what changes and the warnings.

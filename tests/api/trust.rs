@@ -440,6 +440,14 @@ for_each_backend! {
             let refused = main.get(path).await;
             assert_eq!(refused.status(), 400, "{path}");
         }
+        for path in ["/audit-events", "/audit-events?limit=abc", "/approvals", "/approvals?limit=abc", "/corporations/KWH001/contractor-names", "/corporations/KWH001/contractor-names?q=a&q=b", "/corporations/nope!/contractor-names"] {
+            for (who, session) in [("deleted", &gone), ("deactivated", &paused), ("demoted", &demoted)] {
+                assert_eq!(problem(session.get(path).await, 401).await["code"], "unauthorized", "{who} {path}");
+            }
+        }
+        assert_eq!(main.get("/audit-events?limit=abc").await.status(), 400);
+        assert_eq!(main.get("/audit-events").await.status(), 200);
+        assert_eq!(main.get("/corporations/KWH001/contractor-names").await.status(), 200);
         let csv = gone.request(Method::GET, "/users?limit=abc").header("Accept", "text/csv").send().await.unwrap();
         assert_eq!(problem(csv, 401).await["code"], "unauthorized");
         // The other reads that resolve their caller in their use case's hop.
