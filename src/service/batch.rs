@@ -9,7 +9,8 @@
 //!
 //! The users the items name are read once per call, by address and by external id, not twice
 //! per item ([`KnownUsers`]); an item that meets a change another request made meanwhile (its
-//! user created or deleted since) runs once more with lookups of its own.
+//! user created, deleted or given another external id since) runs once more with lookups of
+//! its own.
 
 use std::collections::HashMap;
 
@@ -64,7 +65,7 @@ pub fn provision(
                         write_transaction(conn, |conn| upsert(conn, actor, item, known, options, now))
                     };
                     let outcome = match attempt(conn, Some(&known)) {
-                        // Created or deleted by another request since the call read its users.
+                        // Changed by another request since the call read its users.
                         Err(error) if may_be_stale(&error) => attempt(conn, None),
                         outcome => outcome,
                     };
