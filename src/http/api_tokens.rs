@@ -8,7 +8,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::{Caller, Credential};
-use super::problem::{AppError, Problem};
+use super::problem::AppError;
+use super::refusals::{
+    NoSuchTokenOfYours, OnlyManagers, OnlyManagersInPerson, OtherCorporationForScim, TokenLimitReached,
+};
 use super::state::AppState;
 use crate::domain::corporation::CorporationCode;
 use crate::domain::text::{MAX_NAME_LENGTH, required_text};
@@ -85,13 +88,10 @@ pub struct CreateApiTokenRequest {
 /// corporation, at `/scim/v2` only.
 #[utoipa::path(
     tag = "integrations",
-    security(("bearer_auth" = [])),
     request_body = CreateApiTokenRequest,
     responses(
         (status = 201, description = "Created; `token` holds the secret", body = ApiTokenResponse),
-        (status = 409, description = "25 tokens are in use already (`api_token_limit_reached`): revoke one", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Only main users and KWH staff, signed in themselves (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "A main user named another corporation for a `scim` token (`not_found`, rule 4)", body = Problem, content_type = "application/problem+json"),
+        TokenLimitReached, OnlyManagersInPerson, OtherCorporationForScim,
     )
 )]
 #[post("/api-tokens")]
@@ -134,10 +134,10 @@ pub async fn create_token(
         corporation_code,
         invites_new_users: body.invites_new_users,
     };
-    let actor = caller.actor;
-    let now = state.now();
     let created = state
-        .db(move |conn| use_cases::create(conn, &actor, request, now))
+        .act(caller, move |conn, actor, now| {
+            use_cases::create(conn, actor, request, now)
+        })
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/api-tokens/{}", created.token.id)))
@@ -148,10 +148,9 @@ pub async fn create_token(
 /// and expired ones included.
 #[utoipa::path(
     tag = "integrations",
-    security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "Tokens", body = [ApiTokenResponse]),
-        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        OnlyManagers,
     )
 )]
 #[get("/api-tokens")]
@@ -170,12 +169,10 @@ pub async fn list_tokens(
 /// Revoke a service token; its next request is refused.
 #[utoipa::path(
     tag = "integrations",
-    security(("bearer_auth" = [])),
     params(("id" = Uuid, Path, description = "The token's id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such token of yours (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        OnlyManagers, NoSuchTokenOfYours,
     )
 )]
 #[delete("/api-tokens/{id}")]
@@ -185,8 +182,8 @@ pub async fn revoke_token(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner().to_string();
-    let actor = caller.actor;
-    let now = state.now();
-    state.db(move |conn| use_cases::revoke(conn, &actor, &id, now)).await?;
+    state
+        .act(caller, move |conn, actor, now| use_cases::revoke(conn, actor, &id, now))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -7,7 +7,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Credential;
 use super::pagination::{corporation_parameter, invalid_parameter, page_size, split_page, text_parameter};
-use super::problem::{AppError, Problem, after_caller};
+use super::problem::{AppError, after_caller};
+use super::refusals::OnlyManagers;
 use super::state::AppState;
 use crate::service::audit::{self as use_cases, AuditEvent, AuditFilter};
 use crate::service::management_scope;
@@ -77,11 +78,10 @@ pub struct AuditPage {
 /// The audit log, newest first: all of it for KWH staff, its own corporation's for a main user.
 #[utoipa::path(
     tag = "audit",
-    security(("bearer_auth" = [])),
     params(AuditParams),
     responses(
         (status = 200, description = "A page of events", body = AuditPage),
-        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        OnlyManagers,
     )
 )]
 #[get("/audit-events")]

@@ -6,6 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
 use super::problem::{AppError, ErrorCode, Problem};
+use super::refusals::OnlyProvisioners;
 use super::state::AppState;
 use super::users::CreateUserRequest;
 use crate::domain::violation::{ViolationKind, Violations};
@@ -72,12 +73,11 @@ pub struct BatchResponse {
 /// would happen, and nothing changes (no rows, no audit events, no email).
 #[utoipa::path(
     tag = "integrations",
-    security(("bearer_auth" = [])),
     params(BatchParams),
     request_body = BatchRequest,
     responses(
         (status = 200, description = "One result per item", body = BatchResponse),
-        (status = 403, description = "Only main users, KWH staff and provision tokens (`forbidden`, `insufficient_scope`)", body = Problem, content_type = "application/problem+json"),
+        OnlyProvisioners,
     )
 )]
 #[post("/users/batch")]
@@ -108,11 +108,11 @@ pub async fn provision_users(
         invite: params.invite,
         invitation_ttl: chrono::Duration::from_std(state.settings.invitation_ttl).map_err(AppError::internal)?,
     };
-    let actor = caller.actor;
-    let now = state.now();
     let dry_run = options.dry_run;
     let outcomes = state
-        .db(move |conn| use_cases::provision(conn, &actor, parsed, &options, now))
+        .act(caller, move |conn, actor, now| {
+            use_cases::provision(conn, actor, parsed, &options, now)
+        })
         .await?;
     if !dry_run {
         state.mail_wake.notify_one();

@@ -7,7 +7,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Caller, Credential};
 use super::pagination::text_parameter;
-use super::problem::{AppError, Problem, after_caller};
+use super::problem::{AppError, after_caller};
+use super::refusals::{CatalogLimitReached, NoSuchCorporationInScope, OnlyManagers};
 use super::state::AppState;
 use crate::domain::corporation::CorporationCode;
 use crate::domain::violation::{ViolationKind, Violations};
@@ -68,14 +69,11 @@ fn parse_code(code: &str) -> Result<CorporationCode, AppError> {
 /// 5,000 spellings.
 #[utoipa::path(
     tag = "contractors",
-    security(("bearer_auth" = [])),
     params(("code" = String, Path, description = "The corporation code")),
     request_body = RecordNamesRequest,
     responses(
         (status = 200, description = "The posted names as the catalog now has them", body = [ContractorNameResponse]),
-        (status = 409, description = "The new names would take the catalog past 5,000 (`catalog_limit_reached`); nothing is recorded", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such corporation in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        CatalogLimitReached, OnlyManagers, NoSuchCorporationInScope,
     )
 )]
 #[post("/corporations/{code}/contractor-names")]
@@ -106,10 +104,10 @@ pub async fn record_names(
     if !violations.is_empty() {
         return Err(violations.into());
     }
-    let actor = caller.actor;
-    let now = state.now();
     let recorded = state
-        .db(move |conn| use_cases::record(conn, &actor, &code, &names, now))
+        .act(caller, move |conn, actor, now| {
+            use_cases::record(conn, actor, &code, &names, now)
+        })
         .await?;
     Ok(web::Json(
         recorded.into_iter().map(|name| response(name, None)).collect(),
@@ -121,12 +119,10 @@ pub async fn record_names(
 /// At most 5,000 names: the catalog holds no more.
 #[utoipa::path(
     tag = "contractors",
-    security(("bearer_auth" = [])),
     params(("code" = String, Path, description = "The corporation code"), CatalogParams),
     responses(
         (status = 200, description = "Catalog names", body = [ContractorNameResponse]),
-        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such corporation in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        OnlyManagers, NoSuchCorporationInScope,
     )
 )]
 #[get("/corporations/{code}/contractor-names")]

@@ -9,7 +9,8 @@ use uuid::Uuid;
 
 use super::auth::{Caller, Credential};
 use super::pagination::corporation_parameter;
-use super::problem::{AppError, Problem, after_caller};
+use super::problem::{AppError, after_caller};
+use super::refusals::{ContractorNameTaken, ContractorNameTakenOrLimit, ListTooLarge, NoSuchContractor, OnlyManagers};
 use super::state::AppState;
 pub use super::users::ContractorRef;
 use crate::domain::corporation::CorporationCode;
@@ -74,12 +75,10 @@ fn parse_name(name: &str) -> Result<String, AppError> {
 /// and filter by `corporation_code`.
 #[utoipa::path(
     tag = "contractors",
-    security(("bearer_auth" = [])),
     params(ContractorListParams),
     responses(
         (status = 200, description = "Contractors (at most 1,000)", body = [ContractorResponse]),
-        (status = 422, description = "More than 1,000 match (`list_too_large`): filter by `corporation_code`", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        ListTooLarge, OnlyManagers,
     )
 )]
 #[get("/contractors")]
@@ -102,12 +101,10 @@ pub async fn list_contractors(
 /// a corporation has at most 500 contractors.
 #[utoipa::path(
     tag = "contractors",
-    security(("bearer_auth" = [])),
     request_body = CreateContractorRequest,
     responses(
         (status = 201, description = "Created", body = ContractorResponse),
-        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The name exists in this corporation (`contractor_exists`), or it has 500 contractors (`contractor_limit_reached`)", body = Problem, content_type = "application/problem+json"),
+        OnlyManagers, ContractorNameTakenOrLimit,
     )
 )]
 #[post("/contractors")]
@@ -127,10 +124,10 @@ pub async fn create_contractor(
     let Some(name) = name.filter(|_| violations.is_empty()) else {
         return Err(violations.into());
     };
-    let actor = caller.actor;
-    let now = state.now();
     let contractor = state
-        .db(move |conn| use_cases::create(conn, &actor, code, name, now))
+        .act(caller, move |conn, actor, now| {
+            use_cases::create(conn, actor, code, name, now)
+        })
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/contractors/{}", contractor.id)))
@@ -140,12 +137,10 @@ pub async fn create_contractor(
 /// One contractor.
 #[utoipa::path(
     tag = "contractors",
-    security(("bearer_auth" = [])),
     params(("id" = Uuid, Path, description = "The contractor's id")),
     responses(
         (status = 200, description = "The contractor", body = ContractorResponse),
-        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such contractor in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        OnlyManagers, NoSuchContractor,
     )
 )]
 #[get("/contractors/{id}")]
@@ -166,14 +161,11 @@ pub async fn get_contractor(
 /// Rename a contractor.
 #[utoipa::path(
     tag = "contractors",
-    security(("bearer_auth" = [])),
     params(("id" = Uuid, Path, description = "The contractor's id")),
     request_body = UpdateContractorRequest,
     responses(
         (status = 200, description = "The renamed contractor", body = ContractorResponse),
-        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such contractor in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The name exists in this corporation (`contractor_exists`)", body = Problem, content_type = "application/problem+json"),
+        OnlyManagers, NoSuchContractor, ContractorNameTaken,
     )
 )]
 #[patch("/contractors/{id}")]
@@ -186,10 +178,10 @@ pub async fn update_contractor(
     management_scope(&caller.actor)?;
     let name = parse_name(&body.name)?;
     let id = id.into_inner().to_string();
-    let actor = caller.actor;
-    let now = state.now();
     let contractor = state
-        .db(move |conn| use_cases::rename(conn, &actor, &id, name, now))
+        .act(caller, move |conn, actor, now| {
+            use_cases::rename(conn, actor, &id, name, now)
+        })
         .await?;
     Ok(web::Json(contractor.into()))
 }
@@ -197,12 +189,10 @@ pub async fn update_contractor(
 /// Remove a contractor with its users, report settings and approvals, in one step.
 #[utoipa::path(
     tag = "contractors",
-    security(("bearer_auth" = [])),
     params(("id" = Uuid, Path, description = "The contractor's id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such contractor in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        OnlyManagers, NoSuchContractor,
     )
 )]
 #[delete("/contractors/{id}")]
@@ -212,8 +202,8 @@ pub async fn delete_contractor(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner().to_string();
-    let actor = caller.actor;
-    let now = state.now();
-    state.db(move |conn| use_cases::delete(conn, &actor, &id, now)).await?;
+    state
+        .act(caller, move |conn, actor, now| use_cases::delete(conn, actor, &id, now))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -9,7 +9,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::{Caller, Credential};
-use super::problem::{AppError, Problem};
+use super::problem::AppError;
+use super::refusals::{
+    CorporationTakenOrLimit, NoSuchCorporation, NoSuchCorporationInScope, OnlyKwhStaff, OnlyManagers,
+};
 use super::state::AppState;
 use crate::domain::corporation::{CorporationCode, SurveyPart, parse_key_set};
 use crate::domain::text::{MAX_NAME_LENGTH, required_text};
@@ -75,7 +78,6 @@ fn parse_code(code: &str) -> Result<CorporationCode, AppError> {
 /// The survey parts (onderdelen) with their Dutch labels.
 #[utoipa::path(
     tag = "corporations",
-    security(("bearer_auth" = [])),
     responses((status = 200, description = "The ten survey parts", body = [SurveyPartResponse]))
 )]
 #[get("/survey-parts")]
@@ -94,10 +96,9 @@ pub async fn survey_parts(_caller: Caller) -> web::Json<Vec<SurveyPartResponse>>
 /// Corporations: all of them for KWH staff, its own for a main user. There are at most 1,000.
 #[utoipa::path(
     tag = "corporations",
-    security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "The corporations the caller may see", body = [CorporationResponse]),
-        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        OnlyManagers,
     )
 )]
 #[get("/corporations")]
@@ -114,12 +115,10 @@ pub async fn list_corporations(
 /// One corporation.
 #[utoipa::path(
     tag = "corporations",
-    security(("bearer_auth" = [])),
     params(("code" = String, Path, description = "The corporation code, e.g. KWH042")),
     responses(
         (status = 200, description = "The corporation", body = CorporationResponse),
-        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such corporation in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        OnlyManagers, NoSuchCorporationInScope,
     )
 )]
 #[get("/corporations/{code}")]
@@ -144,12 +143,10 @@ fn parse_parts(keys: &[String], violations: &mut Violations) -> BTreeSet<SurveyP
 /// Create a corporation (KWH staff).
 #[utoipa::path(
     tag = "corporations",
-    security(("bearer_auth" = [])),
     request_body = CreateCorporationRequest,
     responses(
         (status = 201, description = "Created", body = CorporationResponse),
-        (status = 403, description = "Only KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The code is in use (`corporation_exists`), or there are 1,000 corporations (`corporation_limit_reached`)", body = Problem, content_type = "application/problem+json"),
+        OnlyKwhStaff, CorporationTakenOrLimit,
     )
 )]
 #[post("/corporations")]
@@ -169,10 +166,10 @@ pub async fn create_corporation(
     if !violations.is_empty() {
         return Err(violations.into());
     }
-    let actor = caller.actor;
-    let now = state.now();
     let corporation = state
-        .db(move |conn| use_cases::create(conn, &actor, code, name, parts, now))
+        .act(caller, move |conn, actor, now| {
+            use_cases::create(conn, actor, code, name, parts, now)
+        })
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/corporations/{}", corporation.code)))
@@ -182,13 +179,11 @@ pub async fn create_corporation(
 /// Edit a corporation's name or active parts (KWH staff).
 #[utoipa::path(
     tag = "corporations",
-    security(("bearer_auth" = [])),
     params(("code" = String, Path, description = "The corporation code, e.g. KWH042")),
     request_body = UpdateCorporationRequest,
     responses(
         (status = 200, description = "The edited corporation", body = CorporationResponse),
-        (status = 403, description = "Only KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such corporation (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        OnlyKwhStaff, NoSuchCorporation,
     )
 )]
 #[patch("/corporations/{code}")]
@@ -212,10 +207,10 @@ pub async fn update_corporation(
     if !violations.is_empty() {
         return Err(violations.into());
     }
-    let actor = caller.actor;
-    let now = state.now();
     let corporation = state
-        .db(move |conn| use_cases::update(conn, &actor, &code, name, parts, now))
+        .act(caller, move |conn, actor, now| {
+            use_cases::update(conn, actor, &code, name, parts, now)
+        })
         .await?;
     Ok(web::Json(corporation.into()))
 }

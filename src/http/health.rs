@@ -6,6 +6,7 @@ use actix_web::{get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::refusals::DatabaseUnreachable;
 use super::state::AppState;
 use crate::http::problem::{AppError, ErrorCode};
 
@@ -31,8 +32,7 @@ pub async fn live() -> web::Json<HealthStatus> {
     tag = "health",
     responses(
         (status = 200, description = "Ready to serve", body = HealthStatus),
-        (status = 503, description = "The database cannot be reached (`service_unavailable`)",
-            body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        DatabaseUnreachable,
     )
 )]
 #[get("/health/ready")]

@@ -8,7 +8,11 @@ use uuid::Uuid;
 
 use super::auth::Caller;
 use super::client_address::client_key;
-use super::problem::{AppError, Problem};
+use super::problem::AppError;
+use super::refusals::{
+    InvitationLinkEnded, InvitationNotNeeded, MayNotManageUsers, NoSuchUser, ResetLinkEnded, TooManyInvitations,
+    UnknownInvitationLink, UnknownResetLink,
+};
 use super::session::{AccessToken, access_token_for};
 use super::state::AppState;
 use super::users::UserResponse;
@@ -25,14 +29,10 @@ use crate::service::user_view;
 /// not invited again (409); they reset their password. At most 5 invitations per user per day.
 #[utoipa::path(
     tag = "invitations",
-    security(("bearer_auth" = [])),
     params(("id" = Uuid, Path, description = "The user's id")),
     responses(
         (status = 202, description = "Queued; the user shows the invitation's state", body = UserResponse),
-        (status = 403, description = "The caller's role may not manage users (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such user in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The user accepted an invitation already (`invitation_already_accepted`), or is deactivated (`user_deactivated`: reactivate them first)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many invitations today (`too_many_requests`)", body = Problem, content_type = "application/problem+json"),
+        MayNotManageUsers, NoSuchUser, InvitationNotNeeded, TooManyInvitations,
     )
 )]
 #[post("/users/{id}/invite")]
@@ -42,12 +42,10 @@ pub async fn invite_user(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner().to_string();
-    let actor = caller.actor;
-    let now = state.now();
     let ttl = chrono::Duration::from_std(state.settings.invitation_ttl).map_err(AppError::internal)?;
     let body = state
-        .db(move |conn| {
-            let user = use_cases::invite(conn, &actor, &id, ttl, now)?;
+        .act(caller, move |conn, actor, now| {
+            let user = use_cases::invite(conn, actor, &id, ttl, now)?;
             Ok(UserResponse::from(user_view::view(conn, user, now)?))
         })
         .await?;
@@ -72,8 +70,7 @@ pub struct InvitationInfo {
     params(("token" = String, Path, description = "The token from the invitation link")),
     responses(
         (status = 200, description = "The link can be used", body = InvitationInfo),
-        (status = 404, description = "Unknown link (`invitation_invalid`)", body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "`invitation_expired`, `invitation_used` or `invitation_revoked`", body = Problem, content_type = "application/problem+json"),
+        UnknownInvitationLink, InvitationLinkEnded,
     )
 )]
 #[get("/invitations/{token}")]
@@ -131,8 +128,7 @@ async fn checked_password_hash(
     request_body = SetPasswordRequest,
     responses(
         (status = 200, description = "Accepted and signed in", body = AccessToken),
-        (status = 404, description = "Unknown link (`invitation_invalid`)", body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "`invitation_expired`, `invitation_used` or `invitation_revoked`", body = Problem, content_type = "application/problem+json"),
+        UnknownInvitationLink, InvitationLinkEnded,
     )
 )]
 #[post("/invitations/accept")]
@@ -197,8 +193,7 @@ pub async fn request_password_reset(
     request_body = SetPasswordRequest,
     responses(
         (status = 204, description = "The password is set; sign in with it"),
-        (status = 404, description = "Unknown link (`reset_token_invalid`)", body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "`reset_token_expired`, `reset_token_used` or `reset_token_revoked`", body = Problem, content_type = "application/problem+json"),
+        UnknownResetLink, ResetLinkEnded,
     )
 )]
 #[post("/auth/password-reset/confirm")]

@@ -21,6 +21,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod problem;
 pub mod rate_limit;
+pub mod refusals;
 pub mod report_settings;
 pub mod schema;
 pub mod scim;

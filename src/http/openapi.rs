@@ -4,9 +4,9 @@
 use utoipa::openapi::RefOr;
 use utoipa::openapi::Required;
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
-use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDocument, Ref};
 use utoipa::{Modify, OpenApi};
 
@@ -14,6 +14,21 @@ use super::problem::{PROBLEM_CONTENT_TYPE, Problem, ProblemFieldError};
 use super::schema::{ApprovalStatus, UserSort};
 
 pub const BEARER_SCHEME: &str = "bearer_auth";
+
+/// The operations anyone may call: signing in, the links of invitations and password resets,
+/// and health. Every other operation asks for a bearer token, so a new one is documented as
+/// closed until it is listed here; the trust tests call each operation the document closes
+/// without a token and expect 401 (tests/api/trust.rs), so a handler that forgot its caller
+/// fails them.
+const OPEN_OPERATIONS: &[(&str, &str)] = &[
+    ("GET", "/health/live"),
+    ("GET", "/health/ready"),
+    ("POST", "/auth/login"),
+    ("POST", "/auth/password-reset"),
+    ("POST", "/auth/password-reset/confirm"),
+    ("GET", "/invitations/{token}"),
+    ("POST", "/invitations/accept"),
+];
 
 #[derive(OpenApi)]
 #[openapi(
@@ -67,22 +82,23 @@ impl Modify for SharedResponses {
                     .build(),
             ),
         );
-        for path in openapi.paths.paths.values_mut() {
-            for operation in [
-                &mut path.get,
-                &mut path.put,
-                &mut path.post,
-                &mut path.delete,
-                &mut path.patch,
-            ]
-            .into_iter()
-            .flatten()
-            {
+        for (template, path) in openapi.paths.paths.iter_mut() {
+            for (method, operation) in [
+                ("GET", &mut path.get),
+                ("PUT", &mut path.put),
+                ("POST", &mut path.post),
+                ("DELETE", &mut path.delete),
+                ("PATCH", &mut path.patch),
+            ] {
+                let Some(operation) = operation else { continue };
+                // An open operation says so with `security: []`, instead of leaving a reader or
+                // a linter to guess.
+                operation.security = Some(if OPEN_OPERATIONS.contains(&(method, template.as_str())) {
+                    Vec::new()
+                } else {
+                    vec![SecurityRequirement::new(BEARER_SCHEME, Vec::<String>::new())]
+                });
                 add_shared_responses(operation);
-                // An operation that declares no requirement is open (sign-in, invitations,
-                // password reset, health): `security: []` says so, instead of leaving a reader
-                // or a linter to guess.
-                operation.security.get_or_insert_with(Vec::new);
             }
             if let Some(post) = &mut path.post {
                 accept_idempotency_key(post);
@@ -134,18 +150,21 @@ fn add_problem_response(operation: &mut Operation, status: &str, description: &s
         .responses
         .responses
         .entry(status.to_string())
-        .or_insert_with(|| {
-            ResponseBuilder::new()
-                .description(description)
-                .content(
-                    PROBLEM_CONTENT_TYPE,
-                    ContentBuilder::new()
-                        .schema(Some(Ref::from_schema_name("Problem")))
-                        .build(),
-                )
-                .build()
-                .into()
-        });
+        .or_insert_with(|| problem_response(description).into());
+}
+
+/// A response with a problem+json body (the shared ones here, an operation's own refusals in
+/// [`super::refusals`]).
+pub fn problem_response(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            PROBLEM_CONTENT_TYPE,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
 }
 
 fn add_shared_responses(operation: &mut Operation) {

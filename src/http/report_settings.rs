@@ -11,7 +11,11 @@ use uuid::Uuid;
 use super::auth::{Caller, Credential};
 use super::contractors::ContractorRef;
 use super::pagination::{corporation_parameter, invalid_parameter, page_size, text_parameter};
-use super::problem::{AppError, Problem, after_caller};
+use super::problem::{AppError, after_caller};
+use super::refusals::{
+    ApprovalNoLongerValid, NoSuchContractor, NoSuchRequest, NoSuchRequestInScope, NotPending, NotPendingOrStale,
+    OnlyManagers, OnlyReviewers,
+};
 use super::state::AppState;
 use crate::domain::report_settings::{ApprovalStatus, ReportSettings, ReportSettingsInput, Warning};
 use crate::domain::user::Actor;
@@ -197,12 +201,10 @@ pub struct ReportSettingsState {
 /// A contractor's report settings: those in force, and the change waiting for approval.
 #[utoipa::path(
     tag = "approvals",
-    security(("bearer_auth" = [])),
     params(("id" = Uuid, Path, description = "The contractor's id")),
     responses(
         (status = 200, description = "Settings in force and pending change", body = ReportSettingsState),
-        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such contractor in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        OnlyManagers, NoSuchContractor,
     )
 )]
 #[get("/contractors/{id}/report-settings")]
@@ -228,13 +230,11 @@ pub async fn get_report_settings(
 /// waits for a KWH employee's approval; a newer request replaces an older pending one.
 #[utoipa::path(
     tag = "approvals",
-    security(("bearer_auth" = [])),
     params(("id" = Uuid, Path, description = "The contractor's id")),
     request_body = ReportSettingsBody,
     responses(
         (status = 202, description = "Pending approval; `Location` names it", body = ApprovalResponse),
-        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such contractor in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        OnlyManagers, NoSuchContractor,
     )
 )]
 #[put("/contractors/{id}/report-settings")]
@@ -291,11 +291,10 @@ pub struct ApprovalPage {
 /// one that has waited longest on top). All for KWH staff, its own corporation's for a main user.
 #[utoipa::path(
     tag = "approvals",
-    security(("bearer_auth" = [])),
     params(ApprovalListParams),
     responses(
         (status = 200, description = "A page of requests", body = ApprovalPage),
-        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        OnlyManagers,
     )
 )]
 #[get("/approvals")]
@@ -344,12 +343,10 @@ fn approval_filter(params: ApprovalListParams) -> Result<ApprovalFilter, AppErro
 /// One request, with the settings in force beside it, what changes and the warnings.
 #[utoipa::path(
     tag = "approvals",
-    security(("bearer_auth" = [])),
     params(("id" = Uuid, Path, description = "The approval's id")),
     responses(
         (status = 200, description = "The request", body = ApprovalResponse),
-        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such request in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        OnlyManagers, NoSuchRequestInScope,
     )
 )]
 #[get("/approvals/{id}")]
@@ -397,14 +394,10 @@ async fn decide_and_show(
 /// changed since the request. The requester is emailed.
 #[utoipa::path(
     tag = "approvals",
-    security(("bearer_auth" = [])),
     params(("id" = Uuid, Path, description = "The approval's id")),
     responses(
         (status = 200, description = "Approved; the settings are in force", body = ApprovalResponse),
-        (status = 403, description = "Not KWH staff, or the requester (`forbidden`, `cannot_review_own_request`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such request (`not_found`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not pending, or stale (`invalid_transition`, `approval_stale`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No longer valid (`validation_failed`, `excel_download_requires_single_contractor`)", body = Problem, content_type = "application/problem+json"),
+        OnlyReviewers, NoSuchRequest, NotPendingOrStale, ApprovalNoLongerValid,
     )
 )]
 #[post("/approvals/{id}/approve")]
@@ -419,14 +412,11 @@ pub async fn approve(
 /// Reject a request with a reason (KWH staff, not the requester). The requester is emailed.
 #[utoipa::path(
     tag = "approvals",
-    security(("bearer_auth" = [])),
     params(("id" = Uuid, Path, description = "The approval's id")),
     request_body = RejectRequest,
     responses(
         (status = 200, description = "Rejected", body = ApprovalResponse),
-        (status = 403, description = "Not KWH staff, or the requester (`forbidden`, `cannot_review_own_request`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such request (`not_found`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not pending (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+        OnlyReviewers, NoSuchRequest, NotPending,
     )
 )]
 #[post("/approvals/{id}/reject")]
@@ -443,13 +433,10 @@ pub async fn reject(
 /// Withdraw a pending request (the corporation's main users).
 #[utoipa::path(
     tag = "approvals",
-    security(("bearer_auth" = [])),
     params(("id" = Uuid, Path, description = "The approval's id")),
     responses(
         (status = 200, description = "Withdrawn", body = ApprovalResponse),
-        (status = 403, description = "Only main users and KWH staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such request in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not pending (`invalid_transition`)", body = Problem, content_type = "application/problem+json"),
+        OnlyManagers, NoSuchRequestInScope, NotPending,
     )
 )]
 #[post("/approvals/{id}/cancel")]

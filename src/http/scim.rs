@@ -22,6 +22,10 @@ use utoipa::{IntoParams, PartialSchema, ToSchema};
 use super::auth::Caller;
 use super::fallback::decoded_path;
 use super::problem::{AppError, ErrorCode, PROBLEM_CONTENT_TYPE};
+use super::refusals::{
+    ScimInvalidFilter, ScimInvalidPatch, ScimInvalidReplacement, ScimLastMainUser, ScimLastMainUserDemoted,
+    ScimNoSuchResourceType, ScimNoSuchSchema, ScimNoSuchUser, ScimUserChanged, ScimUserNameTaken,
+};
 use super::state::AppState;
 use crate::domain::scim::Projection;
 use crate::domain::scim::discovery;
@@ -103,7 +107,6 @@ fn user_id(id: &str) -> Result<String, AppError> {
 #[utoipa::path(
     tag = "scim",
     operation_id = "scim_service_provider_config",
-    security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "What this SCIM service supports", body = Object, content_type = "application/scim+json"),
     )
@@ -120,7 +123,6 @@ pub async fn service_provider_config(state: web::Data<AppState>, _caller: ScimCa
 #[utoipa::path(
     tag = "scim",
     operation_id = "scim_list_resource_types",
-    security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "A ListResponse of the resource types", body = Object, content_type = "application/scim+json"),
     )
@@ -137,11 +139,10 @@ pub async fn list_resource_types(state: web::Data<AppState>, _caller: ScimCaller
 #[utoipa::path(
     tag = "scim",
     operation_id = "scim_get_resource_type",
-    security(("bearer_auth" = [])),
     params(("id" = String, Path, description = "`User`")),
     responses(
         (status = 200, description = "The resource type", body = Object, content_type = "application/scim+json"),
-        (status = 404, description = "No such resource type", body = Object, content_type = "application/scim+json"),
+        ScimNoSuchResourceType,
     )
 )]
 #[get("/scim/v2/ResourceTypes/{id}")]
@@ -161,7 +162,6 @@ pub async fn get_resource_type(
 #[utoipa::path(
     tag = "scim",
     operation_id = "scim_list_schemas",
-    security(("bearer_auth" = [])),
     responses(
         (status = 200, description = "A ListResponse of the schemas", body = Object, content_type = "application/scim+json"),
     )
@@ -175,11 +175,10 @@ pub async fn list_schemas(state: web::Data<AppState>, _caller: ScimCaller) -> Ht
 #[utoipa::path(
     tag = "scim",
     operation_id = "scim_get_schema",
-    security(("bearer_auth" = [])),
     params(("id" = String, Path, description = "The schema's URN")),
     responses(
         (status = 200, description = "The schema", body = Object, content_type = "application/scim+json"),
-        (status = 404, description = "No such schema", body = Object, content_type = "application/scim+json"),
+        ScimNoSuchSchema,
     )
 )]
 #[get("/scim/v2/Schemas/{id}")]
@@ -271,11 +270,10 @@ async fn search(state: &AppState, caller: ScimCaller, search: Search) -> Result<
 #[utoipa::path(
     tag = "scim",
     operation_id = "scim_list_users",
-    security(("bearer_auth" = [])),
     params(ListParams),
     responses(
         (status = 200, description = "A ListResponse of users", body = Object, content_type = "application/scim+json"),
-        (status = 400, description = "An invalid filter (`invalidFilter`) or one matching too many users to evaluate (`tooMany`)", body = Object, content_type = "application/scim+json"),
+        ScimInvalidFilter,
     )
 )]
 #[get("/scim/v2/Users")]
@@ -360,7 +358,6 @@ fn search_request(body: &web::Bytes) -> Result<Search, AppError> {
 #[utoipa::path(
     tag = "scim",
     operation_id = "scim_search_all",
-    security(("bearer_auth" = [])),
     request_body(content = Object, content_type = "application/scim+json"),
     responses(
         (status = 200, description = "A ListResponse of users", body = Object, content_type = "application/scim+json"),
@@ -381,11 +378,10 @@ pub async fn search_all(
 #[utoipa::path(
     tag = "scim",
     operation_id = "scim_create_user",
-    security(("bearer_auth" = [])),
     request_body(content = Object, content_type = "application/scim+json"),
     responses(
         (status = 201, description = "Created; `Location` names the user", body = Object, content_type = "application/scim+json"),
-        (status = 409, description = "The userName (email address) is in use (`uniqueness`)", body = Object, content_type = "application/scim+json"),
+        ScimUserNameTaken,
     )
 )]
 #[post("/scim/v2/Users")]
@@ -395,11 +391,11 @@ pub async fn create_user(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let body = json_body(&body)?;
-    let actor = caller.0.actor;
-    let now = state.now();
     let ttl = chrono::Duration::from_std(state.settings.invitation_ttl).map_err(AppError::internal)?;
     let row = state
-        .db(move |conn| use_cases::create(conn, &actor, &body, ttl, now))
+        .act(caller.0, move |conn, actor, now| {
+            use_cases::create(conn, actor, &body, ttl, now)
+        })
         .await?;
     state.mail_wake.notify_one();
     let user = use_cases::resource(&row, &base_url(&state));
@@ -417,14 +413,13 @@ pub async fn create_user(
 #[utoipa::path(
     tag = "scim",
     operation_id = "scim_get_user",
-    security(("bearer_auth" = [])),
     params(
         ("id" = String, Path, description = "The user's id"),
         ListParams,
     ),
     responses(
         (status = 200, description = "The user", body = Object, content_type = "application/scim+json"),
-        (status = 404, description = "No such user in the token's corporation", body = Object, content_type = "application/scim+json"),
+        ScimNoSuchUser,
     )
 )]
 #[get("/scim/v2/Users/{id}")]
@@ -447,7 +442,6 @@ pub async fn get_user(
 #[utoipa::path(
     tag = "scim",
     operation_id = "scim_replace_user",
-    security(("bearer_auth" = [])),
     params(
         ("id" = String, Path, description = "The user's id"),
         ("If-Match" = Option<String>, Header, description = "The ETag (meta.version) read before"),
@@ -455,9 +449,7 @@ pub async fn get_user(
     request_body(content = Object, content_type = "application/scim+json"),
     responses(
         (status = 200, description = "The user as stored", body = Object, content_type = "application/scim+json"),
-        (status = 400, description = "An invalid value, or a changed userName (`mutability`)", body = Object, content_type = "application/scim+json"),
-        (status = 409, description = "The last active main user would be demoted or deactivated", body = Object, content_type = "application/scim+json"),
-        (status = 412, description = "The user changed since it was read", body = Object, content_type = "application/scim+json"),
+        ScimInvalidReplacement, ScimLastMainUserDemoted, ScimUserChanged,
     )
 )]
 #[put("/scim/v2/Users/{id}")]
@@ -471,10 +463,10 @@ pub async fn replace_user(
     let id = user_id(&id)?;
     let expected = if_match(&request)?;
     let body = json_body(&body)?;
-    let actor = caller.0.actor;
-    let now = state.now();
     let row = state
-        .db(move |conn| use_cases::replace(conn, &actor, &id, expected, &body, now))
+        .act(caller.0, move |conn, actor, now| {
+            use_cases::replace(conn, actor, &id, expected, &body, now)
+        })
         .await?;
     Ok(user_response(
         StatusCode::OK,
@@ -487,7 +479,6 @@ pub async fn replace_user(
 #[utoipa::path(
     tag = "scim",
     operation_id = "scim_patch_user",
-    security(("bearer_auth" = [])),
     params(
         ("id" = String, Path, description = "The user's id"),
         ("If-Match" = Option<String>, Header, description = "The ETag (meta.version) read before"),
@@ -495,9 +486,7 @@ pub async fn replace_user(
     request_body(content = Object, content_type = "application/scim+json"),
     responses(
         (status = 200, description = "The user as stored", body = Object, content_type = "application/scim+json"),
-        (status = 400, description = "An invalid operation (`invalidSyntax`, `invalidPath`, `noTarget`, `invalidValue`, `mutability`)", body = Object, content_type = "application/scim+json"),
-        (status = 409, description = "The last active main user would be demoted or deactivated", body = Object, content_type = "application/scim+json"),
-        (status = 412, description = "The user changed since it was read", body = Object, content_type = "application/scim+json"),
+        ScimInvalidPatch, ScimLastMainUserDemoted, ScimUserChanged,
     )
 )]
 #[patch("/scim/v2/Users/{id}")]
@@ -511,10 +500,10 @@ pub async fn patch_user(
     let id = user_id(&id)?;
     let expected = if_match(&request)?;
     let operations = use_cases::parse_patch(&json_body(&body)?)?;
-    let actor = caller.0.actor;
-    let now = state.now();
     let row = state
-        .db(move |conn| use_cases::patch(conn, &actor, &id, expected, &operations, now))
+        .act(caller.0, move |conn, actor, now| {
+            use_cases::patch(conn, actor, &id, expected, &operations, now)
+        })
         .await?;
     Ok(user_response(
         StatusCode::OK,
@@ -527,15 +516,13 @@ pub async fn patch_user(
 #[utoipa::path(
     tag = "scim",
     operation_id = "scim_delete_user",
-    security(("bearer_auth" = [])),
     params(
         ("id" = String, Path, description = "The user's id"),
         ("If-Match" = Option<String>, Header, description = "The ETag (meta.version) read before"),
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, description = "No such user in the token's corporation", body = Object, content_type = "application/scim+json"),
-        (status = 409, description = "The last active main user", body = Object, content_type = "application/scim+json"),
+        ScimNoSuchUser, ScimLastMainUser,
     )
 )]
 #[delete("/scim/v2/Users/{id}")]
@@ -547,10 +534,10 @@ pub async fn delete_user(
 ) -> Result<HttpResponse, AppError> {
     let id = user_id(&id)?;
     let expected = if_match(&request)?;
-    let actor = caller.0.actor;
-    let now = state.now();
     state
-        .db(move |conn| use_cases::delete(conn, &actor, &id, expected, now))
+        .act(caller.0, move |conn, actor, now| {
+            use_cases::delete(conn, actor, &id, expected, now)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

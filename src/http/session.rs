@@ -7,7 +7,8 @@ use utoipa::ToSchema;
 
 use super::auth::Credential;
 use super::client_address::client_key;
-use super::problem::{AppError, ErrorCode, Problem};
+use super::problem::{AppError, ErrorCode};
+use super::refusals::{TooManyFailedSignIns, WrongCredentials};
 use super::state::AppState;
 use super::users::UserResponse;
 use crate::auth::password;
@@ -45,8 +46,7 @@ pub struct AccessToken {
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = AccessToken),
-        (status = 401, description = "Wrong email or password (`invalid_credentials`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed attempts (`too_many_requests`)", body = Problem, content_type = "application/problem+json"),
+        WrongCredentials, TooManyFailedSignIns,
     )
 )]
 #[post("/auth/login")]
@@ -91,7 +91,6 @@ pub fn access_token_for(
 /// The signed-in user's own record.
 #[utoipa::path(
     tag = "session",
-    security(("bearer_auth" = [])),
     responses((status = 200, description = "The caller", body = UserResponse))
 )]
 #[get("/me")]

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use actix_web::web;
+use chrono::NaiveDateTime;
 use tokio::sync::Notify;
 
 use crate::auth::password_threads::PasswordThreads;
@@ -12,6 +13,7 @@ use crate::auth::token::TokenKeys;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{self, DbConn, DbPool};
+use crate::domain::user::Actor;
 use crate::error::{AppError, ErrorCode};
 use crate::metrics::Metrics;
 use crate::service::callers::{Caller, Credential};
@@ -32,7 +34,7 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn now(&self) -> chrono::NaiveDateTime {
+    pub fn now(&self) -> NaiveDateTime {
         self.clock.now()
     }
 
@@ -82,6 +84,17 @@ impl AppState {
             work(conn, caller)
         })
         .await
+    }
+
+    /// Runs a change as `caller` at this moment: the use case gets the caller's actor and the
+    /// request's time, on the blocking pool as [`Self::db`] runs any work.
+    pub async fn act<T, F>(&self, caller: Caller, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn, &Actor, NaiveDateTime) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let now = self.now();
+        self.db(move |conn| work(conn, &caller.actor, now)).await
     }
 }
 

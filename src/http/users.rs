@@ -10,7 +10,11 @@ use uuid::Uuid;
 
 use super::auth::{Caller, Credential};
 use super::pagination::{corporation_parameter, invalid_parameter, page_size, text_parameter};
-use super::problem::{AppError, ErrorCode, Problem, after_caller};
+use super::problem::{AppError, ErrorCode, after_caller};
+use super::refusals::{
+    EmailTaken, LastMainUserOrSelfDeactivated, LastMainUserOrSelfDeleted, MayNotManageUsers, NoSuchUser,
+    OtherCorporationNamed, UserChanged,
+};
 use super::schema;
 use super::state::AppState;
 use crate::domain::corporation::CorporationCode;
@@ -454,13 +458,10 @@ fn with_etag(mut response: actix_web::HttpResponseBuilder, user: UserView, actor
 /// A main user creates users in its own corporation; a kwh_admin names the corporation.
 #[utoipa::path(
     tag = "users",
-    security(("bearer_auth" = [])),
     request_body = CreateUserRequest,
     responses(
         (status = 201, description = "Created; `Location` names the new user", body = UserResponse),
-        (status = 403, description = "The caller's role may not manage users (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "A main user named another corporation, whether or not it exists (`not_found`, rule 4)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The email address is in use (`email_taken`)", body = Problem, content_type = "application/problem+json"),
+        MayNotManageUsers, OtherCorporationNamed, EmailTaken,
     )
 )]
 #[post("/users")]
@@ -491,12 +492,10 @@ pub async fn create_user(
 /// One user, with its `ETag` for a later `If-Match`.
 #[utoipa::path(
     tag = "users",
-    security(("bearer_auth" = [])),
     params(("id" = Uuid, Path, description = "The user's id")),
     responses(
         (status = 200, description = "The user", body = UserResponse, headers(("ETag" = String, description = "Version for If-Match"))),
-        (status = 403, description = "The caller's role may not manage users (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such user in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
+        MayNotManageUsers, NoSuchUser,
     )
 )]
 #[get("/users/{id}")]
@@ -527,7 +526,6 @@ pub async fn get_user(
 /// `"active": true` reactivates them.
 #[utoipa::path(
     tag = "users",
-    security(("bearer_auth" = [])),
     params(
         ("id" = Uuid, Path, description = "The user's id"),
         ("If-Match" = Option<String>, Header, description = "The ETag read before the edit"),
@@ -535,10 +533,7 @@ pub async fn get_user(
     request_body = UpdateUserRequest,
     responses(
         (status = 200, description = "The edited user", body = UserResponse),
-        (status = 403, description = "The caller's role may not manage users (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such user in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The last active main user would be demoted or deactivated (`last_main_user`), or the caller would deactivate themselves (`cannot_deactivate_self`)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The user changed since it was read (`precondition_failed`)", body = Problem, content_type = "application/problem+json"),
+        MayNotManageUsers, NoSuchUser, LastMainUserOrSelfDeactivated, UserChanged,
     )
 )]
 #[patch("/users/{id}")]
@@ -569,17 +564,13 @@ pub async fn update_user(
 /// Delete a user: their personal data leaves the system; the audit log keeps only the id.
 #[utoipa::path(
     tag = "users",
-    security(("bearer_auth" = [])),
     params(
         ("id" = Uuid, Path, description = "The user's id"),
         ("If-Match" = Option<String>, Header, description = "The ETag read before the deletion"),
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 403, description = "The caller's role may not manage users (`forbidden`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such user in the caller's scope (`not_found`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The last main user, or oneself (`last_main_user`, `cannot_delete_self`)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The user changed since it was read (`precondition_failed`)", body = Problem, content_type = "application/problem+json"),
+        MayNotManageUsers, NoSuchUser, LastMainUserOrSelfDeleted, UserChanged,
     )
 )]
 #[delete("/users/{id}")]
@@ -592,10 +583,10 @@ pub async fn delete_user(
     management_scope(&caller.actor)?;
     let expected = if_match(&request)?;
     let id = id.into_inner().to_string();
-    let actor = caller.actor;
-    let now = state.now();
     state
-        .db(move |conn| use_cases::delete(conn, &actor, &id, expected, now))
+        .act(caller, move |conn, actor, now| {
+            use_cases::delete(conn, actor, &id, expected, now)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -685,12 +676,11 @@ fn decode_cursor(sort: UserSort, cursor: &str) -> Result<UserCursor, AppError> {
 /// skips or repeats a user, even while users are added.
 #[utoipa::path(
     tag = "users",
-    security(("bearer_auth" = [])),
     params(UserListParams),
     responses(
         (status = 200, description = "A page of users; with `Accept: text/csv`, every matching user as a spreadsheet (semicolon-separated, UTF-8, Dutch column names of the Gebruikersbeheer screens), streamed page by page",
             content((UserPage = "application/json"), (String = "text/csv"))),
-        (status = 403, description = "The caller's role may not manage users (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        MayNotManageUsers,
     )
 )]
 #[get("/users")]
