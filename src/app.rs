@@ -9,7 +9,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::auth::password_threads::PasswordThreads;
 use crate::auth::token::{self, TokenKeys};
@@ -170,6 +170,9 @@ const SHUTDOWN_GRACE_SECS: u64 = 30;
 fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Server> {
     let document = http::openapi_document();
     let routes = web::Data::new(Arc::new(RouteTable::from_openapi(&document)));
+    // Served as written once: the document as a value is some 3 MB, and each worker's copy of
+    // it stayed resident.
+    let document = web::Data::new(http::DocumentJson::of(&document)?);
     let max_body_bytes = state.settings.max_body_bytes;
     let cors_origins = state.settings.cors_origins.clone();
     // Blocking threads beyond the connections only wait for one, each with its stack and malloc
@@ -179,7 +182,6 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Se
     let blocking_threads = state.pool.max_size() as usize;
 
     let server = HttpServer::new(move || {
-        let document = document.clone();
         App::new()
             .wrap(actix_web::middleware::from_fn(http::idempotency::middleware))
             .wrap(actix_web::middleware::from_fn(http::rate_limit::middleware))
@@ -193,11 +195,17 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Se
             .wrap(TracingLogger::<RedactingRootSpan>::new())
             .app_data(state.clone())
             .app_data(routes.clone())
+            .app_data(document.clone())
             .configure(|config| {
                 http::configure_extractors(config, max_body_bytes);
                 http::register_routes(&mut utoipa_actix_web::service_config::ServiceConfig::new(config));
                 config
-                    .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/openapi.json", document))
+                    .service(
+                        web::resource(http::DOCUMENT_PATH)
+                            .guard(actix_web::guard::Get())
+                            .to(http::serve_document),
+                    )
+                    .service(SwaggerUi::new("/swagger-ui/{_:.*}").config(Config::from(http::DOCUMENT_PATH)))
                     .route("/swagger-ui", web::get().to(http::redirect_to_swagger_ui))
                     // Not in the API's document: for a scraper with METRICS_TOKEN (404 without one).
                     .route("/metrics", web::get().to(http::metrics::scrape_with_token));

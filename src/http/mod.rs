@@ -103,6 +103,25 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     document
 }
 
+/// Where the document is served, for programs and for Swagger UI.
+pub const DOCUMENT_PATH: &str = "/openapi.json";
+
+/// The document as served: its JSON, written once at start and shared by every worker.
+pub struct DocumentJson(web::Bytes);
+
+impl DocumentJson {
+    pub fn of(document: &utoipa::openapi::OpenApi) -> serde_json::Result<Self> {
+        serde_json::to_vec(document).map(|json| DocumentJson(json.into()))
+    }
+}
+
+/// `GET /openapi.json`.
+pub async fn serve_document(document: web::Data<DocumentJson>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(document.0.clone())
+}
+
 /// How extractors answer bad input: problem+json with stable codes, and the body size limit.
 pub fn configure_extractors(config: &mut web::ServiceConfig, max_body_bytes: usize) {
     config
