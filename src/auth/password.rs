@@ -1,4 +1,4 @@
-//! Password hashing with argon2id at one of OWASP's configurations (9 MiB, 4 passes, 1 lane).
+//! Password hashing with argon2id at OWASP's parameters (19 MiB, 2 passes, 1 lane).
 //!
 //! Hashing costs tens of milliseconds of CPU on purpose: call these from blocking threads only.
 
@@ -13,18 +13,8 @@ use crate::domain::violation::ViolationKind;
 pub const MIN_PASSWORD_LENGTH: usize = 10;
 pub const MAX_PASSWORD_LENGTH: usize = 128;
 
-/// OWASP's Password Storage Cheat Sheet rates five argon2id configurations as equally strong,
-/// trading memory for passes: 46 MiB × 1, 19 MiB × 2, 12 MiB × 3, 9 MiB × 4, 7 MiB × 5. This
-/// one costs about the CPU time of 19 MiB × 2 with half the memory, which every sign-in in
-/// flight holds (one per core; see [`WORK_MEMORY`]). Hashes made with other parameters (19 MiB
-/// × 2 before) still verify, and are made anew at the next successful sign-in
-/// ([`verify_and_renew`]).
-const MEMORY_KIB: u32 = 9 * 1024;
-const PASSES: u32 = 4;
-const LANES: u32 = 1;
-
 fn hasher() -> Argon2<'static> {
-    let params = Params::new(MEMORY_KIB, PASSES, LANES, None).expect("OWASP argon2id parameters are valid");
+    let params = Params::new(19 * 1024, 2, 1, None).expect("OWASP argon2id parameters are valid");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
@@ -51,49 +41,16 @@ pub fn verify(password: &str, stored: Option<&str>) -> bool {
 }
 
 /// How many argon2id runs may go at once: one per core (more only queue for the cores and
-/// hold their memory meanwhile). Read once: the core count comes from cgroup files on Linux.
+/// hold their 19 MiB meanwhile). Read once: the core count comes from cgroup files on Linux.
 pub static PARALLEL_RUNS: LazyLock<usize> =
     LazyLock::new(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
 
-/// Argon2's working memory (9 MiB a run), kept for the next run instead of freed.
+/// Argon2's working memory (19 MiB a run), kept for the next run instead of freed.
 ///
 /// Freed, it taught glibc to serve blocks of that size from per-thread arenas that it never
 /// gives back: 2.8 GB resident after ten seconds of sign-ins at 32 connections. Callers run
-/// at most one verification per core at once, so this holds about that many blocks. A hash
-/// with other parameters needs a block of its own size: it takes one kept for that size, or
-/// a new one.
+/// at most one verification per core at once, so this holds about that many blocks.
 static WORK_MEMORY: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
-
-/// What a sign-in's check of the password found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verification {
-    pub matched: bool,
-    /// The password hashed anew at the current parameters, when it matched a hash made with
-    /// others: to replace that one.
-    pub renewed_hash: Option<String>,
-}
-
-/// [`verify`], and when the password matched a hash made with other parameters than
-/// [`hash`] uses now, the password hashed at the current ones (a second run, once per user).
-pub fn verify_and_renew(password: &str, stored: Option<&str>) -> Verification {
-    let matched = verify(password, stored);
-    let renewed_hash = match stored {
-        Some(stored) if matched && !is_current(stored) => hash(password).ok(),
-        _ => None,
-    };
-    Verification { matched, renewed_hash }
-}
-
-/// Whether `stored` was made as [`hash`] makes hashes now.
-fn is_current(stored: &str) -> bool {
-    let Ok(hash) = PasswordHash::new(stored) else {
-        return false;
-    };
-    hash.algorithm.as_str() == "argon2id"
-        && hash.version == Some(Version::V0x13 as u32)
-        && Params::try_from(&hash)
-            .is_ok_and(|params| (params.m_cost(), params.t_cost(), params.p_cost()) == (MEMORY_KIB, PASSES, LANES))
-}
 
 fn verify_against(password: &str, stored: &str) -> bool {
     let Ok(hash) = PasswordHash::new(stored) else {
@@ -112,11 +69,9 @@ fn verify_against(password: &str, stored: &str) -> bool {
     };
     let mut memory = WORK_MEMORY
         .lock()
-        .ok()
-        .and_then(|mut pool| {
-            let kept = pool.iter().position(|blocks| blocks.len() == params.block_count())?;
-            Some(pool.swap_remove(kept))
-        })
+        .map(|mut pool| pool.pop())
+        .unwrap_or_default()
+        .filter(|blocks| blocks.len() == params.block_count())
         .unwrap_or_else(|| vec![Block::default(); params.block_count()]);
     let mut computed = vec![0u8; expected.len()];
     let outcome = Argon2::new(algorithm, version, params).hash_password_into_with_memory(
@@ -160,8 +115,7 @@ mod tests {
     #[test]
     fn hashes_are_argon2id_and_verify() {
         let stored = hash("correct horse battery").unwrap();
-        assert!(stored.starts_with("$argon2id$v=19$m=9216,t=4,p=1$"));
-        assert!(is_current(&stored));
+        assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(verify("correct horse battery", Some(&stored)));
         assert!(!verify("wrong horse battery", Some(&stored)));
         assert!(!verify("anything at all", None));
@@ -177,36 +131,6 @@ mod tests {
         assert!(verify("an older password", Some(&older)));
         assert!(!verify("another password", Some(&older)));
         assert!(!verify("an older password", Some("not a hash at all")));
-    }
-
-    #[test]
-    fn a_matching_hash_with_other_parameters_is_made_anew() {
-        let params = Params::new(19 * 1024, 2, 1, None).unwrap();
-        let older = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-            .hash_password(b"an older password")
-            .unwrap()
-            .to_string();
-        let renewed = verify_and_renew("an older password", Some(&older));
-        assert!(renewed.matched);
-        let new_hash = renewed.renewed_hash.expect("renewed");
-        assert!(is_current(&new_hash));
-        assert!(verify("an older password", Some(&new_hash)));
-        // A wrong password renews nothing; neither does a current hash.
-        assert_eq!(
-            verify_and_renew("another password", Some(&older)),
-            Verification {
-                matched: false,
-                renewed_hash: None
-            }
-        );
-        assert_eq!(
-            verify_and_renew("an older password", Some(&new_hash)),
-            Verification {
-                matched: true,
-                renewed_hash: None
-            }
-        );
-        assert!(!verify_and_renew("anything", None).matched);
     }
 
     #[test]

@@ -189,16 +189,6 @@ pub fn set_password(conn: &mut DbConn, id: &str, password_hash: &str, at: NaiveD
         .map(drop)
 }
 
-/// Replaces the hash a sign-in verified by the same password's hash at the current parameters,
-/// only if it is still the one stored (a password set meanwhile stays). Nothing else changes:
-/// the password, and so every token of the user, stays what it was.
-pub fn renew_password_hash(conn: &mut DbConn, id: &str, verified: &str, renewed: &str) -> QueryResult<()> {
-    diesel::update(users::table.find(id).filter(users::password_hash.eq(verified)))
-        .set(users::password_hash.eq(renewed))
-        .execute(conn)
-        .map(drop)
-}
-
 pub fn delete(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
     Ok(diesel::delete(users::table.find(id)).execute(conn)? == 1)
 }

@@ -60,11 +60,11 @@ pub async fn login(
     let now = state.now();
     let attempt = state.db(move |conn| sign_in::begin(conn, &email, &client, now)).await?;
     let stored_hash = attempt.user.as_ref().and_then(|u| u.password_hash.clone());
-    let verification = state
-        .password_work(move || password::verify_and_renew(&password, stored_hash.as_deref()))
+    let matches = state
+        .password_work(move || password::verify(&password, stored_hash.as_deref()))
         .await?;
     let user = state
-        .db(move |conn| sign_in::finish(conn, attempt, verification, now))
+        .db(move |conn| sign_in::finish(conn, attempt, matches, now))
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::InvalidCredentials))?;
     Ok(web::Json(access_token_for(&state, &user.id, user.token_version, now)?))

@@ -214,7 +214,7 @@ impl Drop for WaitingForConnection {
 impl AppState {
     /// Runs a password hash or verification on the argon2 threads, at most one per core at once.
     ///
-    /// Each argon2id run holds 9 MiB for tens of milliseconds. Without the gate a burst of
+    /// Each argon2id run holds 19 MiB for tens of milliseconds. Without the gate a burst of
     /// sign-ins starts one per waiting request: memory grows with the burst while no sign-in
     /// finishes sooner, the cores being the limit either way. The others wait in the queue.
     pub async fn password_work<T, F>(&self, work: F) -> Result<T, AppError>

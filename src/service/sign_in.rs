@@ -8,7 +8,6 @@ use chrono::NaiveDateTime;
 use serde_json::Map;
 
 use super::audit as audit_log;
-use crate::auth::password::Verification;
 use crate::db::login_failures::{self, AttemptKeys};
 use crate::db::rows::UserRow;
 use crate::db::{DbConn, users, write_transaction};
@@ -59,13 +58,12 @@ pub fn begin(conn: &mut DbConn, typed_email: &str, client: &str, now: NaiveDateT
 }
 
 /// Ends an attempt: with the right password the user is signed in (the reservation is taken
-/// back, the address becomes familiar, `last_login_at` is set, a hash made with older
-/// parameters is replaced by the renewed one); otherwise the failure stays counted and `None`
-/// is returned.
+/// back, the address becomes familiar, `last_login_at` is set); otherwise the failure stays
+/// counted and `None` is returned.
 pub fn finish(
     conn: &mut DbConn,
     attempt: Attempt,
-    password: Verification,
+    password_matched: bool,
     now: NaiveDateTime,
 ) -> Result<Option<UserRow>, AppError> {
     write_transaction(conn, |conn| {
@@ -75,10 +73,7 @@ pub fn finish(
         };
         // Read again: a deactivation may have committed while the password was checked.
         let deactivated = users::find(conn, &user.id)?.map(|current| !current.is_active());
-        if password.matched && deactivated == Some(false) {
-            if let (Some(verified), Some(renewed)) = (&user.password_hash, &password.renewed_hash) {
-                users::renew_password_hash(conn, &user.id, verified, renewed)?;
-            }
+        if password_matched && deactivated == Some(false) {
             login_failures::release(conn, &attempt.reserved)?;
             login_failures::remember_client(conn, &user.id, &attempt.keys.client, now)?;
             users::record_login(conn, &user.id, now)?;

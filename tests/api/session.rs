@@ -33,51 +33,6 @@ on_both_backends! {
         assert!(me["last_login_at"].is_string());
     }
 
-    async fn a_password_hashed_with_older_parameters_is_renewed_at_sign_in(app) {
-        use argon2::password_hash::PasswordHasher;
-        use diesel::prelude::*;
-        use mijnkwh::db::schema::users;
-        let stored_hash = |app: &crate::helpers::TestApp| -> String {
-            users::table
-                .filter(users::email.eq(ADMIN_EMAIL))
-                .select(users::password_hash)
-                .first::<Option<String>>(&mut app.db())
-                .unwrap()
-                .unwrap()
-        };
-        // The admin's password as the service hashed it before (19 MiB, 2 passes).
-        let older = argon2::Argon2::new(
-            argon2::Algorithm::Argon2id,
-            argon2::Version::V0x13,
-            argon2::Params::new(19 * 1024, 2, 1, None).unwrap(),
-        )
-        .hash_password(ADMIN_PASSWORD.as_bytes())
-        .unwrap()
-        .to_string();
-        let set_older = |app: &crate::helpers::TestApp| {
-            diesel::update(users::table.filter(users::email.eq(ADMIN_EMAIL)))
-                .set(users::password_hash.eq(Some(older.as_str())))
-                .execute(&mut app.db())
-                .unwrap();
-        };
-        let session = app.admin().await;
-        set_older(&app);
-
-        // A wrong password renews nothing.
-        problem(app.login(ADMIN_EMAIL, "wrong-password-here").await, 401).await;
-        assert_eq!(stored_hash(&app), older);
-
-        // The right one signs in and leaves the same password hashed at the current parameters.
-        assert_eq!(app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), 200);
-        let renewed = stored_hash(&app);
-        assert!(renewed.starts_with("$argon2id$v=19$m=9216,t=4,p=1$"), "{renewed}");
-        // No token ended: the password is the same.
-        assert_eq!(session.get("/me").await.status(), 200);
-        assert_eq!(app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), 200);
-        // A current hash is left as it is.
-        assert_eq!(stored_hash(&app), renewed);
-    }
-
     async fn failed_sign_ins_look_alike_whatever_the_reason(app) {
         let admin = app.admin().await;
         app.create_corporation(&admin, "KWH001").await;
