@@ -56,11 +56,12 @@ pub fn lock_creator(conn: &mut DbConn, created_by: &str) -> QueryResult<()> {
     }
 }
 
-pub fn revoke(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<()> {
+/// Revokes a live token; whether it was live (a revoked one keeps its time of revocation).
+pub fn revoke(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<bool> {
     diesel::update(tokens::table.find(id).filter(tokens::revoked_at.is_null()))
         .set(tokens::revoked_at.eq(Some(at)))
         .execute(conn)
-        .map(drop)
+        .map(|revoked| revoked == 1)
 }
 
 /// Revokes every live token of a creator (their password was set anew: SECURITY.md).

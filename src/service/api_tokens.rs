@@ -208,8 +208,10 @@ pub fn revoke(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) ->
         let token = api_tokens::find(conn, id)?
             .filter(|t| actor.role == Role::KwhAdmin || t.created_by == actor.user_id)
             .ok_or_else(AppError::not_found)?;
-        api_tokens::revoke(conn, id, now)?;
-        record(conn, actor, "api_token.revoked", &token, now)?;
+        // Revoking a revoked token answers as the first time did, and records nothing again.
+        if api_tokens::revoke(conn, id, now)? {
+            record(conn, actor, "api_token.revoked", &token, now)?;
+        }
         Ok(())
     })
 }

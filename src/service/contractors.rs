@@ -138,6 +138,9 @@ pub fn rename(
 ) -> Result<Contractor, AppError> {
     let scope = super::management_scope(actor)?;
     write_transaction(conn, |conn| {
+        // Locked before it is read: a rename or removal that committed meanwhile is then seen,
+        // so the same change sent twice at once is made and recorded once.
+        store::lock(conn, id)?;
         let row = visible_row(conn, &scope, id)?;
         if row.name == name {
             return row.try_into();
@@ -163,10 +166,12 @@ pub fn rename(
 pub fn delete(conn: &mut DbConn, actor: &Actor, id: &str, now: NaiveDateTime) -> Result<(), AppError> {
     let scope = super::management_scope(actor)?;
     write_transaction(conn, |conn| {
-        let row = visible_row(conn, &scope, id)?;
-        // Locked before its users are read: a user created for it meanwhile is then either
-        // committed and read here, or waits and fails on the foreign key once it is gone.
+        // Locked before it is read: a removal that committed meanwhile leaves nothing to find
+        // (404, no second audit event); and before its users are read: a user created for it
+        // meanwhile is then either committed and read here, or waits and fails on the foreign
+        // key once it is gone.
         store::lock(conn, id)?;
+        let row = visible_row(conn, &scope, id)?;
         let user_ids = store::user_ids(conn, id)?;
         for user_id in &user_ids {
             users::delete(conn, user_id)?;

@@ -168,6 +168,9 @@ pub fn update(
 ) -> Result<Corporation, AppError> {
     require_kwh_admin(actor)?;
     write_transaction(conn, |conn| {
+        // Locked before it is read, so that what the audit event calls old is what this change
+        // replaced, also when another change committed meanwhile.
+        store::lock(conn, code.as_str())?;
         let mut corporation: Corporation = store::find(conn, code.as_str())?
             .ok_or_else(AppError::not_found)?
             .try_into()?;

@@ -74,6 +74,47 @@ on_both_backends! {
         assert_eq!(problem(moved, 422).await["errors"][0]["field"], "excel_download");
     }
 
+    async fn the_same_change_sent_25_times_at_once_is_made_and_recorded_once(app) {
+        use futures_util::future::join_all;
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let contractor = create_contractor(&main, "Installatietechniek").await;
+        let id = contractor["id"].as_str().unwrap().to_string();
+        let path = format!("/contractors/{id}");
+        let recorded = |target: String, action: &'static str| {
+            let admin = admin.clone();
+            async move {
+                let events: Value = admin.get_json(&format!("/audit-events?target_id={target}&action={action}")).await;
+                events["items"].as_array().unwrap().len()
+            }
+        };
+        let statuses = |responses: Vec<reqwest::Response>| {
+            let mut statuses: Vec<u16> = responses.iter().map(|r| r.status().as_u16()).collect();
+            statuses.sort();
+            statuses
+        };
+
+        let renames = join_all((0..25).map(|_| main.patch(&path, &json!({"name": "Installatietechniek Noord"})))).await;
+        assert_eq!(statuses(renames), vec![200; 25]);
+        assert_eq!(recorded(id.clone(), "contractor.updated").await, 1);
+
+        let updates = join_all((0..25).map(|_| admin.patch("/corporations/KWH001", &json!({"name": "Woonstichting Noord"})))).await;
+        assert_eq!(statuses(updates), vec![200; 25]);
+        assert_eq!(recorded("KWH001".into(), "corporation.updated").await, 1);
+
+        let token: Value = main.post("/api-tokens", &json!({"name": "HR-koppeling", "scope": "read"})).await.json().await.unwrap();
+        let token_path = format!("/api-tokens/{}", token["id"].as_str().unwrap());
+        let revocations = join_all((0..25).map(|_| main.delete(&token_path))).await;
+        assert_eq!(statuses(revocations), vec![204; 25]);
+        assert_eq!(recorded(token["id"].as_str().unwrap().into(), "api_token.revoked").await, 1);
+
+        let removals = join_all((0..25).map(|_| main.delete(&path))).await;
+        let mut expected = vec![404; 24];
+        expected.insert(0, 204);
+        assert_eq!(statuses(removals), expected);
+        assert_eq!(recorded(id, "contractor.deleted").await, 1);
+    }
+
     async fn deleting_a_contractor_removes_its_users_in_one_step(app) {
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
