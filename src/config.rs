@@ -261,9 +261,9 @@ pub struct ConfigArgs {
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, value_parser = DatabaseTarget::parse)]
     #[arg(hide_env_values = true)]
     database_url: DatabaseTarget,
-    /// Connections per instance, 1 to 200
-    #[arg(long, env = "DATABASE_POOL_SIZE", default_value = "10", value_parser = between(1u32, 200))]
-    database_pool_size: u32,
+    /// Connections per instance, 1 to 200; unset, two per core of this machine (at least 4)
+    #[arg(long, env = "DATABASE_POOL_SIZE", value_parser = between(1u32, 200))]
+    database_pool_size: Option<u32>,
     /// Where the HTTP server listens
     #[arg(long, env = "BIND_ADDR", default_value = DEFAULT_BIND_ADDR, value_parser = socket_addr)]
     bind_addr: SocketAddr,
@@ -409,7 +409,7 @@ impl ConfigArgs {
         let days = |days: u64| chrono::Duration::days(days as i64);
         Ok(Settings {
             database: self.database_url,
-            database_pool_size: self.database_pool_size,
+            database_pool_size: self.database_pool_size.unwrap_or_else(default_pool_size),
             bind_addr: self.bind_addr,
             public_base_url: self.public_base_url,
             jwt_secret: self.jwt_secret,
@@ -531,6 +531,16 @@ struct CommaList<T>(Vec<T>);
 // The value parsers. Each sees the value as written and trims it.
 
 /// A number in `min..=max`.
+/// Two connections per core of this machine, at least 4. On PostgreSQL each connection is a
+/// server process: with more of them busy than the cores can run, one is often stopped mid-
+/// statement while others wait for what it holds. On 2 cores, 10 connections gave `GET
+/// /users/{id}` a p99 of 18–665 ms and 4 gave 8–10 ms, at 15% more requests per second
+/// (BENCHMARKS.md). A PostgreSQL on a larger machine of its own may want more: set it.
+fn default_pool_size() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
+    (2 * cores).max(4)
+}
+
 fn between<T>(min: T, max: T) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
 where
     T: std::str::FromStr + PartialOrd + fmt::Display + Copy + Send + Sync + 'static,
