@@ -205,55 +205,47 @@ impl Sender {
         let instance = self.instance.clone();
         let id = row.id.clone();
         let counted = |outcome: &str| self.metrics.mail_deliveries.with_label_values(&[outcome]).inc();
-        match prepared {
+        // A message that cannot be built fails for good; one the server refused may be retried.
+        let (error, failed_at, retry_at) = match prepared {
             Prepared::Cancelled => {
                 counted("cancelled");
-                self.with_db(move |conn| Ok(outbox::cancel(conn, &id, now)?)).await
+                return self.with_db(move |conn| Ok(outbox::cancel(conn, &id, now)?)).await;
             }
             Prepared::Broken(error) => {
                 counted("failed");
                 tracing::error!(message = %row.id, error = %error.text, "outbox: message cannot be built");
-                self.with_db(move |conn| {
-                    Ok(outbox::mark_failed(
-                        conn,
-                        &id,
-                        &instance,
-                        &error.text,
-                        error.class,
-                        now,
-                        None,
-                    )?)
-                })
-                .await
+                (error, now, None)
             }
             Prepared::Send(message) => match self.mailer.send(message).await {
                 Ok(()) => {
                     counted("sent");
                     let sent_at = self.clock.now();
                     tracing::info!(message = %row.id, kind = %row.kind, "outbox: sent");
-                    self.with_db(move |conn| Ok(outbox::mark_sent(conn, &id, &instance, sent_at)?))
-                        .await
+                    return self
+                        .with_db(move |conn| Ok(outbox::mark_sent(conn, &id, &instance, sent_at)?))
+                        .await;
                 }
                 Err(error) => {
                     let failed_at = self.clock.now();
                     let retry_at = self.retry_at(row.attempts, failed_at);
                     counted(if retry_at.is_some() { "retry" } else { "failed" });
                     tracing::warn!(message = %row.id, attempt = row.attempts + 1, error = %error.text, class = error.class.key(), "outbox: delivery failed");
-                    self.with_db(move |conn| {
-                        Ok(outbox::mark_failed(
-                            conn,
-                            &id,
-                            &instance,
-                            &error.text,
-                            error.class,
-                            failed_at,
-                            retry_at,
-                        )?)
-                    })
-                    .await
+                    (error, failed_at, retry_at)
                 }
             },
-        }
+        };
+        self.with_db(move |conn| {
+            Ok(outbox::mark_failed(
+                conn,
+                &id,
+                &instance,
+                &error.text,
+                error.class,
+                failed_at,
+                retry_at,
+            )?)
+        })
+        .await
     }
 
     /// Exponential backoff with jitter: base × 2^attempts, capped, then 50–100% of that.
