@@ -528,19 +528,19 @@ enum Fault {
 #[derive(Clone, Debug)]
 struct CommaList<T>(Vec<T>);
 
-// The value parsers. Each sees the value as written and trims it.
-
-/// A number in `min..=max`.
 /// Two connections per core of this machine, at least 4. On PostgreSQL each connection is a
 /// server process: with more of them busy than the cores can run, one is often stopped mid-
 /// statement while others wait for what it holds. On 2 cores, 10 connections gave `GET
 /// /users/{id}` a p99 of 18–665 ms and 4 gave 8–10 ms, at 15% more requests per second
 /// (BENCHMARKS.md). A PostgreSQL on a larger machine of its own may want more: set it.
-fn default_pool_size() -> u32 {
+pub fn default_pool_size() -> u32 {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
     (2 * cores).max(4)
 }
 
+// The value parsers. Each sees the value as written and trims it.
+
+/// A number in `min..=max`.
 fn between<T>(min: T, max: T) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
 where
     T: std::str::FromStr + PartialOrd + fmt::Display + Copy + Send + Sync + 'static,

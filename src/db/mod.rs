@@ -193,12 +193,9 @@ pub fn connect_and_migrate(target: &DatabaseTarget, pool_size: u32) -> anyhow::R
         // connections only add waiting (a writer waiting for the lock sleeps in SQLite's busy
         // handler, holding its connection and a thread). bench/run.sh measured 4 against 8
         // connections on 2 cores: more requests per second in every scenario, a write p99 of
-        // 75 ms instead of 167 ms, and 9 MB less resident. So never more than the default
-        // (`config::default_pool_size`), even when more are asked for.
-        DatabaseTarget::Sqlite { .. } => {
-            let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
-            pool_size.min(2 * cores.max(2))
-        }
+        // 75 ms instead of 167 ms, and 9 MB less resident. So never more than the default,
+        // even when more are asked for.
+        DatabaseTarget::Sqlite { .. } => pool_size.min(crate::config::default_pool_size()),
         DatabaseTarget::Postgres { .. } => pool_size,
     };
     r2d2::Pool::builder()
