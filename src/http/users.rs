@@ -506,6 +506,8 @@ pub async fn get_user(
 ) -> Result<HttpResponse, AppError> {
     let id = after_caller(id).map(|id| id.into_inner().to_string());
     let now = state.now();
+    // Not `db_as`: `show_to` checks the token in the statement that reads the user. A
+    // malformed id reads nothing, so the token is checked alone first (401 before 400).
     let (user, actor) = state
         .db(move |conn| match id {
             Ok(id) => use_cases::show_to(conn, &credential, &id, now),
