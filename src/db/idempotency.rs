@@ -17,7 +17,9 @@ pub struct IdempotencyRow {
     /// JSON object of the headers to replay (content type, location, ETag).
     pub response_headers: Option<String>,
     pub response_body: Option<String>,
+    #[diesel(deserialize_as = super::types::StoredTime)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = super::types::StoredTime)]
     pub expires_at: NaiveDateTime,
     /// The user the answer belongs to (the caller, or the service token's creator).
     pub user_id: Option<String>,

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{audit_events, corporations, users};
-use super::types::KeySet;
+use super::types::{KeySet, StoredTime, StoredTimeOrNull};
 use crate::domain::user::{Access, Notification, Role, TokenScope, UserType};
 
 #[derive(Debug, Clone, Queryable, Insertable, Identifiable)]
@@ -14,7 +14,9 @@ pub struct CorporationRow {
     pub name: String,
     /// JSON array of survey part keys.
     pub active_parts: String,
+    #[diesel(deserialize_as = StoredTime)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTime)]
     pub updated_at: NaiveDateTime,
 }
 
@@ -26,6 +28,7 @@ pub struct CallerRow {
     pub role: Role,
     pub corporation_code: Option<String>,
     pub token_version: i32,
+    #[diesel(deserialize_as = StoredTimeOrNull)]
     pub deactivated_at: Option<NaiveDateTime>,
 }
 
@@ -48,14 +51,18 @@ pub struct UserRow {
     pub excel_download: bool,
     pub password_hash: Option<String>,
     pub token_version: i32,
+    #[diesel(deserialize_as = StoredTimeOrNull)]
     pub last_login_at: Option<NaiveDateTime>,
     pub version: i32,
+    #[diesel(deserialize_as = StoredTime)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTime)]
     pub updated_at: NaiveDateTime,
     /// An id the integrator's HR system owns, unique within the corporation.
     pub external_id: Option<String>,
     /// When the user was deactivated; `None` while active. A deactivated user keeps their
     /// record and history but no credential of theirs works (SECURITY.md).
+    #[diesel(deserialize_as = StoredTimeOrNull)]
     pub deactivated_at: Option<NaiveDateTime>,
     /// The name an identity provider shows for the user (SCIM `displayName`), as it sent it.
     pub display_name: Option<String>,
@@ -93,6 +100,7 @@ pub struct UserChanges {
 #[diesel(table_name = audit_events)]
 pub struct AuditEventRow {
     pub id: String,
+    #[diesel(deserialize_as = StoredTime)]
     pub at: NaiveDateTime,
     pub actor_id: Option<String>,
     pub action: String,
@@ -123,14 +131,20 @@ pub struct OutboxRow {
     /// JSON object with what the template needs; never a secret.
     pub payload: String,
     pub message_id: String,
+    #[diesel(deserialize_as = StoredTime)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTime)]
     pub next_attempt_at: NaiveDateTime,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub claimed_by: Option<String>,
+    #[diesel(deserialize_as = StoredTimeOrNull)]
     pub claimed_until: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = StoredTimeOrNull)]
     pub sent_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = StoredTimeOrNull)]
     pub failed_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = StoredTimeOrNull)]
     pub cancelled_at: Option<NaiveDateTime>,
     /// The class of `last_error` (`domain::delivery::DeliveryError`), the part everyone sees.
     pub delivery_error: Option<String>,
@@ -146,12 +160,17 @@ pub struct UserTokenRow {
     pub token_hash: Option<String>,
     pub outbox_message_id: Option<String>,
     pub created_by: Option<String>,
+    #[diesel(deserialize_as = StoredTime)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTime)]
     pub expires_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTimeOrNull)]
     pub used_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = StoredTimeOrNull)]
     pub revoked_at: Option<NaiveDateTime>,
     /// When the mail server accepted the message carrying the link (kept after the message
     /// itself is purged).
+    #[diesel(deserialize_as = StoredTimeOrNull)]
     pub sent_at: Option<NaiveDateTime>,
 }
 
@@ -162,7 +181,9 @@ pub struct ContractorRow {
     pub corporation_code: String,
     pub name: String,
     pub name_key: String,
+    #[diesel(deserialize_as = StoredTime)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTime)]
     pub updated_at: NaiveDateTime,
 }
 
@@ -172,7 +193,9 @@ pub struct ContractorNameRow {
     pub id: String,
     pub corporation_code: String,
     pub name: String,
+    #[diesel(deserialize_as = StoredTime)]
     pub first_seen_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTime)]
     pub last_seen_at: NaiveDateTime,
     pub seen_count: i32,
 }
@@ -187,6 +210,7 @@ pub struct ReportSettingsRow {
     pub excel_download: bool,
     pub version: i32,
     pub approval_id: Option<String>,
+    #[diesel(deserialize_as = StoredTime)]
     pub updated_at: NaiveDateTime,
 }
 
@@ -201,8 +225,10 @@ pub struct ApprovalRow {
     pub proposed: String,
     pub based_on_version: i32,
     pub requested_by: String,
+    #[diesel(deserialize_as = StoredTime)]
     pub requested_at: NaiveDateTime,
     pub decided_by: Option<String>,
+    #[diesel(deserialize_as = StoredTimeOrNull)]
     pub decided_at: Option<NaiveDateTime>,
     pub reason: Option<String>,
 }
@@ -216,9 +242,13 @@ pub struct ApiTokenRow {
     pub scope: TokenScope,
     pub created_by: String,
     pub corporation_code: Option<String>,
+    #[diesel(deserialize_as = StoredTime)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTime)]
     pub expires_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTimeOrNull)]
     pub last_used_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = StoredTimeOrNull)]
     pub revoked_at: Option<NaiveDateTime>,
     /// The creator's token version when it was made; it works only while that is current.
     pub creator_token_version: i32,

@@ -36,9 +36,13 @@ pub struct ApiTokenResponse {
     /// For a `scim` token: whether the users it creates get an invitation mail.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invites_new_users: Option<bool>,
+    #[serde(serialize_with = "super::timestamps::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "super::timestamps::rfc3339")]
     pub expires_at: DateTime<Utc>,
+    #[serde(serialize_with = "super::timestamps::rfc3339_or_null")]
     pub last_used_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "super::timestamps::rfc3339_or_null")]
     pub revoked_at: Option<DateTime<Utc>>,
     /// The secret, only in the answer that creates it. Send it as `Authorization: Bearer …`.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -16,6 +16,7 @@ use crate::service::management_scope;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditEventResponse {
     pub id: String,
+    #[serde(serialize_with = "super::timestamps::rfc3339")]
     pub at: DateTime<Utc>,
     /// The user who acted; absent for the system itself (start-up) and failed sign-ins.
     pub actor: Option<String>,

@@ -23,7 +23,9 @@ pub struct ContractorNameResponse {
     /// The spelling exactly as it appeared in a delivered file.
     #[schema(example = "Installatie-techniek")]
     pub name: String,
+    #[serde(serialize_with = "super::timestamps::rfc3339")]
     pub first_seen_at: DateTime<Utc>,
+    #[serde(serialize_with = "super::timestamps::rfc3339")]
     pub last_seen_at: DateTime<Utc>,
     /// How many deliveries contained this spelling.
     pub seen_count: i32,

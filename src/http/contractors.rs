@@ -26,7 +26,9 @@ pub struct ContractorResponse {
     pub corporation_code: String,
     #[schema(example = "Installatietechniek")]
     pub name: String,
+    #[serde(serialize_with = "super::timestamps::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "super::timestamps::rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 

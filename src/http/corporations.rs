@@ -28,7 +28,9 @@ pub struct CorporationResponse {
     /// The survey parts this corporation runs; only these can be granted to its contractors.
     #[schema(example = json!(["repairs", "maintenance"]))]
     pub active_parts: Vec<String>,
+    #[serde(serialize_with = "super::timestamps::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "super::timestamps::rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 

@@ -160,12 +160,12 @@ fn yes_no(value: bool) -> &'static str {
 }
 
 fn line(user: &UserResponse) -> String {
-    let list = |keys: &[String]| keys.iter().map(|k| dutch(k)).collect::<Vec<_>>().join(", ");
+    let list = |keys: &[&str]| keys.iter().map(|k| dutch(k)).collect::<Vec<_>>().join(", ");
     let when =
         |at: Option<chrono::DateTime<chrono::Utc>>| at.map(|t| dutch_date_time(t.naive_utc())).unwrap_or_default();
     let values = [
         user.email.clone(),
-        dutch(&user.user_type).to_string(),
+        dutch(user.user_type).to_string(),
         user.corporation_code.clone().unwrap_or_default(),
         user.contractor.as_ref().map(|c| c.name.clone()).unwrap_or_default(),
         user.first_name.clone(),
@@ -173,13 +173,13 @@ fn line(user: &UserResponse) -> String {
         user.job_title.clone().unwrap_or_default(),
         user.phone.clone().unwrap_or_default(),
         user.remarks.clone().unwrap_or_default(),
-        dutch(&user.role).to_string(),
+        dutch(user.role).to_string(),
         list(&user.access),
         list(&user.email_notifications),
         yes_no(user.excel_download).to_string(),
         when(user.last_login_at),
         when(user.invitation.sent_at),
-        dutch(&user.invitation.status).to_string(),
+        dutch(user.invitation.status).to_string(),
         yes_no(user.active).to_string(),
     ];
     values.iter().map(|v| field(v)).collect::<Vec<_>>().join(";")

@@ -59,6 +59,7 @@ pub struct InvitationInfo {
     pub email: String,
     #[schema(example = "Henk")]
     pub first_name: String,
+    #[serde(serialize_with = "super::timestamps::rfc3339")]
     pub expires_at: DateTime<Utc>,
 }
 

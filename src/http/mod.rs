@@ -28,6 +28,7 @@ pub mod scim;
 pub mod scopes;
 pub mod session;
 pub mod state;
+pub mod timestamps;
 pub mod users;
 
 use actix_web::{HttpResponse, web};

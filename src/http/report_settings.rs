@@ -86,11 +86,13 @@ pub struct ApprovalResponse {
     #[schema(example = "pending")]
     pub status: String,
     pub requested_by: String,
+    #[serde(serialize_with = "super::timestamps::rfc3339")]
     pub requested_at: DateTime<Utc>,
     /// Seconds since the request was made: how long a pending one has waited for KWH.
     #[schema(example = 5400)]
     pub age_seconds: i64,
     pub decided_by: Option<String>,
+    #[serde(serialize_with = "super::timestamps::rfc3339_or_null")]
     pub decided_at: Option<DateTime<Utc>>,
     pub reason: Option<String>,
     /// The settings in force now (`null`: none yet).
