@@ -88,7 +88,10 @@ impl Application {
             tokens,
             clock,
             mail_wake,
-            password_threads: PasswordThreads::start(*crate::auth::password::PARALLEL_RUNS)?,
+            password_threads: PasswordThreads::start(
+                *crate::auth::password::PARALLEL_RUNS,
+                crate::auth::password::release_work_memory,
+            )?,
             metrics,
             request_counter,
         });

@@ -64,7 +64,23 @@ struct CreateAdminArgs {
 }
 
 /// Parses the command line, runs the command and turns failures into one clear line.
+/// Has glibc give every block of 1 MiB or more its own mapping, returned to the system when
+/// freed: argon2's 19 MiB of working memory per sign-in (`auth::password::release_work_memory`).
+///
+/// glibc does so by default only until the first such block is freed; after that it raises the
+/// threshold and serves blocks of that size from its arenas, which keep them resident for good.
+/// Setting the threshold turns that adjustment off.
+fn map_large_blocks_on_their_own() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes a setting of glibc's allocator, which reads it under its own
+    // lock; called first thing in main, before any thread of ours exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
 pub fn main() -> ExitCode {
+    map_large_blocks_on_their_own();
     let cli = match parse_command_line() {
         Ok(cli) => cli,
         Err(error) => {

@@ -45,12 +45,24 @@ pub fn verify(password: &str, stored: Option<&str>) -> bool {
 pub static PARALLEL_RUNS: LazyLock<usize> =
     LazyLock::new(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
 
-/// Argon2's working memory (19 MiB a run), kept for the next run instead of freed.
+/// Argon2's working memory (19 MiB a run), kept for the next run of a burst of sign-ins
+/// instead of freed after each.
 ///
-/// Freed, it taught glibc to serve blocks of that size from per-thread arenas that it never
-/// gives back: 2.8 GB resident after ten seconds of sign-ins at 32 connections. Callers run
-/// at most one verification per core at once, so this holds about that many blocks.
+/// Freed after each, it taught glibc to serve blocks of that size from per-thread arenas that
+/// it never gives back: 2.8 GB resident after ten seconds of sign-ins at 32 connections.
+/// Callers run at most one verification per core at once, so this holds about that many
+/// blocks, until [`release_work_memory`].
 static WORK_MEMORY: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
+
+/// Frees the kept working memory: the password threads call this when no sign-in has come for
+/// a second (`password_threads::IDLE_AFTER`), so that an instance holds 19 MiB per core only
+/// while people are signing in. The binary has glibc map blocks this large on their own
+/// (`cli::map_large_blocks_on_their_own`), so freeing them gives them back to the system.
+pub fn release_work_memory() {
+    if let Ok(mut pool) = WORK_MEMORY.lock() {
+        *pool = Vec::new();
+    }
+}
 
 fn verify_against(password: &str, stored: &str) -> bool {
     let Ok(hash) = PasswordHash::new(stored) else {

@@ -6,10 +6,17 @@
 //! of the raw argon2id rate at 128 connections). Here a run never waits for a thread that
 //! database work holds, and never more run at once than there are cores; the others wait in
 //! the queue, holding no memory yet.
+//!
+//! A thread that has waited [`IDLE_AFTER`] for a run calls the function it was started with:
+//! the argon2 working memory kept for a burst of sign-ins is given back once the burst is over.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc::{Sender, channel};
+use std::sync::mpsc::{RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How long without a run before the threads call their `when_idle`.
+pub const IDLE_AFTER: Duration = Duration::from_secs(1);
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -22,8 +29,9 @@ pub struct PasswordThreads {
 pub struct PasswordThreadsGone;
 
 impl PasswordThreads {
-    /// Starts `count` threads; they stop when this is dropped.
-    pub fn start(count: usize) -> std::io::Result<Self> {
+    /// Starts `count` threads; they stop when this is dropped. `when_idle` runs on one of them
+    /// each time [`IDLE_AFTER`] passes without a run.
+    pub fn start(count: usize, when_idle: fn()) -> std::io::Result<Self> {
         let (jobs, queue) = channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         for number in 0..count.max(1) {
@@ -34,13 +42,16 @@ impl PasswordThreads {
                     loop {
                         // The lock is held only while waiting for the next job, not while running it.
                         let next = match queue.lock() {
-                            Ok(queue) => queue.recv(),
+                            Ok(queue) => queue.recv_timeout(IDLE_AFTER),
                             Err(_) => return,
                         };
-                        let Ok(job) = next else { return };
-                        // A panicking run drops its reply channel (its caller gets an error);
-                        // the thread stays for the next one.
-                        let _ = catch_unwind(AssertUnwindSafe(job));
+                        match next {
+                            // A panicking run drops its reply channel (its caller gets an
+                            // error); the thread stays for the next one.
+                            Ok(job) => drop(catch_unwind(AssertUnwindSafe(job))),
+                            Err(RecvTimeoutError::Timeout) => when_idle(),
+                            Err(RecvTimeoutError::Disconnected) => return,
+                        }
                     }
                 })?;
         }
@@ -68,7 +79,7 @@ mod tests {
 
     #[tokio::test]
     async fn runs_work_and_survives_a_panicking_run() {
-        let threads = PasswordThreads::start(2).unwrap();
+        let threads = PasswordThreads::start(2, || {}).unwrap();
         assert_eq!(threads.run(|| 6 * 7).await.unwrap(), 42);
         assert!(threads.run(|| -> u8 { panic!("a run that fails") }).await.is_err());
         assert_eq!(threads.run(|| "still here").await.unwrap(), "still here");
@@ -77,7 +88,7 @@ mod tests {
     #[tokio::test]
     async fn runs_no_more_at_once_than_it_has_threads() {
         use std::sync::atomic::{AtomicUsize, Ordering};
-        let threads = Arc::new(PasswordThreads::start(2).unwrap());
+        let threads = Arc::new(PasswordThreads::start(2, || {}).unwrap());
         let running = Arc::new(AtomicUsize::new(0));
         let most = Arc::new(AtomicUsize::new(0));
         let runs = (0..8).map(|_| {
@@ -97,5 +108,19 @@ mod tests {
         });
         futures_util::future::join_all(runs).await;
         assert_eq!(most.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn calls_when_idle_once_no_run_has_come_for_a_while() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static IDLE_CALLS: AtomicUsize = AtomicUsize::new(0);
+        let threads = PasswordThreads::start(2, || {
+            IDLE_CALLS.fetch_add(1, Ordering::SeqCst);
+        })
+        .unwrap();
+        threads.run(|| ()).await.unwrap();
+        assert_eq!(IDLE_CALLS.load(Ordering::SeqCst), 0, "not while runs come");
+        tokio::time::sleep(IDLE_AFTER * 2 + Duration::from_millis(200)).await;
+        assert!(IDLE_CALLS.load(Ordering::SeqCst) >= 1);
     }
 }
