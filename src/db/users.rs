@@ -209,97 +209,106 @@ pub fn any_kwh_admin(conn: &mut DbConn) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(users::table.filter(users::role.eq(Role::KwhAdmin)))).get_result(conn)
 }
 
-/// `(column, users.id) > (key, id)`; `column` is one of ours, never input.
-fn after_text(
-    column: &'static str,
-    key: &str,
-    id: &str,
-) -> Box<dyn BoxableExpression<users::table, super::MultiBackend, SqlType = Bool>> {
-    Box::new(
-        sql::<Bool>(&format!("({column}, users.id) > ("))
-            .bind::<Text, _>(key.to_string())
+/// `(column, users.id) > (key, id)` as a filter; `column` is one of ours, never input.
+macro_rules! after_text {
+    ($column:literal, $key:expr, $id:expr) => {
+        sql::<Bool>(concat!("(", $column, ", users.id) > ("))
+            .bind::<Text, _>($key.clone())
             .sql(", ")
-            .bind::<Text, _>(id.to_string())
-            .sql(")"),
-    )
+            .bind::<Text, _>($id.clone())
+            .sql(")")
+    };
+}
+
+/// The query of one page of [`list`], boxed for the backend of the connection it runs on.
+///
+/// A macro rather than a function generic over the backend: Diesel's bounds for that would be
+/// longer than the query. Through the multi-backend connection a boxed query is written out as
+/// SQL twice per call (once to collect its binds, once as the statement cache's key); on the
+/// backend's own connection, once (5% of the instructions of a page, BENCHMARKS.md session 9).
+macro_rules! page_query {
+    ($query:expr) => {{
+        let query: &UserListQuery = $query;
+        let mut select = users::table.into_boxed();
+        if let Some(code) = &query.corporation_code {
+            select = select.filter(users::corporation_code.eq(code.as_str().to_string()));
+        }
+        if let Some(user_type) = query.user_type {
+            select = select.filter(users::user_type.eq(user_type));
+        }
+        if let Some(role) = query.role {
+            select = select.filter(users::role.eq(role));
+        }
+        if let Some(contractor_id) = &query.contractor_id {
+            select = select.filter(users::contractor_id.eq(contractor_id.clone()));
+        }
+        select = match query.active {
+            Some(true) => select.filter(users::deactivated_at.is_null()),
+            Some(false) => select.filter(users::deactivated_at.is_not_null()),
+            None => select,
+        };
+        if let Some(text) = &query.text {
+            let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
+            select = select.filter(
+                lower(users::first_name)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(lower(users::last_name).like(pattern.clone()).escape('\\'))
+                    .or(users::email.like(pattern).escape('\\')),
+            );
+        }
+        // After the cursor as a row-value comparison, which both backends answer with one seek
+        // in the (key, id) index; the equivalent `key > k OR (key = k AND id > i)` made SQLite
+        // walk the index from the start, so a deep page cost a multiple of the first.
+        match (query.sort, &query.after) {
+            (UserSort::LastName, Some(UserCursor::Text(key, id))) => {
+                select = select.filter(after_text!("users.last_name", key, id));
+            }
+            (UserSort::Email, Some(UserCursor::Text(key, id))) => {
+                select = select.filter(after_text!("users.email", key, id));
+            }
+            (UserSort::CreatedAt, Some(UserCursor::Time(key, id))) => {
+                select = select.filter(
+                    sql::<Bool>("(users.created_at, users.id) > (")
+                        .bind::<Timestamp, _>(*key)
+                        .sql(", ")
+                        .bind::<Text, _>(id.clone())
+                        .sql(")"),
+                );
+            }
+            (UserSort::LastLoginAt, Some(UserCursor::OptionalTime(Some(key), id))) => {
+                select = select.filter(
+                    users::last_login_at
+                        .lt(*key)
+                        .or(users::last_login_at.eq(*key).and(users::id.gt(id.clone())))
+                        .or(users::last_login_at.is_null()),
+                );
+            }
+            (UserSort::LastLoginAt, Some(UserCursor::OptionalTime(None, id))) => {
+                select = select.filter(users::last_login_at.is_null().and(users::id.gt(id.clone())));
+            }
+            _ => {}
+        }
+        select = match query.sort {
+            UserSort::LastName => select.order((users::last_name.asc(), users::id.asc())),
+            UserSort::Email => select.order((users::email.asc(), users::id.asc())),
+            UserSort::CreatedAt => select.order((users::created_at.asc(), users::id.asc())),
+            // PostgreSQL and SQLite place NULLs differently; ordering on IS NULL first makes
+            // both put the users who never signed in last.
+            UserSort::LastLoginAt => select.order((
+                users::last_login_at.is_null().asc(),
+                users::last_login_at.desc(),
+                users::id.asc(),
+            )),
+        };
+        // One row more than the page: it tells whether another page follows.
+        select.limit(query.page_size as i64 + 1)
+    }};
 }
 
 /// One page by keyset (never OFFSET), so a deep page costs what the first one does.
 pub fn list(conn: &mut DbConn, query: &UserListQuery) -> QueryResult<Vec<UserRow>> {
-    let mut select = users::table.into_boxed::<super::MultiBackend>();
-    if let Some(code) = &query.corporation_code {
-        select = select.filter(users::corporation_code.eq(code.as_str().to_string()));
-    }
-    if let Some(user_type) = query.user_type {
-        select = select.filter(users::user_type.eq(user_type));
-    }
-    if let Some(role) = query.role {
-        select = select.filter(users::role.eq(role));
-    }
-    if let Some(contractor_id) = &query.contractor_id {
-        select = select.filter(users::contractor_id.eq(contractor_id.clone()));
-    }
-    select = match query.active {
-        Some(true) => select.filter(users::deactivated_at.is_null()),
-        Some(false) => select.filter(users::deactivated_at.is_not_null()),
-        None => select,
-    };
-    if let Some(text) = &query.text {
-        let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
-        select = select.filter(
-            lower(users::first_name)
-                .like(pattern.clone())
-                .escape('\\')
-                .or(lower(users::last_name).like(pattern.clone()).escape('\\'))
-                .or(users::email.like(pattern).escape('\\')),
-        );
-    }
-    // After the cursor as a row-value comparison, which both backends answer with one seek in
-    // the (key, id) index; the equivalent `key > k OR (key = k AND id > i)` made SQLite walk
-    // the index from the start, so a deep page cost a multiple of the first.
-    match (query.sort, &query.after) {
-        (UserSort::LastName, Some(UserCursor::Text(key, id))) => {
-            select = select.filter(after_text("users.last_name", key, id));
-        }
-        (UserSort::Email, Some(UserCursor::Text(key, id))) => {
-            select = select.filter(after_text("users.email", key, id));
-        }
-        (UserSort::CreatedAt, Some(UserCursor::Time(key, id))) => {
-            select = select.filter(
-                sql::<Bool>("(users.created_at, users.id) > (")
-                    .bind::<Timestamp, _>(*key)
-                    .sql(", ")
-                    .bind::<Text, _>(id.clone())
-                    .sql(")"),
-            );
-        }
-        (UserSort::LastLoginAt, Some(UserCursor::OptionalTime(Some(key), id))) => {
-            select = select.filter(
-                users::last_login_at
-                    .lt(*key)
-                    .or(users::last_login_at.eq(*key).and(users::id.gt(id.clone())))
-                    .or(users::last_login_at.is_null()),
-            );
-        }
-        (UserSort::LastLoginAt, Some(UserCursor::OptionalTime(None, id))) => {
-            select = select.filter(users::last_login_at.is_null().and(users::id.gt(id.clone())));
-        }
-        _ => {}
-    }
-    select = match query.sort {
-        UserSort::LastName => select.order((users::last_name.asc(), users::id.asc())),
-        UserSort::Email => select.order((users::email.asc(), users::id.asc())),
-        UserSort::CreatedAt => select.order((users::created_at.asc(), users::id.asc())),
-        // PostgreSQL and SQLite place NULLs differently; ordering on IS NULL first makes both
-        // put the users who never signed in last.
-        UserSort::LastLoginAt => select.order((
-            users::last_login_at.is_null().asc(),
-            users::last_login_at.desc(),
-            users::id.asc(),
-        )),
-    };
-    // One row more than the page: it tells whether another page follows.
-    select.limit(query.page_size as i64 + 1).load(conn)
+    super::native!(conn, c => page_query!(query).load(c))
 }
 
 fn escape_like(text: &str) -> String {
