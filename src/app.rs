@@ -90,6 +90,7 @@ impl Application {
             mail_wake,
             password_threads: PasswordThreads::start(
                 *crate::auth::password::PARALLEL_RUNS,
+                crate::auth::password::KEEP_WORK_MEMORY,
                 crate::auth::password::release_work_memory,
             )?,
             metrics,

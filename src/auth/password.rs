@@ -3,6 +3,7 @@
 //! Hashing costs tens of milliseconds of CPU on purpose: call these from blocking threads only.
 
 use std::sync::{LazyLock, Mutex};
+use std::time::Duration;
 
 use argon2::password_hash::PasswordHasher;
 use argon2::password_hash::phc::{Output, PasswordHash};
@@ -54,9 +55,14 @@ pub static PARALLEL_RUNS: LazyLock<usize> =
 /// blocks, until [`release_work_memory`].
 static WORK_MEMORY: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
 
+/// How long the working memory is kept after the last run. The first sign-in after that maps
+/// its 19 MiB anew: about 13 ms more on a 30 ms sign-in on this machine (SECURITY.md); within a
+/// burst none pays it.
+pub const KEEP_WORK_MEMORY: Duration = Duration::from_secs(10);
+
 /// Frees the kept working memory: the password threads call this when no sign-in has come for
-/// a second (`password_threads::IDLE_AFTER`), so that an instance holds 19 MiB per core only
-/// while people are signing in. The binary has glibc map blocks this large on their own
+/// [`KEEP_WORK_MEMORY`], so that an instance holds 19 MiB per core only while people are
+/// signing in. The binary has glibc map blocks this large on their own
 /// (`cli::map_large_blocks_on_their_own`), so freeing them gives them back to the system.
 pub fn release_work_memory() {
     if let Ok(mut pool) = WORK_MEMORY.lock() {

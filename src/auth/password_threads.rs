@@ -7,16 +7,13 @@
 //! database work holds, and never more run at once than there are cores; the others wait in
 //! the queue, holding no memory yet.
 //!
-//! A thread that has waited [`IDLE_AFTER`] for a run calls the function it was started with:
-//! the argon2 working memory kept for a burst of sign-ins is given back once the burst is over.
+//! A thread that has waited a while for a run calls the function it was started with: the
+//! argon2 working memory kept for a burst of sign-ins is given back once the burst is over.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// How long without a run before the threads call their `when_idle`.
-pub const IDLE_AFTER: Duration = Duration::from_secs(1);
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -30,8 +27,8 @@ pub struct PasswordThreadsGone;
 
 impl PasswordThreads {
     /// Starts `count` threads; they stop when this is dropped. `when_idle` runs on one of them
-    /// each time [`IDLE_AFTER`] passes without a run.
-    pub fn start(count: usize, when_idle: fn()) -> std::io::Result<Self> {
+    /// each time `idle_after` passes without a run.
+    pub fn start(count: usize, idle_after: Duration, when_idle: fn()) -> std::io::Result<Self> {
         let (jobs, queue) = channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         for number in 0..count.max(1) {
@@ -42,7 +39,7 @@ impl PasswordThreads {
                     loop {
                         // The lock is held only while waiting for the next job, not while running it.
                         let next = match queue.lock() {
-                            Ok(queue) => queue.recv_timeout(IDLE_AFTER),
+                            Ok(queue) => queue.recv_timeout(idle_after),
                             Err(_) => return,
                         };
                         match next {
@@ -79,7 +76,7 @@ mod tests {
 
     #[tokio::test]
     async fn runs_work_and_survives_a_panicking_run() {
-        let threads = PasswordThreads::start(2, || {}).unwrap();
+        let threads = PasswordThreads::start(2, Duration::from_secs(60), || {}).unwrap();
         assert_eq!(threads.run(|| 6 * 7).await.unwrap(), 42);
         assert!(threads.run(|| -> u8 { panic!("a run that fails") }).await.is_err());
         assert_eq!(threads.run(|| "still here").await.unwrap(), "still here");
@@ -88,7 +85,7 @@ mod tests {
     #[tokio::test]
     async fn runs_no_more_at_once_than_it_has_threads() {
         use std::sync::atomic::{AtomicUsize, Ordering};
-        let threads = Arc::new(PasswordThreads::start(2, || {}).unwrap());
+        let threads = Arc::new(PasswordThreads::start(2, Duration::from_secs(60), || {}).unwrap());
         let running = Arc::new(AtomicUsize::new(0));
         let most = Arc::new(AtomicUsize::new(0));
         let runs = (0..8).map(|_| {
@@ -114,13 +111,14 @@ mod tests {
     async fn calls_when_idle_once_no_run_has_come_for_a_while() {
         use std::sync::atomic::{AtomicUsize, Ordering};
         static IDLE_CALLS: AtomicUsize = AtomicUsize::new(0);
-        let threads = PasswordThreads::start(2, || {
+        let idle_after = Duration::from_millis(300);
+        let threads = PasswordThreads::start(2, idle_after, || {
             IDLE_CALLS.fetch_add(1, Ordering::SeqCst);
         })
         .unwrap();
         threads.run(|| ()).await.unwrap();
         assert_eq!(IDLE_CALLS.load(Ordering::SeqCst), 0, "not while runs come");
-        tokio::time::sleep(IDLE_AFTER * 2 + Duration::from_millis(200)).await;
+        tokio::time::sleep(idle_after * 2 + Duration::from_millis(200)).await;
         assert!(IDLE_CALLS.load(Ordering::SeqCst) >= 1);
     }
 }

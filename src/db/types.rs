@@ -5,6 +5,7 @@
 //! an internal error naming the column's value: never a silent fallback to some default, which
 //! could, say, read an unknown role as an ordinary user and let a lock-out check pass.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -103,11 +104,19 @@ impl<T: Keyed> KeySet<T> {
     }
 
     fn parse(json: &str) -> Result<Self, String> {
-        // Borrowed: a key needs no escapes (a stored key with one is refused as unknown).
-        let keys: Vec<&str> = serde_json::from_str(json).map_err(|e| format!("not a JSON array of keys: {e}"))?;
+        // Borrowed: keys are written without escapes. One written with them (by hand, never by
+        // this service) cannot be borrowed, and is read as an owned string instead.
+        let keys: Vec<Cow<str>> = match serde_json::from_str::<Vec<&str>>(json) {
+            Ok(keys) => keys.into_iter().map(Cow::Borrowed).collect(),
+            Err(_) => serde_json::from_str::<Vec<String>>(json)
+                .map_err(|e| format!("not a JSON array of keys: {e}"))?
+                .into_iter()
+                .map(Cow::Owned)
+                .collect(),
+        };
         let keys = keys
             .iter()
-            .map(|&key| T::from_key(key).ok_or_else(|| format!("unknown key {key:?} stored")))
+            .map(|key| T::from_key(key).ok_or_else(|| format!("unknown key {key:?} stored")))
             .collect::<Result<BTreeSet<T>, String>>()?;
         Ok(KeySet::new(keys))
     }
@@ -255,6 +264,9 @@ mod tests {
         assert!(KeySet::<Access>::parse(r#"["klantvizier","admin"]"#).is_err());
         assert!(KeySet::<Access>::parse("not json").is_err());
         assert_eq!(KeySet::<Access>::parse("[]").unwrap().len(), 0);
+        // Written by hand with escapes or spaces: read all the same.
+        let escaped = KeySet::<Access>::parse(r#"[ "klant\u0076izier", "mijn_kwh" ]"#).unwrap();
+        assert_eq!(escaped, set);
     }
 
     #[test]
