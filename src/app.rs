@@ -96,6 +96,10 @@ impl Application {
             metrics,
             request_counter,
         });
+        // Made on first use, the decoy hash would make the first sign-in for an unknown
+        // address of each process one hash slower than any other: an account oracle, once.
+        let decoy = state.clone();
+        tokio::spawn(async move { decoy.password_threads.run(crate::auth::password::make_decoy).await });
         let server = serve(listener, state.clone())?;
         let metrics_server = match metrics_listener {
             Some(listener) => Some((listener.local_addr()?.port(), serve_metrics(listener, state)?)),

@@ -30,6 +30,11 @@ pub fn hash(password: &str) -> anyhow::Result<String> {
 /// so that sign-in takes as long for an unknown address as for a wrong password.
 static DECOY_HASH: LazyLock<String> = LazyLock::new(|| hash("decoy password that matches nothing").expect("hash"));
 
+/// Makes the decoy hash now (the application does so at start, on a password thread).
+pub fn make_decoy() {
+    LazyLock::force(&DECOY_HASH);
+}
+
 /// Whether `password` matches `stored`; with no stored hash, spends the same time and says no.
 pub fn verify(password: &str, stored: Option<&str>) -> bool {
     match stored {
