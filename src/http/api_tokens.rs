@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::auth::{Caller, Credential};
-use super::problem::AppError;
+use super::auth::Credential;
+use super::problem::{AppError, after_caller};
 use super::refusals::{
     NoSuchTokenOfYours, OnlyManagers, OnlyManagersInPerson, OtherCorporationForScim, TokenLimitReached,
 };
@@ -101,10 +101,22 @@ pub struct CreateApiTokenRequest {
 #[post("/api-tokens")]
 pub async fn create_token(
     state: web::Data<AppState>,
-    caller: Caller,
-    body: web::Json<CreateApiTokenRequest>,
+    credential: Credential,
+    body: Result<web::Json<CreateApiTokenRequest>, actix_web::Error>,
 ) -> Result<HttpResponse, AppError> {
-    let body = body.into_inner();
+    let request = after_caller(body).and_then(|body| token_request(body.into_inner()));
+    let created = state
+        .act(credential, move |conn, caller, now| {
+            use_cases::create(conn, &caller.actor, request?, now)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/api-tokens/{}", created.token.id)))
+        .json(response(created.token, Some(created.secret))))
+}
+
+/// What a request for a new token asks, judged (422 with every violation).
+fn token_request(body: CreateApiTokenRequest) -> Result<TokenRequest, AppError> {
     let mut violations = Violations::new();
     let name = violations.check("name", required_text(&body.name, MAX_NAME_LENGTH));
     let scope = TokenScope::from_key(&body.scope);
@@ -131,21 +143,13 @@ pub async fn create_token(
     let (Some(name), Some(scope), true) = (name, scope, violations.is_empty()) else {
         return Err(violations.into());
     };
-    let request = TokenRequest {
+    Ok(TokenRequest {
         name,
         scope,
         valid_for: chrono::Duration::days(days),
         corporation_code,
         invites_new_users: body.invites_new_users,
-    };
-    let created = state
-        .act(caller, move |conn, actor, now| {
-            use_cases::create(conn, actor, request, now)
-        })
-        .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((LOCATION, format!("/api-tokens/{}", created.token.id)))
-        .json(response(created.token, Some(created.secret))))
+    })
 }
 
 /// Your service tokens (KWH staff: everyone's), without their secrets: the newest 200, revoked
@@ -182,12 +186,14 @@ pub async fn list_tokens(
 #[delete("/api-tokens/{id}")]
 pub async fn revoke_token(
     state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
+    credential: Credential,
+    id: Result<web::Path<Uuid>, actix_web::Error>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner().to_string();
+    let id = after_caller(id).map(|id| id.into_inner().to_string());
     state
-        .act(caller, move |conn, actor, now| use_cases::revoke(conn, actor, &id, now))
+        .act(credential, move |conn, caller, now| {
+            use_cases::revoke(conn, &caller.actor, &id?, now)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

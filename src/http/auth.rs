@@ -1,15 +1,16 @@
 //! Who is calling: the `Authorization: Bearer` header, read once per request.
 //!
 //! [`authenticate`] runs before the rate limit and the idempotency keys, and is the only reader
-//! of the header ([`bearer_token`]). A service token, and an access token on any request but a
-//! read, it resolves against the database at once (a deleted user's token, one issued before a
-//! demotion or a new password, a revoked or expired service token, one whose creator's sessions
-//! ended: all stop at once on every instance), so that such a request is refused (401) before
-//! its body is judged; a service token whose scope the operation does not list gets 403
-//! `insufficient_scope`. On a read (`GET`, `HEAD`) an access token is only verified (signature,
-//! expiry) here and resolved by the use case, on its own connection in its own unit of work
-//! ([`Credential`]): one hop to the database instead of two, and for `GET /users/{id}` one
-//! statement. Nothing is written for a credential that does not resolve.
+//! of the header ([`bearer_token`]). An access token is only verified here (signature, expiry)
+//! and resolved by the use case, on its own connection in its own unit of work
+//! ([`Credential`], [`AppState::act`]): one hop to the database per request instead of two, and
+//! for `GET /users/{id}` one statement. The use case resolves it before it judges anything of
+//! the request (its path, its query, its body), so a deleted user's token, one issued before a
+//! demotion or a new password, or a deactivated user's is refused (401) first, on every
+//! instance at once. A service token is resolved here, against the database (a revoked or
+//! expired one, one whose creator's sessions ended, stops at once), so that one whose scope the
+//! operation does not list gets 403 `insufficient_scope` before anything else runs. Nothing is
+//! written for a credential that does not resolve.
 
 use std::future::{Ready, ready};
 use std::sync::Arc;
@@ -18,7 +19,6 @@ use futures_util::future::LocalBoxFuture;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::Method;
 use actix_web::http::header::{AUTHORIZATION, HeaderMap};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
@@ -39,19 +39,11 @@ pub enum Authentication {
     /// A malformed header, or a credential that is unknown, expired or no longer current.
     Refused,
     Caller(Arc<Caller>),
-    /// A read's access token, verified but not yet looked up (see the module's text).
+    /// An access token, verified but not yet looked up (see the module's text).
     AccessToken(Claims),
 }
 
 impl Authentication {
-    /// The resolved caller of a request that went through [`authenticate`].
-    pub fn of(request: &HttpRequest) -> Option<Arc<Caller>> {
-        match request.extensions().get::<Authentication>() {
-            Some(Authentication::Caller(caller)) => Some(caller.clone()),
-            _ => None,
-        }
-    }
-
     /// The request's credential, resolved or not; `None` without a usable one.
     pub fn credential(request: &HttpRequest) -> Option<Credential> {
         match request.extensions().get::<Authentication>()? {
@@ -62,7 +54,8 @@ impl Authentication {
     }
 
     /// Records what a later step learned of the request's credential (the rate limit resolves
-    /// an access token when it counts the first request of a minute in the database).
+    /// an access token when it counts the first request of a minute in the database, the
+    /// idempotency keys when they claim a key), so that the use case does not look it up again.
     pub fn settle(request: &HttpRequest, caller: Option<Arc<Caller>>) {
         let settled = caller.map_or(Authentication::Refused, Authentication::Caller);
         request.extensions_mut().insert(settled);
@@ -108,8 +101,7 @@ pub async fn authenticate(
                 .cloned()
                 .expect("application state");
             let now = state.now();
-            let read = matches!(*request.method(), Method::GET | Method::HEAD);
-            if read && !token.starts_with(SERVICE_TOKEN_PREFIX) {
+            if !token.starts_with(SERVICE_TOKEN_PREFIX) {
                 let outcome = state
                     .tokens
                     .verify(&token)
@@ -166,8 +158,8 @@ fn credential(request: &HttpRequest) -> Result<Credential, AppError> {
     Ok(credential)
 }
 
-/// The caller, resolved before the handler runs (for a read's access token, in a hop of its
-/// own: handlers on hot paths take a [`Credential`] instead).
+/// The caller, resolved before the handler runs (for an access token, in a hop of its own:
+/// handlers that reach the database take a [`Credential`] instead).
 impl FromRequest for Caller {
     type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<Caller, AppError>>;

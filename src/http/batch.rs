@@ -4,8 +4,8 @@ use actix_web::{post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::Caller;
-use super::problem::{AppError, ErrorCode, Problem};
+use super::auth::{Caller, Credential};
+use super::problem::{AppError, ErrorCode, Problem, after_caller};
 use super::refusals::OnlyProvisioners;
 use super::state::AppState;
 use super::users::CreateUserRequest;
@@ -83,35 +83,28 @@ pub struct BatchResponse {
 #[post("/users/batch")]
 pub async fn provision_users(
     state: web::Data<AppState>,
-    caller: Caller,
-    params: web::Query<BatchParams>,
-    body: web::Json<BatchRequest>,
+    credential: Credential,
+    params: Result<web::Query<BatchParams>, actix_web::Error>,
+    body: Result<web::Json<BatchRequest>, actix_web::Error>,
 ) -> Result<web::Json<BatchResponse>, AppError> {
-    management_scope(&caller.actor)?;
-    let items = body.into_inner().items;
-    if items.len() > MAX_ITEMS {
-        return Err(Violations::single("items", ViolationKind::TooLong { max: MAX_ITEMS }).into());
-    }
-    let parsed: Vec<Result<BatchUser, AppError>> = items
-        .into_iter()
-        .map(|item| {
-            let item: CreateUserRequest = serde_json::from_value(item)
-                .map_err(|e| AppError::new(ErrorCode::InvalidBody).with_reason(e.to_string()))?;
-            let edit = item.to_edit()?;
-            let external_id = item.parsed_external_id()?;
-            let new = item.into_new_user(&caller)?;
-            Ok(BatchUser { new, edit, external_id })
-        })
-        .collect();
-    let options = BatchOptions {
-        dry_run: params.dry_run,
-        invite: params.invite,
-        invitation_ttl: chrono::Duration::from_std(state.settings.invitation_ttl).map_err(AppError::internal)?,
-    };
-    let dry_run = options.dry_run;
-    let outcomes = state
-        .act(caller, move |conn, actor, now| {
-            use_cases::provision(conn, actor, parsed, &options, now)
+    let params = after_caller(params).map(web::Query::into_inner);
+    let body = after_caller(body).map(web::Json::into_inner);
+    let invitation_ttl = chrono::Duration::from_std(state.settings.invitation_ttl).map_err(AppError::internal)?;
+    let (outcomes, dry_run) = state
+        .act(credential, move |conn, caller, now| {
+            let (params, items) = (params?, body?.items);
+            management_scope(&caller.actor)?;
+            if items.len() > MAX_ITEMS {
+                return Err(Violations::single("items", ViolationKind::TooLong { max: MAX_ITEMS }).into());
+            }
+            let parsed = items.into_iter().map(|item| parse_item(item, caller)).collect();
+            let options = BatchOptions {
+                dry_run: params.dry_run,
+                invite: params.invite,
+                invitation_ttl,
+            };
+            let outcomes = use_cases::provision(conn, &caller.actor, parsed, &options, now)?;
+            Ok((outcomes, options.dry_run))
         })
         .await?;
     if !dry_run {
@@ -147,4 +140,14 @@ pub async fn provision_users(
         summary,
         results,
     }))
+}
+
+/// One item of the batch, read and judged as `POST /users` judges its body.
+fn parse_item(item: serde_json::Value, caller: &Caller) -> Result<BatchUser, AppError> {
+    let item: CreateUserRequest =
+        serde_json::from_value(item).map_err(|e| AppError::new(ErrorCode::InvalidBody).with_reason(e.to_string()))?;
+    let edit = item.to_edit()?;
+    let external_id = item.parsed_external_id()?;
+    let new = item.into_new_user(caller)?;
+    Ok(BatchUser { new, edit, external_id })
 }

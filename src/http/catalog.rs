@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::{Caller, Credential};
+use super::auth::Credential;
 use super::pagination::text_parameter;
 use super::problem::{AppError, after_caller};
 use super::refusals::{CatalogLimitReached, NoSuchCorporationInScope, OnlyManagers};
@@ -81,11 +81,24 @@ fn parse_code(code: &str) -> Result<CorporationCode, AppError> {
 #[post("/corporations/{code}/contractor-names")]
 pub async fn record_names(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
     code: web::Path<String>,
-    body: web::Json<RecordNamesRequest>,
+    body: Result<web::Json<RecordNamesRequest>, actix_web::Error>,
 ) -> Result<web::Json<Vec<ContractorNameResponse>>, AppError> {
-    let code = parse_code(&code)?;
+    let code = parse_code(&code);
+    let names = after_caller(body).and_then(|body| names_to_record(&body));
+    let recorded = state
+        .act(credential, move |conn, caller, now| {
+            use_cases::record(conn, &caller.actor, &code?, &names?, now)
+        })
+        .await?;
+    Ok(web::Json(
+        recorded.into_iter().map(|name| response(name, None)).collect(),
+    ))
+}
+
+/// The names of a request, trimmed and each once (422 with every violation).
+fn names_to_record(body: &RecordNamesRequest) -> Result<Vec<String>, AppError> {
     let mut violations = Violations::new();
     if body.names.len() > MAX_NAMES_PER_REQUEST {
         violations.add(
@@ -106,14 +119,7 @@ pub async fn record_names(
     if !violations.is_empty() {
         return Err(violations.into());
     }
-    let recorded = state
-        .act(caller, move |conn, actor, now| {
-            use_cases::record(conn, actor, &code, &names, now)
-        })
-        .await?;
-    Ok(web::Json(
-        recorded.into_iter().map(|name| response(name, None)).collect(),
-    ))
+    Ok(names)
 }
 
 /// The catalog ("Alle aannemers"): every spelling of a contractor name in the corporation's

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::auth::{Caller, Credential};
+use super::auth::Credential;
 use super::pagination::corporation_parameter;
 use super::problem::{AppError, after_caller};
 use super::refusals::{ContractorNameTaken, ContractorNameTakenOrLimit, ListTooLarge, NoSuchContractor, OnlyManagers};
@@ -64,6 +64,20 @@ pub struct ContractorListParams {
     pub corporation_code: Option<String>,
 }
 
+/// A new contractor's corporation (when named) and name (422 with every violation).
+fn new_contractor(body: &CreateContractorRequest) -> Result<(Option<CorporationCode>, String), AppError> {
+    let mut violations = Violations::new();
+    let name = violations.check("name", required_text(&body.name, MAX_NAME_LENGTH));
+    let code = body
+        .corporation_code
+        .as_deref()
+        .and_then(|c| violations.check("corporation_code", CorporationCode::parse(c)));
+    match name.filter(|_| violations.is_empty()) {
+        Some(name) => Ok((code, name)),
+        None => Err(violations.into()),
+    }
+}
+
 fn parse_name(name: &str) -> Result<String, AppError> {
     let mut violations = Violations::new();
     let name = violations.check("name", required_text(name, MAX_NAME_LENGTH));
@@ -112,23 +126,16 @@ pub async fn list_contractors(
 #[post("/contractors")]
 pub async fn create_contractor(
     state: web::Data<AppState>,
-    caller: Caller,
-    body: web::Json<CreateContractorRequest>,
+    credential: Credential,
+    body: Result<web::Json<CreateContractorRequest>, actix_web::Error>,
 ) -> Result<HttpResponse, AppError> {
-    management_scope(&caller.actor)?;
-    let body = body.into_inner();
-    let mut violations = Violations::new();
-    let name = violations.check("name", required_text(&body.name, MAX_NAME_LENGTH));
-    let code = body
-        .corporation_code
-        .as_deref()
-        .and_then(|c| violations.check("corporation_code", CorporationCode::parse(c)));
-    let Some(name) = name.filter(|_| violations.is_empty()) else {
-        return Err(violations.into());
-    };
+    let body = after_caller(body).map(web::Json::into_inner);
     let contractor = state
-        .act(caller, move |conn, actor, now| {
-            use_cases::create(conn, actor, code, name, now)
+        .act(credential, move |conn, caller, now| {
+            let body = body?;
+            management_scope(&caller.actor)?;
+            let (code, name) = new_contractor(&body)?;
+            use_cases::create(conn, &caller.actor, code, name, now)
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -173,16 +180,17 @@ pub async fn get_contractor(
 #[patch("/contractors/{id}")]
 pub async fn update_contractor(
     state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
-    body: web::Json<UpdateContractorRequest>,
+    credential: Credential,
+    id: Result<web::Path<Uuid>, actix_web::Error>,
+    body: Result<web::Json<UpdateContractorRequest>, actix_web::Error>,
 ) -> Result<web::Json<ContractorResponse>, AppError> {
-    management_scope(&caller.actor)?;
-    let name = parse_name(&body.name)?;
-    let id = id.into_inner().to_string();
+    let id = after_caller(id).map(|id| id.into_inner().to_string());
+    let body = after_caller(body);
     let contractor = state
-        .act(caller, move |conn, actor, now| {
-            use_cases::rename(conn, actor, &id, name, now)
+        .act(credential, move |conn, caller, now| {
+            let (id, body) = (id?, body?);
+            management_scope(&caller.actor)?;
+            use_cases::rename(conn, &caller.actor, &id, parse_name(&body.name)?, now)
         })
         .await?;
     Ok(web::Json(contractor.into()))
@@ -200,12 +208,14 @@ pub async fn update_contractor(
 #[delete("/contractors/{id}")]
 pub async fn delete_contractor(
     state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
+    credential: Credential,
+    id: Result<web::Path<Uuid>, actix_web::Error>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner().to_string();
+    let id = after_caller(id).map(|id| id.into_inner().to_string());
     state
-        .act(caller, move |conn, actor, now| use_cases::delete(conn, actor, &id, now))
+        .act(credential, move |conn, caller, now| {
+            use_cases::delete(conn, &caller.actor, &id?, now)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::{Caller, Credential};
-use super::problem::AppError;
+use super::problem::{AppError, after_caller};
 use super::refusals::{
     CorporationTakenOrLimit, NoSuchCorporation, NoSuchCorporationInScope, OnlyKwhStaff, OnlyManagers,
 };
@@ -154,10 +154,25 @@ fn parse_parts(keys: &[String], violations: &mut Violations) -> BTreeSet<SurveyP
 #[post("/corporations")]
 pub async fn create_corporation(
     state: web::Data<AppState>,
-    caller: Caller,
-    body: web::Json<CreateCorporationRequest>,
+    credential: Credential,
+    body: Result<web::Json<CreateCorporationRequest>, actix_web::Error>,
 ) -> Result<HttpResponse, AppError> {
-    let body = body.into_inner();
+    let new = after_caller(body).and_then(|body| new_corporation(&body));
+    let corporation = state
+        .act(credential, move |conn, caller, now| {
+            let (code, name, parts) = new?;
+            use_cases::create(conn, &caller.actor, code, name, parts, now)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/corporations/{}", corporation.code)))
+        .json(CorporationResponse::from(corporation)))
+}
+
+/// A new corporation's code, name and active parts (422 with every violation).
+fn new_corporation(
+    body: &CreateCorporationRequest,
+) -> Result<(CorporationCode, String, BTreeSet<SurveyPart>), AppError> {
     let mut violations = Violations::new();
     let code = violations.check("code", CorporationCode::parse(&body.code));
     let name = violations.check("name", required_text(&body.name, MAX_NAME_LENGTH));
@@ -168,14 +183,7 @@ pub async fn create_corporation(
     if !violations.is_empty() {
         return Err(violations.into());
     }
-    let corporation = state
-        .act(caller, move |conn, actor, now| {
-            use_cases::create(conn, actor, code, name, parts, now)
-        })
-        .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((LOCATION, format!("/corporations/{}", corporation.code)))
-        .json(CorporationResponse::from(corporation)))
+    Ok((code, name, parts))
 }
 
 /// Edit a corporation's name or active parts (KWH staff).
@@ -191,12 +199,25 @@ pub async fn create_corporation(
 #[patch("/corporations/{code}")]
 pub async fn update_corporation(
     state: web::Data<AppState>,
-    caller: Caller,
+    credential: Credential,
     code: web::Path<String>,
-    body: web::Json<UpdateCorporationRequest>,
+    body: Result<web::Json<UpdateCorporationRequest>, actix_web::Error>,
 ) -> Result<web::Json<CorporationResponse>, AppError> {
-    let code = parse_code(&code)?;
-    let body = body.into_inner();
+    let code = parse_code(&code);
+    let edit = after_caller(body).and_then(|body| corporation_edit(&body));
+    let corporation = state
+        .act(credential, move |conn, caller, now| {
+            let (code, (name, parts)) = (code?, edit?);
+            use_cases::update(conn, &caller.actor, &code, name, parts, now)
+        })
+        .await?;
+    Ok(web::Json(corporation.into()))
+}
+
+/// What an edit of a corporation changes: its name, its active parts (422 with every violation).
+fn corporation_edit(
+    body: &UpdateCorporationRequest,
+) -> Result<(Option<String>, Option<BTreeSet<SurveyPart>>), AppError> {
     let mut violations = Violations::new();
     let name = body
         .name
@@ -209,10 +230,5 @@ pub async fn update_corporation(
     if !violations.is_empty() {
         return Err(violations.into());
     }
-    let corporation = state
-        .act(caller, move |conn, actor, now| {
-            use_cases::update(conn, actor, &code, name, parts, now)
-        })
-        .await?;
-    Ok(web::Json(corporation.into()))
+    Ok((name, parts))
 }

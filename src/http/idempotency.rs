@@ -19,6 +19,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError, web};
 use sha2::{Digest, Sha256};
 
+use super::auth::Authentication;
 use super::problem::{AppError, ErrorCode};
 use super::state::{AppState, RequestTransaction};
 use crate::service::idempotency::{self as use_cases, KeyClaim, StoredAnswer};
@@ -55,7 +56,7 @@ pub async fn middleware(
     // Keys are per caller, resolved in full before anything is replayed (a deleted user, a
     // revoked or outdated token gets nothing). Without a caller there is no one to keep them
     // for: such a request is refused (401) or goes to one of the open endpoints.
-    let Some(caller) = super::auth::Authentication::of(request.request()) else {
+    let Some(credential) = Authentication::credential(request.request()) else {
         return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
     };
     if NEVER_STORED.contains(&super::fallback::decoded_path(request.path()).as_str()) {
@@ -71,15 +72,26 @@ pub async fn middleware(
     let fingerprint = fingerprint(request.path(), request.query_string(), &body);
     request.set_payload(Payload::from(body));
 
-    let actor = caller.idempotency_key();
-    let user_id = caller.user.id.clone();
     let now = state.now();
     // The claim commits on its own, so that a retry meanwhile learns the key is in use (409)
     // on any instance. It holds no effect: the handler's writes and the answer commit
-    // together below, or not at all.
+    // together below, or not at all. An access token is resolved in the same hop.
     let claimed = state
-        .db(move |conn| use_cases::claim(conn, &actor, &key, &fingerprint, &user_id, now))
+        .db(move |conn| {
+            let Some(caller) = credential.current(conn)? else {
+                return Ok(None);
+            };
+            let (actor, user_id) = (caller.idempotency_key(), &caller.user.id);
+            let claim = use_cases::claim(conn, &actor, &key, &fingerprint, user_id, now)?;
+            Ok(Some((caller, claim)))
+        })
         .await?;
+    let Some((caller, claimed)) = claimed else {
+        // An ended credential: the handler refuses it (401), with nothing kept.
+        Authentication::settle(request.request(), None);
+        return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
+    };
+    Authentication::settle(request.request(), Some(caller));
     let claim = match claimed {
         KeyClaim::First(claim) => claim,
         KeyClaim::Answered(answer) => return Ok(request.into_response(replay(answer)?)),

@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::auth::Caller;
+use super::auth::Credential;
 use super::client_address::client_key;
-use super::problem::AppError;
+use super::problem::{AppError, after_caller};
 use super::refusals::{
     InvitationLinkEnded, InvitationNotNeeded, MayNotManageUsers, NoSuchUser, ResetLinkEnded, TooManyInvitations,
     UnknownInvitationLink, UnknownResetLink,
@@ -38,14 +38,14 @@ use crate::service::user_view;
 #[post("/users/{id}/invite")]
 pub async fn invite_user(
     state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
+    credential: Credential,
+    id: Result<web::Path<Uuid>, actix_web::Error>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner().to_string();
+    let id = after_caller(id).map(|id| id.into_inner().to_string());
     let ttl = chrono::Duration::from_std(state.settings.invitation_ttl).map_err(AppError::internal)?;
     let body = state
-        .act(caller, move |conn, actor, now| {
-            let user = use_cases::invite(conn, actor, &id, ttl, now)?;
+        .act(credential, move |conn, caller, now| {
+            let user = use_cases::invite(conn, &caller.actor, &id?, ttl, now)?;
             Ok(UserResponse::from(user_view::view(conn, user, now)?))
         })
         .await?;

@@ -684,10 +684,10 @@ pub fn json_error(error: JsonPayloadError, _request: &HttpRequest) -> actix_web:
     api_error.into()
 }
 
-/// A path or query extractor's refusal, kept until the caller is known: a read resolves its
-/// caller in its use case, and an ended credential is answered 401 before malformed input is
-/// answered 400 (the handler takes `Result<web::Path<_>, actix_web::Error>` and applies `?` to
-/// this after the caller resolved).
+/// A path, query or body extractor's refusal, kept until the caller is known: a use case
+/// resolves its caller itself, and an ended credential is answered 401 before malformed input
+/// is answered 400 (the handler takes `Result<web::Path<_>, actix_web::Error>` and applies `?`
+/// to this after the caller resolved).
 pub fn after_caller<T>(extracted: Result<T, actix_web::Error>) -> Result<T, AppError> {
     extracted.map_err(|error| match error.as_error::<AppError>() {
         Some(refusal) => refusal.answer_copy(),

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::auth::{Caller, Credential};
+use super::auth::Credential;
 use super::contractors::ContractorRef;
 use super::pagination::{corporation_parameter, invalid_parameter, page_size, text_parameter};
 use super::problem::{AppError, after_caller};
@@ -18,7 +18,6 @@ use super::refusals::{
 };
 use super::state::AppState;
 use crate::domain::report_settings::{ApprovalStatus, ReportSettings, ReportSettingsInput, Warning};
-use crate::domain::user::Actor;
 use crate::service::report_settings::{self as use_cases, Approval, ApprovalFilter, Decision};
 use chrono::NaiveDateTime;
 
@@ -242,23 +241,27 @@ pub async fn get_report_settings(
 #[put("/contractors/{id}/report-settings")]
 pub async fn request_report_settings(
     state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
-    body: web::Json<ReportSettingsBody>,
+    credential: Credential,
+    id: Result<web::Path<Uuid>, actix_web::Error>,
+    body: Result<web::Json<ReportSettingsBody>, actix_web::Error>,
 ) -> Result<HttpResponse, AppError> {
-    let body = body.into_inner();
-    let input = ReportSettingsInput {
-        parts: body.parts,
-        own_names: body.own_names,
-        partner_names: body.partner_names,
-        excel_download: body.excel_download,
-    };
-    let id = id.into_inner().to_string();
-    let actor = caller.actor;
-    let now = state.now();
+    let id = after_caller(id).map(|id| id.into_inner().to_string());
+    let input = after_caller(body).map(|body| {
+        let body = body.into_inner();
+        ReportSettingsInput {
+            parts: body.parts,
+            own_names: body.own_names,
+            partner_names: body.partner_names,
+            excel_download: body.excel_download,
+        }
+    });
     let reviewers = state.settings.approvals_notify.clone();
-    let approval = state
-        .db(move |conn| use_cases::request(conn, &actor, &id, input, reviewers.as_deref(), now))
+    let (approval, now) = state
+        .act(credential, move |conn, caller, now| {
+            let (id, input) = (id?, input?);
+            let approval = use_cases::request(conn, &caller.actor, &id, input, reviewers.as_deref(), now)?;
+            Ok((approval, now))
+        })
         .await?;
     state.mail_wake.notify_one();
     Ok(HttpResponse::Accepted()
@@ -378,14 +381,16 @@ pub struct RejectRequest {
 /// queued an email, so the sender is woken.
 async fn decide_and_show(
     state: &web::Data<AppState>,
-    actor: Actor,
-    id: Uuid,
-    decision: Decision,
+    credential: Credential,
+    id: Result<web::Path<Uuid>, actix_web::Error>,
+    decision: Result<Decision, AppError>,
 ) -> Result<web::Json<ApprovalResponse>, AppError> {
-    let id = id.to_string();
-    let now = state.now();
-    let approval = state
-        .db(move |conn| use_cases::decide(conn, &actor, &id, decision, now))
+    let id = after_caller(id).map(|id| id.into_inner().to_string());
+    let (approval, now) = state
+        .act(credential, move |conn, caller, now| {
+            let (id, decision) = (id?, decision?);
+            Ok((use_cases::decide(conn, &caller.actor, &id, decision, now)?, now))
+        })
         .await?;
     state.mail_wake.notify_one();
     Ok(web::Json(ApprovalResponse::new(approval, now)))
@@ -405,10 +410,10 @@ async fn decide_and_show(
 #[post("/approvals/{id}/approve")]
 pub async fn approve(
     state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
+    credential: Credential,
+    id: Result<web::Path<Uuid>, actix_web::Error>,
 ) -> Result<web::Json<ApprovalResponse>, AppError> {
-    decide_and_show(&state, caller.actor, id.into_inner(), Decision::Approve).await
+    decide_and_show(&state, credential, id, Ok(Decision::Approve)).await
 }
 
 /// Reject a request with a reason (KWH staff, not the requester). The requester is emailed.
@@ -424,12 +429,14 @@ pub async fn approve(
 #[post("/approvals/{id}/reject")]
 pub async fn reject(
     state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
-    body: web::Json<RejectRequest>,
+    credential: Credential,
+    id: Result<web::Path<Uuid>, actix_web::Error>,
+    body: Result<web::Json<RejectRequest>, actix_web::Error>,
 ) -> Result<web::Json<ApprovalResponse>, AppError> {
-    let reason = body.into_inner().reason;
-    decide_and_show(&state, caller.actor, id.into_inner(), Decision::Reject { reason }).await
+    let decision = after_caller(body).map(|body| Decision::Reject {
+        reason: body.into_inner().reason,
+    });
+    decide_and_show(&state, credential, id, decision).await
 }
 
 /// Withdraw a pending request (the corporation's main users).
@@ -444,8 +451,8 @@ pub async fn reject(
 #[post("/approvals/{id}/cancel")]
 pub async fn cancel(
     state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
+    credential: Credential,
+    id: Result<web::Path<Uuid>, actix_web::Error>,
 ) -> Result<web::Json<ApprovalResponse>, AppError> {
-    decide_and_show(&state, caller.actor, id.into_inner(), Decision::Cancel).await
+    decide_and_show(&state, credential, id, Ok(Decision::Cancel)).await
 }

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 
-use super::auth::Caller;
+use super::auth::{Caller, Credential};
 use super::fallback::decoded_path;
 use super::problem::{AppError, ErrorCode, PROBLEM_CONTENT_TYPE};
 use super::refusals::{
@@ -58,6 +58,13 @@ impl FromRequest for ScimCaller {
             }
             Ok(ScimCaller(caller))
         })
+    }
+}
+
+impl ScimCaller {
+    /// The identity provider's credential, resolved already, for [`AppState::act`].
+    fn credential(self) -> Credential {
+        Credential::Resolved(std::sync::Arc::new(self.0))
     }
 }
 
@@ -393,8 +400,8 @@ pub async fn create_user(
     let body = json_body(&body)?;
     let ttl = chrono::Duration::from_std(state.settings.invitation_ttl).map_err(AppError::internal)?;
     let row = state
-        .act(caller.0, move |conn, actor, now| {
-            use_cases::create(conn, actor, &body, ttl, now)
+        .act(caller.credential(), move |conn, caller, now| {
+            use_cases::create(conn, &caller.actor, &body, ttl, now)
         })
         .await?;
     state.mail_wake.notify_one();
@@ -464,8 +471,8 @@ pub async fn replace_user(
     let expected = if_match(&request)?;
     let body = json_body(&body)?;
     let row = state
-        .act(caller.0, move |conn, actor, now| {
-            use_cases::replace(conn, actor, &id, expected, &body, now)
+        .act(caller.credential(), move |conn, caller, now| {
+            use_cases::replace(conn, &caller.actor, &id, expected, &body, now)
         })
         .await?;
     Ok(user_response(
@@ -501,8 +508,8 @@ pub async fn patch_user(
     let expected = if_match(&request)?;
     let operations = use_cases::parse_patch(&json_body(&body)?)?;
     let row = state
-        .act(caller.0, move |conn, actor, now| {
-            use_cases::patch(conn, actor, &id, expected, &operations, now)
+        .act(caller.credential(), move |conn, caller, now| {
+            use_cases::patch(conn, &caller.actor, &id, expected, &operations, now)
         })
         .await?;
     Ok(user_response(
@@ -535,8 +542,8 @@ pub async fn delete_user(
     let id = user_id(&id)?;
     let expected = if_match(&request)?;
     state
-        .act(caller.0, move |conn, actor, now| {
-            use_cases::delete(conn, actor, &id, expected, now)
+        .act(caller.credential(), move |conn, caller, now| {
+            use_cases::delete(conn, &caller.actor, &id, expected, now)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -13,7 +13,6 @@ use crate::auth::token::TokenKeys;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{self, DbConn, DbPool};
-use crate::domain::user::Actor;
 use crate::error::{AppError, ErrorCode};
 use crate::metrics::Metrics;
 use crate::service::callers::{Caller, Credential};
@@ -86,15 +85,18 @@ impl AppState {
         .await
     }
 
-    /// Runs a change as `caller` at this moment: the use case gets the caller's actor and the
-    /// request's time, on the blocking pool as [`Self::db`] runs any work.
-    pub async fn act<T, F>(&self, caller: Caller, work: F) -> Result<T, AppError>
+    /// Runs a change as the request's caller at this moment: the credential is resolved in the
+    /// same hop and on the same connection as the change (401 `unauthorized` when it has ended,
+    /// before anything of the request is judged), and the use case gets the caller and the
+    /// request's time.
+    pub async fn act<T, F>(&self, credential: Credential, work: F) -> Result<T, AppError>
     where
-        F: FnOnce(&mut DbConn, &Actor, NaiveDateTime) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&mut DbConn, &Caller, NaiveDateTime) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
         let now = self.now();
-        self.db(move |conn| work(conn, &caller.actor, now)).await
+        self.db_as(credential, move |conn, caller| work(conn, &caller, now))
+            .await
     }
 }
 

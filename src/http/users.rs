@@ -474,20 +474,19 @@ fn with_etag(mut response: actix_web::HttpResponseBuilder, user: UserView, actor
 #[post("/users")]
 pub async fn create_user(
     state: web::Data<AppState>,
-    caller: Caller,
-    body: web::Json<CreateUserRequest>,
+    credential: Credential,
+    body: Result<web::Json<CreateUserRequest>, actix_web::Error>,
 ) -> Result<HttpResponse, AppError> {
-    management_scope(&caller.actor)?;
-    let body = body.into_inner();
-    let external_id = body.parsed_external_id()?;
-    let new_user = body.into_new_user(&caller)?;
-    let actor = caller.actor;
-    let now = state.now();
+    let body = after_caller(body).map(web::Json::into_inner);
     let ttl = chrono::Duration::from_std(state.settings.invitation_ttl).map_err(AppError::internal)?;
     let (user, actor) = state
-        .db(move |conn| {
-            let user = use_cases::create_and_show(conn, &actor, new_user, external_id, ttl, now)?;
-            Ok((user, actor))
+        .act(credential, move |conn, caller, now| {
+            let body = body?;
+            management_scope(&caller.actor)?;
+            let external_id = body.parsed_external_id()?;
+            let new_user = body.into_new_user(caller)?;
+            let user = use_cases::create_and_show(conn, &caller.actor, new_user, external_id, ttl, now)?;
+            Ok((user, caller.actor.clone()))
         })
         .await?;
     state.mail_wake.notify_one();
@@ -549,22 +548,20 @@ pub async fn get_user(
 pub async fn update_user(
     request: HttpRequest,
     state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
-    body: web::Json<UpdateUserRequest>,
+    credential: Credential,
+    id: Result<web::Path<Uuid>, actix_web::Error>,
+    body: Result<web::Json<UpdateUserRequest>, actix_web::Error>,
 ) -> Result<HttpResponse, AppError> {
-    management_scope(&caller.actor)?;
-    let expected = if_match(&request)?;
-    let edit = body.into_inner().into_edit()?;
-    let id = id.into_inner().to_string();
-    let actor = caller.actor;
-    let now = state.now();
+    let id = after_caller(id).map(|id| id.into_inner().to_string());
+    let body = after_caller(body).map(web::Json::into_inner);
+    let expected = if_match(&request);
     let (user, actor) = state
-        .db(move |conn| {
-            Ok((
-                use_cases::update_and_show(conn, &actor, &id, expected, edit, now)?,
-                actor,
-            ))
+        .act(credential, move |conn, caller, now| {
+            let (id, body) = (id?, body?);
+            management_scope(&caller.actor)?;
+            let (expected, edit) = (expected?, body.into_edit()?);
+            let user = use_cases::update_and_show(conn, &caller.actor, &id, expected, edit, now)?;
+            Ok((user, caller.actor.clone()))
         })
         .await?;
     Ok(with_etag(HttpResponse::Ok(), user, &actor))
@@ -586,15 +583,16 @@ pub async fn update_user(
 pub async fn delete_user(
     request: HttpRequest,
     state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<Uuid>,
+    credential: Credential,
+    id: Result<web::Path<Uuid>, actix_web::Error>,
 ) -> Result<HttpResponse, AppError> {
-    management_scope(&caller.actor)?;
-    let expected = if_match(&request)?;
-    let id = id.into_inner().to_string();
+    let id = after_caller(id).map(|id| id.into_inner().to_string());
+    let expected = if_match(&request);
     state
-        .act(caller, move |conn, actor, now| {
-            use_cases::delete(conn, actor, &id, expected, now)
+        .act(credential, move |conn, caller, now| {
+            let id = id?;
+            management_scope(&caller.actor)?;
+            use_cases::delete(conn, &caller.actor, &id, expected?, now)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

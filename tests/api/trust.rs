@@ -459,6 +459,75 @@ for_each_backend! {
         }
     }
 
+    // A change resolves an access token in its own unit of work too (issue #15: one hop per
+    // request), before it judges anything of the request: an ended token is told 401 whatever
+    // its path, query or body, a current one the 400 or 422 of its input. With an
+    // `Idempotency-Key`, the key is claimed in the hop that resolves the token: an ended
+    // token's request keeps nothing.
+    async fn a_change_resolves_its_access_token_before_its_input(backend) {
+        let Some(app) = TestApp::spawn_with(backend, &[("RATE_LIMIT_PER_MINUTE", "0")]).await else { return };
+        let admin = app.admin().await;
+        let main = app.corporation_with_main_user(&admin, "KWH001").await;
+        let demoted = app.create_user(&main, json!({"email": "gedegradeerd@kwh001.example.nl", "first_name": "G", "last_name": "D", "role": "main_user"})).await;
+        let demoted = app.sign_in_as(&demoted).await;
+        assert_eq!(main.patch(&format!("/users/{}", demoted.id), &json!({"role": "user"})).await.status(), 200);
+        let paused = app.create_user(&main, json!({"email": "gepauzeerd@kwh001.example.nl", "first_name": "P", "last_name": "G", "role": "main_user"})).await;
+        let paused = app.sign_in_as(&paused).await;
+        assert_eq!(main.patch(&format!("/users/{}", paused.id), &json!({"active": false})).await.status(), 200);
+        let gone = app.create_user(&main, json!({"email": "weg@kwh001.example.nl", "first_name": "W", "last_name": "G", "role": "main_user"})).await;
+        let gone = app.sign_in_as(&gone).await;
+        assert_eq!(main.delete(&format!("/users/{}", gone.id)).await.status(), 204);
+
+        let known = format!("/users/{}", main.id);
+        // (method, path, body, what a current main user is told)
+        let malformed: [(Method, &str, &str, u16); 14] = [
+            (Method::POST, "/users", "{", 400),
+            (Method::POST, "/users", r#"{"email": 7}"#, 422),
+            (Method::POST, "/users", r#"{"email": "x", "first_name": "", "last_name": "L"}"#, 422),
+            (Method::PATCH, "/users/abc", "{}", 400),
+            (Method::PATCH, &known, "[1]", 422),
+            (Method::DELETE, "/users/abc", "", 400),
+            (Method::POST, "/users/abc/invite", "", 400),
+            (Method::POST, "/users/batch?dry_run=misschien", r#"{"items": []}"#, 400),
+            (Method::POST, "/contractors", r#"{"name": ""}"#, 422),
+            (Method::PATCH, "/contractors/zz", r#"{"name": "N"}"#, 400),
+            (Method::PUT, "/contractors/zz/report-settings", "{}", 400),
+            (Method::POST, "/approvals/zz/reject", "{", 400),
+            (Method::POST, "/api-tokens", r#"{"name": "", "scope": "alles"}"#, 422),
+            (Method::DELETE, "/api-tokens/zz", "", 400),
+        ];
+        for (method, path, body, current) in malformed {
+            for (who, session) in [("deleted", &gone), ("deactivated", &paused), ("demoted", &demoted)] {
+                for key in [None, Some("sleutel-1")] {
+                    let mut request = session.request(method.clone(), path).header("Content-Type", "application/json").body(body);
+                    if let Some(key) = key {
+                        request = request.header("Idempotency-Key", key);
+                    }
+                    let response = request.send().await.unwrap();
+                    assert_eq!(problem(response, 401).await["code"], "unauthorized", "{who} {method} {path} {body} {key:?}");
+                }
+            }
+            let response = main.request(method.clone(), path).header("Content-Type", "application/json").body(body).send().await.unwrap();
+            assert_eq!(response.status(), current, "{method} {path} {body}");
+        }
+        use mijnkwh::db::schema::idempotency_keys;
+        let kept: Vec<String> = idempotency_keys::table.select(idempotency_keys::actor).load(&mut app.db()).unwrap();
+        assert!(kept.is_empty(), "{kept:?}");
+        // A current token's idempotent change is kept, and replayed.
+        let created = || {
+            main.request(Method::POST, "/contractors")
+                .header("Idempotency-Key", "sleutel-2")
+                .json(&json!({"name": "Schilders BV"}))
+                .send()
+        };
+        let first = created().await.unwrap();
+        assert_eq!(first.status(), 201);
+        let again = created().await.unwrap();
+        assert_eq!((again.status().as_u16(), again.headers().get("idempotent-replayed").map(|v| v.to_str().unwrap().to_string())), (201, Some("true".into())));
+        let kept: i64 = idempotency_keys::table.count().get_result(&mut app.db()).unwrap();
+        assert_eq!(kept, 1);
+    }
+
     // The rate limit counts a person at the token version of their credential: someone still
     // holding a token that ended (here by a deactivation and reactivation) spends nothing of
     // the allowance of the user's current sessions, and is refused every time.
