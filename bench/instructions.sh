@@ -4,10 +4,11 @@
 # builds on a noisy machine where req/s moves by ±20% from one minute to the next.
 #
 # Usage: bench/instructions.sh BUILD [BUILD ...]
-#        PATHS="/users?limit=50 /users/{id}" REQUESTS=200 bench/instructions.sh target/release/mijnkwh
+#        PATHS="/users?limit=50 /users/{id} PATCH:/users/{id}" REQUESTS=200 bench/instructions.sh target/release/mijnkwh
 # Each build serves a copy of one SQLite database of 2,000 users (seeded once, by the first
 # build); every path is requested 20 times to warm up, then REQUESTS times one after the other
-# on one connection while callgrind counts. `{id}` stands for a seeded user. Counts the
+# on one connection while callgrind counts. `{id}` stands for a seeded user; `PATCH:` before a
+# path sends a PATCH with a new job title each time instead of a GET. Counts the
 # service's own instructions (user space), not the kernel's or the client's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +44,20 @@ kill "$started_pid"
 wait "$started_pid" 2>/dev/null || true
 id=$(head -n1 "$IDS_FILE")
 
+# Sends $3 requests of method $1 to $2 one after the other; a PATCH gives the user a new job
+# title each time ($4 keeps the warm-up's titles apart from the counted ones), a real write.
+send() {
+  "$venv/bin/python" - "$@" <<'PY'
+import os, sys, httpx
+method, url, count, phase = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+with httpx.Client(headers={"Authorization": "Bearer " + os.environ["TOKEN"]}) as client:
+    for n in range(count):
+        body = {"job_title": f"Functie {phase} {n}"} if method == "PATCH" else None
+        answer = client.request(method, url, json=body)
+        assert answer.status_code == 200, (answer.status_code, answer.text[:300])
+PY
+}
+
 echo "| build | path | instructions per request |"
 echo "|---|---|---|"
 for build in "$@"; do
@@ -50,31 +65,20 @@ for build in "$@"; do
   # SQLite's backup, not cp: the last writes may still be in the seed's write-ahead log.
   python3 -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).backup(sqlite3.connect(sys.argv[2]))' "$work/seed.sqlite" "$work/run.sqlite"
   start "$build" "$work/run.sqlite" "valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=$work/callgrind.%p"
-  for path in $paths; do
-    path=${path//\{id\}/$id}
-    "$venv/bin/python" - "$started_base$path" 20 >/dev/null <<'PY'
-import os, sys, httpx
-with httpx.Client(headers={"Authorization": "Bearer " + os.environ["TOKEN"]}) as client:
-    for _ in range(int(sys.argv[2])):
-        answer = client.get(sys.argv[1])
-        assert answer.status_code == 200, (answer.status_code, answer.text[:300])
-PY
+  for spec in $paths; do
+    method=GET path=${spec//\{id\}/$id}
+    case "$spec" in PATCH:*) method=PATCH path=${path#PATCH:} ;; esac
+    send "$method" "$started_base$path" 20 warm >/dev/null
     callgrind_control -z "$started_pid" >/dev/null 2>&1
     callgrind_control -i on "$started_pid" >/dev/null 2>&1
-    "$venv/bin/python" - "$started_base$path" "$requests" <<'PY'
-import os, sys, httpx
-with httpx.Client(headers={"Authorization": "Bearer " + os.environ["TOKEN"]}) as client:
-    for _ in range(int(sys.argv[2])):
-        answer = client.get(sys.argv[1])
-        assert answer.status_code == 200, (answer.status_code, answer.text[:300])
-PY
+    send "$method" "$started_base$path" "$requests" counted
     callgrind_control -i off "$started_pid" >/dev/null 2>&1
     before=$(ls "$work"/callgrind.* 2>/dev/null | wc -l)
     callgrind_control -d "$started_pid" >/dev/null 2>&1
     for _ in $(seq 1 50); do [ "$(ls "$work"/callgrind.* | wc -l)" -gt "$before" ] && break; sleep 0.2; done
     dump=$(ls -t "$work"/callgrind.* | head -n1)
     total=$(awk '/^totals:/ {print $2; exit}' "$dump")
-    echo "| $build | ${path//$id/\{id\}} | $((total / requests)) |"
+    echo "| $build | ${spec} | $((total / requests)) |"
   done
   kill "$started_pid"
   wait "$started_pid" 2>/dev/null || true

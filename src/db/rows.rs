@@ -96,6 +96,57 @@ pub struct UserChanges {
     pub updated_at: Option<NaiveDateTime>,
 }
 
+impl UserChanges {
+    /// Every column an edit may change, as `row` holds it with these changes applied.
+    pub fn applied_to<'a>(&'a self, row: &'a UserRow) -> EditableColumns<'a> {
+        fn or<'a, T: ?Sized>(changed: Option<&'a T>, stored: &'a T) -> &'a T {
+            changed.unwrap_or(stored)
+        }
+        fn text_or<'a>(changed: &'a Option<Option<String>>, stored: &'a Option<String>) -> Option<&'a str> {
+            changed.as_ref().unwrap_or(stored).as_deref()
+        }
+        EditableColumns {
+            first_name: or(self.first_name.as_deref(), &row.first_name),
+            last_name: or(self.last_name.as_deref(), &row.last_name),
+            job_title: text_or(&self.job_title, &row.job_title),
+            phone: text_or(&self.phone, &row.phone),
+            remarks: text_or(&self.remarks, &row.remarks),
+            role: self.role.unwrap_or(row.role),
+            access: or(self.access.as_ref(), &row.access),
+            email_notifications: or(self.email_notifications.as_ref(), &row.email_notifications),
+            excel_download: self.excel_download.unwrap_or(row.excel_download),
+            external_id: text_or(&self.external_id, &row.external_id),
+            display_name: text_or(&self.display_name, &row.display_name),
+            deactivated_at: self.deactivated_at.unwrap_or(row.deactivated_at),
+            token_version: self.token_version.unwrap_or(row.token_version),
+            version: self.version.unwrap_or(row.version),
+            updated_at: self.updated_at.unwrap_or(row.updated_at),
+        }
+    }
+}
+
+/// Every column an edit may change, each written (a `None` as NULL): the `UPDATE` has one
+/// shape whatever the edit, which the connection keeps prepared (`db::sql::KeptPrepared`).
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = users, treat_none_as_null = true)]
+pub struct EditableColumns<'a> {
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub job_title: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub remarks: Option<&'a str>,
+    pub role: Role,
+    pub access: &'a KeySet<Access>,
+    pub email_notifications: &'a KeySet<Notification>,
+    pub excel_download: bool,
+    pub external_id: Option<&'a str>,
+    pub display_name: Option<&'a str>,
+    pub deactivated_at: Option<NaiveDateTime>,
+    pub token_version: i32,
+    pub version: i32,
+    pub updated_at: NaiveDateTime,
+}
+
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = audit_events)]
 pub struct AuditEventRow {

@@ -54,3 +54,38 @@ impl<C: QueryFragment<Sqlite>> QueryFragment<Sqlite> for InJsonArray<C> {
         Ok(())
     }
 }
+
+/// A statement whose SQL text is the same on every call, kept prepared by the connection
+/// under that text.
+///
+/// Diesel prepares every `UPDATE` anew for each execution: a `SET` list built from optional
+/// fields may differ from one call to the next, so it never keeps one. For `PATCH /users/{id}`
+/// SQLite's parse of that statement (with its `RETURNING` of every column) was a quarter of
+/// the request's instructions, and PostgreSQL planned it again every time. Wrap only a
+/// statement of one shape (every column set, `None` written as NULL): each distinct text
+/// stays prepared on each connection for as long as the connection lives, so a shape that
+/// varied with the request would let callers grow that cache.
+#[derive(Debug, Clone, Copy)]
+pub struct KeptPrepared<Q>(pub Q);
+
+impl<Q> QueryId for KeptPrepared<Q> {
+    // Keyed by its SQL text, not by its type.
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for KeptPrepared<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q: QueryFragment<DB>, DB: diesel::backend::Backend> QueryFragment<DB> for KeptPrepared<Q> {
+    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.0.walk_ast(pass)
+    }
+
+    fn is_safe_to_cache_prepared(&self, _backend: &DB) -> QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+impl<Q, Conn> diesel::RunQueryDsl<Conn> for KeptPrepared<Q> {}

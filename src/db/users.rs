@@ -9,6 +9,7 @@ use diesel::sql_types::{Bool, Text, Timestamp};
 use super::DbConn;
 use super::rows::{UserChanges, UserRow};
 use super::schema::users;
+use super::sql::KeptPrepared;
 use crate::domain::user::{Role, UserType};
 use crate::domain::user_list::{UserCursor, UserListQuery, UserSort};
 
@@ -114,18 +115,18 @@ pub fn find_by_external_ids(
         .load(conn)
 }
 
-/// Applies `changes` when the stored version is still `expected_version`, and answers the row
-/// as it is then (in the same statement); `None` when the version was another.
-pub fn update_if_version(
-    conn: &mut DbConn,
-    id: &str,
-    expected_version: i32,
-    changes: &UserChanges,
-) -> QueryResult<Option<UserRow>> {
+/// Applies `changes` to the user `row` read, when their stored version is still the one read,
+/// and answers the row as it is then (in the same statement); `None` when the version was
+/// another. Every editable column is written (those `changes` leaves alone as `row` holds
+/// them): one statement, kept prepared, whatever the edit.
+pub fn update_if_version(conn: &mut DbConn, row: &UserRow, changes: &UserChanges) -> QueryResult<Option<UserRow>> {
     let target = users::table
-        .filter(users::id.eq(id.to_string()))
-        .filter(users::version.eq(expected_version));
-    super::native!(conn, c => diesel::update(target).set(changes).returning(users::all_columns).get_result(c).optional())
+        .filter(users::id.eq(&row.id))
+        .filter(users::version.eq(row.version));
+    let update = diesel::update(target)
+        .set(changes.applied_to(row))
+        .returning(users::all_columns);
+    super::native!(conn, c => KeptPrepared(&update).get_result(c).optional())
 }
 
 /// The user's row, held until the transaction ends (on PostgreSQL; SQLite's write
@@ -340,4 +341,118 @@ pub fn staff_page(conn: &mut DbConn, corporation_code: &str, offset: usize, limi
 /// At most `limit` of a corporation's staff, for a filter evaluated outside the database.
 pub fn all_staff(conn: &mut DbConn, corporation_code: &str, limit: usize) -> QueryResult<Vec<UserRow>> {
     staff_page(conn, corporation_code, 0, limit)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use chrono::NaiveDate;
+    use diesel::sqlite::Sqlite;
+
+    use super::*;
+    use crate::db::types::KeySet;
+    use crate::domain::user::{Access, Role, UserType};
+
+    fn row() -> UserRow {
+        let at = NaiveDate::from_ymd_opt(2024, 5, 7)
+            .unwrap()
+            .and_hms_opt(12, 19, 0)
+            .unwrap();
+        UserRow {
+            id: "u1".into(),
+            email: "jan@kwh001.example.nl".into(),
+            user_type: UserType::Corporation,
+            corporation_code: Some("KWH001".into()),
+            contractor_id: None,
+            first_name: "Jan".into(),
+            last_name: "Jansen".into(),
+            job_title: Some("Opzichter".into()),
+            phone: None,
+            remarks: Some("oud".into()),
+            role: Role::User,
+            access: KeySet::new(BTreeSet::from([Access::Klantvizier])),
+            email_notifications: KeySet::new(BTreeSet::new()),
+            excel_download: false,
+            password_hash: None,
+            token_version: 3,
+            last_login_at: None,
+            version: 7,
+            created_at: at,
+            updated_at: at,
+            external_id: None,
+            deactivated_at: None,
+            display_name: None,
+        }
+    }
+
+    /// The statement's SQL, without its bound values.
+    fn sql_of(row: &UserRow, changes: &UserChanges) -> String {
+        let target = users::table
+            .filter(users::id.eq(&row.id))
+            .filter(users::version.eq(row.version));
+        let update = diesel::update(target)
+            .set(changes.applied_to(row))
+            .returning(users::all_columns);
+        let text = diesel::debug_query::<Sqlite, _>(&update).to_string();
+        text.split(" -- binds:").next().unwrap().to_string()
+    }
+
+    #[test]
+    fn an_edit_writes_its_changes_over_the_row_as_read() {
+        let row = row();
+        let later = row.updated_at + chrono::Duration::minutes(5);
+        let changes = UserChanges {
+            first_name: Some("Johan".into()),
+            job_title: Some(None),
+            phone: Some(Some("0612345678".into())),
+            role: Some(Role::MainUser),
+            token_version: Some(4),
+            version: Some(8),
+            updated_at: Some(later),
+            ..UserChanges::default()
+        };
+        let written = changes.applied_to(&row);
+        assert_eq!((written.first_name, written.last_name), ("Johan", "Jansen"));
+        assert_eq!(
+            (written.job_title, written.phone, written.remarks),
+            (None, Some("0612345678"), Some("oud"))
+        );
+        assert_eq!(
+            (written.role, written.token_version, written.version),
+            (Role::MainUser, 4, 8)
+        );
+        assert_eq!(written.updated_at, later);
+        assert_eq!(written.access.keys(), row.access.keys());
+        assert_eq!((written.excel_download, written.deactivated_at), (false, None));
+    }
+
+    // The statement is kept prepared under its text: a text that varied with the edit would
+    // prepare again each time, and let callers grow every connection's cache.
+    #[test]
+    fn every_edit_writes_the_same_statement() {
+        let row = row();
+        let edits = [
+            UserChanges::default(),
+            UserChanges {
+                first_name: Some("Johan".into()),
+                ..UserChanges::default()
+            },
+            UserChanges {
+                job_title: Some(None),
+                external_id: Some(Some("HR-1".into())),
+                ..UserChanges::default()
+            },
+            UserChanges {
+                deactivated_at: Some(Some(row.updated_at)),
+                token_version: Some(4),
+                ..UserChanges::default()
+            },
+        ];
+        let first = sql_of(&row, &edits[0]);
+        assert!(first.starts_with("UPDATE `users` SET"), "{first}");
+        for edit in &edits[1..] {
+            assert_eq!(sql_of(&row, edit), first);
+        }
+    }
 }

@@ -381,7 +381,7 @@ pub fn update_locking(
             return Ok(row);
         }
         let ends_sessions = changes.token_version.is_some();
-        let updated = match users::update_if_version(conn, &row.id, row.version, &changes) {
+        let updated = match users::update_if_version(conn, &row, &changes) {
             Ok(Some(updated)) => updated,
             Ok(None) => return Err(AppError::new(ErrorCode::PreconditionFailed)),
             Err(error) if users::is_external_id_violation(&error) => {
