@@ -9,8 +9,9 @@
 //! demotion or a new password, or a deactivated user's is refused (401) first, on every
 //! instance at once. A service token is resolved here, against the database (a revoked or
 //! expired one, one whose creator's sessions ended, stops at once), so that one whose scope the
-//! operation does not list gets 403 `insufficient_scope` before anything else runs. Nothing is
-//! written for a credential that does not resolve.
+//! operation does not list gets 403 `insufficient_scope` before anything else runs; so is an
+//! access token under `/scim/v2`, which only service tokens may call (401 or 403 before the
+//! body). Nothing is written for a credential that does not resolve.
 
 use std::future::{Ready, ready};
 use std::sync::Arc;
@@ -51,6 +52,15 @@ impl Authentication {
             Authentication::AccessToken(claims) => Some(Credential::AccessToken(claims.clone())),
             Authentication::Anonymous | Authentication::Refused => None,
         }
+    }
+
+    /// Whether the request came with a credential that is malformed, unknown or no longer
+    /// current (found out so far).
+    pub fn is_refused(request: &HttpRequest) -> bool {
+        matches!(
+            request.extensions().get::<Authentication>(),
+            Some(Authentication::Refused)
+        )
     }
 
     /// Records what a later step learned of the request's credential (the rate limit resolves
@@ -101,7 +111,10 @@ pub async fn authenticate(
                 .cloned()
                 .expect("application state");
             let now = state.now();
-            if !token.starts_with(SERVICE_TOKEN_PREFIX) {
+            // SCIM is for service tokens: a person's token there is resolved at once, so that an
+            // ended one is told 401 (and a current one 403) before the body is read.
+            let scim = super::fallback::decoded_path(request.path()).starts_with(super::scim::PREFIX);
+            if !token.starts_with(SERVICE_TOKEN_PREFIX) && !scim {
                 let outcome = state
                     .tokens
                     .verify(&token)

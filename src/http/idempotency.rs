@@ -16,7 +16,7 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{CONTENT_TYPE, ETAG, HeaderName, HeaderValue, LOCATION};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use sha2::{Digest, Sha256};
 
 use super::auth::Authentication;
@@ -49,8 +49,15 @@ pub async fn middleware(
     let (Some(key), true) = (key, request.method() == Method::POST) else {
         return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
     };
+    let state = request
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .expect("application state");
     // Refusals are responses, not errors: the SCIM layer outside rewrites responses only.
     let Some(key) = key.ok().filter(|k| !k.is_empty() && k.len() <= MAX_KEY_LENGTH) else {
+        if has_ended(&state, request.request()).await? {
+            return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
+        }
         return Ok(request.into_response(AppError::new(ErrorCode::InvalidIdempotencyKey).error_response()));
     };
     // Keys are per caller, resolved in full before anything is replayed (a deleted user, a
@@ -62,11 +69,10 @@ pub async fn middleware(
     if NEVER_STORED.contains(&super::fallback::decoded_path(request.path()).as_str()) {
         return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
     }
-    let state = request
-        .app_data::<web::Data<AppState>>()
-        .cloned()
-        .expect("application state");
     let Ok(body) = request.extract::<web::Bytes>().await else {
+        if has_ended(&state, request.request()).await? {
+            return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
+        }
         return Ok(request.into_response(AppError::new(ErrorCode::PayloadTooLarge).error_response()));
     };
     let fingerprint = fingerprint(request.path(), request.query_string(), &body);
@@ -75,23 +81,18 @@ pub async fn middleware(
     let now = state.now();
     // The claim commits on its own, so that a retry meanwhile learns the key is in use (409)
     // on any instance. It holds no effect: the handler's writes and the answer commit
-    // together below, or not at all. An access token is resolved in the same hop.
+    // together below, or not at all. An access token is resolved in the same hop, and once
+    // more by the handler inside the request's transaction: a token that ends meanwhile
+    // changes nothing (on SQLite that transaction holds the write lock from its start).
     let claimed = state
         .db(move |conn| {
             let Some(caller) = credential.current(conn)? else {
-                return Ok(None);
+                return Ok(KeyClaim::OwnerGone);
             };
             let (actor, user_id) = (caller.idempotency_key(), &caller.user.id);
-            let claim = use_cases::claim(conn, &actor, &key, &fingerprint, user_id, now)?;
-            Ok(Some((caller, claim)))
+            use_cases::claim(conn, &actor, &key, &fingerprint, user_id, now)
         })
         .await?;
-    let Some((caller, claimed)) = claimed else {
-        // An ended credential: the handler refuses it (401), with nothing kept.
-        Authentication::settle(request.request(), None);
-        return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
-    };
-    Authentication::settle(request.request(), Some(caller));
     let claim = match claimed {
         KeyClaim::First(claim) => claim,
         KeyClaim::Answered(answer) => return Ok(request.into_response(replay(answer)?)),
@@ -100,6 +101,11 @@ pub async fn middleware(
         }
         KeyClaim::Reused => {
             return Ok(request.into_response(AppError::new(ErrorCode::IdempotencyKeyReused).error_response()));
+        }
+        KeyClaim::OwnerGone => {
+            // An ended credential: the handler refuses it (401), with nothing kept.
+            Authentication::settle(request.request(), None);
+            return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
         }
     };
 
@@ -174,6 +180,21 @@ pub async fn middleware(
         request,
         head.set_body(bytes).map_into_boxed_body(),
     ))
+}
+
+/// Whether the request's credential has ended, asked before the key or the body is refused:
+/// an ended credential is told 401 (by the handler) whatever it sent, as without the key.
+async fn has_ended(state: &AppState, request: &HttpRequest) -> Result<bool, AppError> {
+    if Authentication::is_refused(request) {
+        return Ok(true);
+    }
+    let Some(credential) = Authentication::credential(request) else {
+        return Ok(false);
+    };
+    let caller = state.db(move |conn| credential.current(conn)).await?;
+    let ended = caller.is_none();
+    Authentication::settle(request, caller);
+    Ok(ended)
 }
 
 /// The answer as it may be kept: without the fields that hold a secret.

@@ -46,7 +46,9 @@ pub async fn middleware(
                 super::auth::Authentication::settle(request.request(), None);
                 return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
             };
-            super::auth::Authentication::settle(request.request(), Some(caller.clone()));
+            // Not recorded for the handler: its use case resolves the token once more in its own
+            // unit of work (for a change, in the change's transaction), one statement at most
+            // once a minute.
             credential = Credential::Resolved(caller);
             state.request_counter.learn(&subject, window, count);
             count

@@ -42,6 +42,8 @@ pub enum KeyClaim {
     InProgress,
     /// The key was used for another request.
     Reused,
+    /// The caller's user was deleted meanwhile: their credential has ended.
+    OwnerGone,
 }
 
 /// Claims `key` of `actor` (whose answers belong to the user `user_id`) for the request with
@@ -67,16 +69,20 @@ pub fn claim(
         claim_id: Some(uuid::Uuid::new_v4().to_string()),
     };
     store::prune(conn, now)?;
-    let existing = match store::claim(conn, &row)? {
+    let claimed = match store::claim(conn, &row) {
         // Left by a request that never finished: its transaction was rolled back with its
         // instance, so nothing of it happened. The key is free again.
-        Some(earlier)
+        Ok(Some(earlier))
             if earlier.status_code.is_none() && (now - earlier.created_at).num_seconds() > ABANDONED_AFTER_SECONDS =>
         {
             store::release(conn, &earlier.actor, &earlier.idempotency_key)?;
-            store::claim(conn, &row)?
+            store::claim(conn, &row)
         }
         other => other,
+    };
+    let existing = match claimed {
+        Err(error) if store::is_owner_gone(&error) => return Ok(KeyClaim::OwnerGone),
+        other => other?,
     };
     let Some(earlier) = existing else {
         return Ok(KeyClaim::First(Claim {

@@ -510,9 +510,47 @@ for_each_backend! {
             let response = main.request(method.clone(), path).header("Content-Type", "application/json").body(body).send().await.unwrap();
             assert_eq!(response.status(), current, "{method} {path} {body}");
         }
+        // Found by review: what the idempotency keys refuse of their own (a key that is empty or
+        // too long, a body over the limit) is judged after the caller too; SCIM, which takes
+        // service tokens only, tells a person's ended token 401 and a current one 403 before
+        // its body.
+        let oversized = format!("{{\"x\":\"{}\"}}", "a".repeat(1_200_000));
+        let long_key = "k".repeat(300);
+        let refusals: [(&str, &str, &str, u16, &str); 5] = [
+            ("/users", "", "{}", 400, "invalid_idempotency_key"),
+            ("/users", &long_key, "{}", 400, "invalid_idempotency_key"),
+            ("/users", "sleutel-3", &oversized, 413, "payload_too_large"),
+            ("/contractors", "sleutel-3", &oversized, 413, "payload_too_large"),
+            ("/scim/v2/Users", "", &oversized, 403, ""),
+        ];
+        for (path, key, body, current, code) in refusals {
+            for (who, session) in [("deleted", &gone), ("deactivated", &paused), ("demoted", &demoted)] {
+                let mut request = session.request(Method::POST, path).header("Content-Type", "application/json").body(body.to_string());
+                if !path.starts_with("/scim") {
+                    request = request.header("Idempotency-Key", key);
+                }
+                let response = request.send().await.unwrap();
+                assert_eq!(response.status(), 401, "{who} {path} {key:?}");
+            }
+            let mut request = main.request(Method::POST, path).header("Content-Type", "application/json").body(body.to_string());
+            if !path.starts_with("/scim") {
+                request = request.header("Idempotency-Key", key);
+            }
+            let response = request.send().await.unwrap();
+            if code.is_empty() {
+                assert_eq!(response.status(), current, "{path}");
+            } else {
+                assert_eq!(problem(response, current).await["code"], code, "{path} {key:?}");
+            }
+        }
         use mijnkwh::db::schema::idempotency_keys;
         let kept: Vec<String> = idempotency_keys::table.select(idempotency_keys::actor).load(&mut app.db()).unwrap();
         assert!(kept.is_empty(), "{kept:?}");
+        // A user deleted between the check of their token and the claim of their key: the
+        // claim finds them gone (their credential has ended), not a failure of ours (500).
+        let now = chrono::Utc::now().naive_utc();
+        let claimed = mijnkwh::service::idempotency::claim(&mut app.db(), "user:weg:v0", "sleutel-4", "f", &gone.id, now).unwrap();
+        assert!(matches!(claimed, mijnkwh::service::idempotency::KeyClaim::OwnerGone));
         // A current token's idempotent change is kept, and replayed.
         let created = || {
             main.request(Method::POST, "/contractors")
