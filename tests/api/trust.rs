@@ -23,6 +23,34 @@ async fn login_from(app: &TestApp, address: &str, email: &str, password: &str) -
         .unwrap()
 }
 
+/// Three main users of `main`'s corporation, signed in, whose access tokens then ended: one
+/// demoted, one deactivated, one deleted.
+async fn ended_main_users(app: &TestApp, main: &Session) -> (Session, Session, Session) {
+    let mut sessions = Vec::new();
+    for name in ["gedegradeerd", "gepauzeerd", "weg"] {
+        let user = json!({"email": format!("{name}@kwh001.example.nl"), "first_name": "E", "last_name": "N", "role": "main_user"});
+        let user = app.create_user(main, user).await;
+        sessions.push(app.sign_in_as(&user).await);
+    }
+    let gone = sessions.pop().unwrap();
+    let paused = sessions.pop().unwrap();
+    let demoted = sessions.pop().unwrap();
+    assert_eq!(
+        main.patch(&format!("/users/{}", demoted.id), &json!({"role": "user"}))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        main.patch(&format!("/users/{}", paused.id), &json!({"active": false}))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(main.delete(&format!("/users/{}", gone.id)).await.status(), 204);
+    (demoted, paused, gone)
+}
+
 async fn behind_proxy(backend: crate::helpers::Backend) -> Option<TestApp> {
     TestApp::spawn_with(backend, &[("TRUSTED_PROXIES", "127.0.0.1/32")]).await
 }
@@ -396,15 +424,7 @@ for_each_backend! {
         let colleague = app.create_user(&main, json!({"email": "collega@kwh001.example.nl", "first_name": "C", "last_name": "K"})).await;
         let colleague_id = colleague["id"].as_str().unwrap().to_string();
         let plain = app.sign_in_as(&colleague).await;
-        let demoted = app.create_user(&main, json!({"email": "gedegradeerd@kwh001.example.nl", "first_name": "G", "last_name": "D", "role": "main_user"})).await;
-        let demoted = app.sign_in_as(&demoted).await;
-        assert_eq!(main.patch(&format!("/users/{}", demoted.id), &json!({"role": "user"})).await.status(), 200);
-        let paused = app.create_user(&main, json!({"email": "gepauzeerd@kwh001.example.nl", "first_name": "P", "last_name": "G", "role": "main_user"})).await;
-        let paused = app.sign_in_as(&paused).await;
-        assert_eq!(main.patch(&format!("/users/{}", paused.id), &json!({"active": false})).await.status(), 200);
-        let gone = app.create_user(&main, json!({"email": "weg@kwh001.example.nl", "first_name": "W", "last_name": "G", "role": "main_user"})).await;
-        let gone = app.sign_in_as(&gone).await;
-        assert_eq!(main.delete(&format!("/users/{}", gone.id)).await.status(), 204);
+        let (demoted, paused, gone) = ended_main_users(&app, &main).await;
 
         let colleague_path = format!("/users/{colleague_id}");
         let missing_path = "/users/00000000-0000-4000-8000-000000000000".to_string();
@@ -468,15 +488,7 @@ for_each_backend! {
         let Some(app) = TestApp::spawn_with(backend, &[("RATE_LIMIT_PER_MINUTE", "0")]).await else { return };
         let admin = app.admin().await;
         let main = app.corporation_with_main_user(&admin, "KWH001").await;
-        let demoted = app.create_user(&main, json!({"email": "gedegradeerd@kwh001.example.nl", "first_name": "G", "last_name": "D", "role": "main_user"})).await;
-        let demoted = app.sign_in_as(&demoted).await;
-        assert_eq!(main.patch(&format!("/users/{}", demoted.id), &json!({"role": "user"})).await.status(), 200);
-        let paused = app.create_user(&main, json!({"email": "gepauzeerd@kwh001.example.nl", "first_name": "P", "last_name": "G", "role": "main_user"})).await;
-        let paused = app.sign_in_as(&paused).await;
-        assert_eq!(main.patch(&format!("/users/{}", paused.id), &json!({"active": false})).await.status(), 200);
-        let gone = app.create_user(&main, json!({"email": "weg@kwh001.example.nl", "first_name": "W", "last_name": "G", "role": "main_user"})).await;
-        let gone = app.sign_in_as(&gone).await;
-        assert_eq!(main.delete(&format!("/users/{}", gone.id)).await.status(), 204);
+        let (demoted, paused, gone) = ended_main_users(&app, &main).await;
 
         let known = format!("/users/{}", main.id);
         // (method, path, body, what a current main user is told)
