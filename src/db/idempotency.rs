@@ -71,6 +71,11 @@ pub fn complete(
     Ok(updated == 1)
 }
 
+/// Whether the key is held by anyone (a claim or an answer).
+pub fn exists(conn: &mut DbConn, actor: &str, key: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(keys::table.find((actor, key)))).get_result(conn)
+}
+
 /// Frees a key: the first request failed on our side (a retry should act), or it expired.
 pub fn release(conn: &mut DbConn, actor: &str, key: &str) -> QueryResult<()> {
     diesel::delete(keys::table.find((actor, key))).execute(conn).map(drop)

@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use super::auth::Authentication;
 use super::problem::{AppError, ErrorCode};
 use super::state::{AppState, RequestTransaction};
-use crate::service::idempotency::{self as use_cases, KeyClaim, StoredAnswer};
+use crate::service::idempotency::{self as use_cases, Completion, KeyClaim, StoredAnswer};
 
 pub const HEADER: &str = "idempotency-key";
 const MAX_KEY_LENGTH: usize = 255;
@@ -124,7 +124,7 @@ pub async fn middleware(
     let (request, response) = match response {
         Ok(response) => response.into_parts(),
         Err(error) => {
-            transaction.finish(|_| Ok(false)).await?;
+            transaction.roll_back().await?;
             release().await?;
             return Err(error);
         }
@@ -134,14 +134,16 @@ pub async fn middleware(
     let bytes = match actix_web::body::to_bytes(body).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            transaction.finish(|_| Ok(false)).await?;
+            transaction.roll_back().await?;
             release().await?;
             return Err(AppError::new(ErrorCode::Internal).into());
         }
     };
     // A failure on our side is not an answer to keep: nothing of it commits, the retry acts.
-    if status.is_server_error() {
-        transaction.finish(|_| Ok(false)).await?;
+    // Nor is a credential that ended while the request ran (401: the handler checks it again
+    // in this transaction): its claim may be gone with its user, and it has no answer to own.
+    if status.is_server_error() || status == StatusCode::UNAUTHORIZED {
+        transaction.roll_back().await?;
         release().await?;
         return Ok(ServiceResponse::new(
             request,
@@ -158,28 +160,34 @@ pub async fn middleware(
         body: without_secrets(&bytes),
     };
     let abort_before_commit = state.settings.fault_abort_before_idempotent_commit;
-    let completed = transaction
-        .finish(move |conn| {
-            let completed = use_cases::complete(conn, &claim, &answer)?;
-            if abort_before_commit {
-                tracing::error!("FAULT_INJECTION: aborting between the handler and the commit");
-                std::process::abort();
-            }
-            Ok(completed)
-        })
+    let completion = transaction
+        .finish(
+            move |conn| {
+                let completion = use_cases::complete(conn, &claim, &answer)?;
+                if abort_before_commit {
+                    tracing::error!("FAULT_INJECTION: aborting between the handler and the commit");
+                    std::process::abort();
+                }
+                Ok(completion)
+            },
+            |completion| *completion == Completion::Kept,
+        )
         .await?;
-    if !completed {
-        // The claim was taken over meanwhile (this request ran past the abandonment time):
-        // the other request acts; this one's writes were rolled back.
-        return Ok(ServiceResponse::new(
-            request,
-            AppError::new(ErrorCode::RequestInProgress).error_response(),
-        ));
-    }
-    Ok(ServiceResponse::new(
-        request,
-        head.set_body(bytes).map_into_boxed_body(),
-    ))
+    let refusal = match completion {
+        Completion::Kept => {
+            return Ok(ServiceResponse::new(
+                request,
+                head.set_body(bytes).map_into_boxed_body(),
+            ));
+        }
+        // This request ran past the abandonment time and another one holds the key now: the
+        // other request acts; this one's writes were rolled back.
+        Completion::TakenOver => ErrorCode::RequestInProgress,
+        // The caller's user was deleted while the request ran: their credential ended, and
+        // nothing of the request stays.
+        Completion::OwnerGone => ErrorCode::Unauthorized,
+    };
+    Ok(ServiceResponse::new(request, AppError::new(refusal).error_response()))
 }
 
 /// Whether the request's credential has ended, asked before the key or the body is refused:

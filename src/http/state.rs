@@ -177,15 +177,21 @@ impl RequestTransaction {
             .map_err(|_| AppError::internal(anyhow::anyhow!("the request's transaction has ended")))?
     }
 
-    /// Runs `last` in the transaction, then commits when it answers `true`, rolls back
-    /// otherwise (and on any error). The connection goes back to the pool either way.
-    pub async fn finish(
+    /// Rolls everything of the request back. The connection goes back to the pool.
+    pub async fn roll_back(self) -> Result<(), AppError> {
+        self.finish(|_| Ok(()), |_| false).await
+    }
+
+    /// Runs `last` in the transaction, then commits when `commits` says so of its outcome,
+    /// rolls back otherwise (and on any error). The connection goes back to the pool either way.
+    pub async fn finish<T: Send + 'static>(
         self,
-        last: impl FnOnce(&mut DbConn) -> Result<bool, AppError> + Send + 'static,
-    ) -> Result<bool, AppError> {
+        last: impl FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+        commits: fn(&T) -> bool,
+    ) -> Result<T, AppError> {
         self.run(move |conn| {
             let outcome = last(conn);
-            let ended = db::end_transaction(conn, matches!(outcome, Ok(true)));
+            let ended = db::end_transaction(conn, outcome.as_ref().is_ok_and(commits));
             if ended.is_err() || outcome.as_ref().is_err_and(AppError::is_internal) {
                 conn.mark_suspect();
             }

@@ -123,19 +123,37 @@ fn stored_answer(status: i32, row: IdempotencyRow) -> Result<StoredAnswer, AppEr
     Ok(StoredAnswer { status, headers, body })
 }
 
-/// Keeps the answer of the request holding `claim`; false when another request holds the key
-/// now (this one ran past the abandonment time).
-pub fn complete(conn: &mut DbConn, claim: &Claim, answer: &StoredAnswer) -> Result<bool, AppError> {
+/// What became of a request's claim when it came to keep its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completion {
+    /// The answer is kept with the request's writes.
+    Kept,
+    /// Another request holds the key now (this one ran past the abandonment time).
+    TakenOver,
+    /// The claim went with its user, deleted while the request ran: their credential ended.
+    OwnerGone,
+}
+
+/// Keeps the answer of the request holding `claim`, when it still holds it.
+pub fn complete(conn: &mut DbConn, claim: &Claim, answer: &StoredAnswer) -> Result<Completion, AppError> {
     let headers = serde_json::to_string(&answer.headers).map_err(AppError::internal)?;
-    Ok(store::complete(
+    let status = i32::from(answer.status);
+    if store::complete(
         conn,
         &claim.actor,
         &claim.key,
         &claim.claim_id,
-        i32::from(answer.status),
+        status,
         &headers,
         &answer.body,
-    )?)
+    )? {
+        return Ok(Completion::Kept);
+    }
+    // A takeover leaves a claim of its own; only the user's deletion takes the key away.
+    Ok(match store::exists(conn, &claim.actor, &claim.key)? {
+        true => Completion::TakenOver,
+        false => Completion::OwnerGone,
+    })
 }
 
 /// Frees the key: the first request failed on our side, and a retry should act.

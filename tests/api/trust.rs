@@ -563,6 +563,21 @@ for_each_backend! {
         let now = chrono::Utc::now().naive_utc();
         let claimed = mijnkwh::service::idempotency::claim(&mut app.db(), "user:weg:v0", "sleutel-4", "f", &gone.id, now).unwrap();
         assert!(matches!(claimed, mijnkwh::service::idempotency::KeyClaim::OwnerGone));
+        // A user deleted while their idempotent request ran takes its claim with them: the
+        // request is told its credential ended (401), not that the key is in use (409); a
+        // claim taken over by a retry is in use.
+        use mijnkwh::service::idempotency::{self as keys, Completion, KeyClaim, StoredAnswer};
+        let answer = StoredAnswer { status: 201, headers: Default::default(), body: "{}".into() };
+        let leaving = app.create_user(&main, json!({"email": "vertrekt@kwh001.example.nl", "first_name": "V", "last_name": "T"})).await;
+        let leaving = leaving["id"].as_str().unwrap();
+        let KeyClaim::First(claim) = keys::claim(&mut app.db(), "user:vertrekt:v0", "sleutel-5", "f", leaving, now).unwrap() else { panic!("not claimed") };
+        assert_eq!(main.delete(&format!("/users/{leaving}")).await.status(), 204);
+        assert_eq!(keys::complete(&mut app.db(), &claim, &answer).unwrap(), Completion::OwnerGone);
+        let KeyClaim::First(first) = keys::claim(&mut app.db(), "user:hoofd:v0", "sleutel-6", "f", &main.id, now).unwrap() else { panic!("not claimed") };
+        keys::release(&mut app.db(), &first).unwrap();
+        let KeyClaim::First(retry) = keys::claim(&mut app.db(), "user:hoofd:v0", "sleutel-6", "f", &main.id, now).unwrap() else { panic!("not claimed") };
+        assert_eq!(keys::complete(&mut app.db(), &first, &answer).unwrap(), Completion::TakenOver);
+        assert_eq!(keys::complete(&mut app.db(), &retry, &answer).unwrap(), Completion::Kept);
         // A current token's idempotent change is kept, and replayed.
         let created = || {
             main.request(Method::POST, "/contractors")
@@ -574,7 +589,7 @@ for_each_backend! {
         assert_eq!(first.status(), 201);
         let again = created().await.unwrap();
         assert_eq!((again.status().as_u16(), again.headers().get("idempotent-replayed").map(|v| v.to_str().unwrap().to_string())), (201, Some("true".into())));
-        let kept: i64 = idempotency_keys::table.count().get_result(&mut app.db()).unwrap();
+        let kept: i64 = idempotency_keys::table.filter(idempotency_keys::idempotency_key.eq("sleutel-2")).count().get_result(&mut app.db()).unwrap();
         assert_eq!(kept, 1);
     }
 
