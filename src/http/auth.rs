@@ -63,12 +63,13 @@ impl Authentication {
         )
     }
 
-    /// Records what a later step learned of the request's credential (the rate limit resolves
-    /// an access token when it counts the first request of a minute in the database, the
-    /// idempotency keys when they claim a key), so that the use case does not look it up again.
-    pub fn settle(request: &HttpRequest, caller: Option<Arc<Caller>>) {
-        let settled = caller.map_or(Authentication::Refused, Authentication::Caller);
-        request.extensions_mut().insert(settled);
+    /// Records that a later step found the request's credential ended (the rate limit, when
+    /// it resolves an access token to count the first request of a minute; the idempotency
+    /// keys, when they claim a key): the handler refuses it (401) without looking it up again.
+    /// A credential found current is not recorded: the use case resolves it once more in its
+    /// own unit of work (for a change, inside the change's transaction).
+    pub fn refuse(request: &HttpRequest) {
+        request.extensions_mut().insert(Authentication::Refused);
     }
 }
 

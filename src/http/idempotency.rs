@@ -104,7 +104,7 @@ pub async fn middleware(
         }
         KeyClaim::OwnerGone => {
             // An ended credential: the handler refuses it (401), with nothing kept.
-            Authentication::settle(request.request(), None);
+            Authentication::refuse(request.request());
             return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
         }
     };
@@ -199,9 +199,10 @@ async fn has_ended(state: &AppState, request: &HttpRequest) -> Result<bool, AppE
     let Some(credential) = Authentication::credential(request) else {
         return Ok(false);
     };
-    let caller = state.db(move |conn| credential.current(conn)).await?;
-    let ended = caller.is_none();
-    Authentication::settle(request, caller);
+    let ended = state.db(move |conn| Ok(credential.current(conn)?.is_none())).await?;
+    if ended {
+        Authentication::refuse(request);
+    }
     Ok(ended)
 }
 

@@ -43,7 +43,7 @@ pub async fn middleware(
                 .db(move |conn| use_cases::count_first_request(conn, &presented, &counted, window))
                 .await?;
             let Some((count, caller)) = first else {
-                super::auth::Authentication::settle(request.request(), None);
+                super::auth::Authentication::refuse(request.request());
                 return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
             };
             // Not recorded for the handler: its use case resolves the token once more in its own
@@ -59,7 +59,7 @@ pub async fn middleware(
         // (401), not to wait for a minute that would change nothing.
         let caller = state.db(move |conn| credential.current(conn)).await?;
         if caller.is_none() {
-            super::auth::Authentication::settle(request.request(), None);
+            super::auth::Authentication::refuse(request.request());
             return next.call(request).await.map(ServiceResponse::map_into_boxed_body);
         }
     }
