@@ -40,15 +40,9 @@ pub fn claim(conn: &mut DbConn, row: &IdempotencyRow) -> QueryResult<Option<Idem
 }
 
 /// Whether a claim failed because its user is gone: deleted after their credential was
-/// resolved. Its only reference is to `users` (SQLite names no constraint).
+/// resolved. Its only reference is to `users`.
 pub fn is_owner_gone(error: &diesel::result::Error) -> bool {
-    use diesel::result::{DatabaseErrorKind, Error};
-    match error {
-        Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => info
-            .constraint_name()
-            .is_none_or(|name| name == "idempotency_keys_user_id_fkey"),
-        _ => false,
-    }
+    super::users::is_foreign_key_violation_of(error, "idempotency_keys_user_id_fkey")
 }
 
 /// Stores the answer of the request holding the claim; false when another request holds it now.

@@ -54,10 +54,11 @@ pub fn is_unique_violation_of(error: &DieselError, index: &str, sqlite_column: &
     }
 }
 
-/// PostgreSQL names the violated key. SQLite names none ("FOREIGN KEY constraint failed"), and
-/// on an insert of a user the contractor is the only row it can be missing: the corporation
-/// was read in the same write transaction and corporations are never deleted.
-fn is_foreign_key_violation_of(error: &DieselError, constraint: &str) -> bool {
+/// PostgreSQL names the violated key. SQLite names none ("FOREIGN KEY constraint failed"), so
+/// a caller uses this where only `constraint` can fail: on an insert of a user the contractor
+/// is the only row that can be missing (the corporation was read in the same write transaction
+/// and corporations are never deleted).
+pub(super) fn is_foreign_key_violation_of(error: &DieselError, constraint: &str) -> bool {
     match error {
         DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
             info.constraint_name().is_none_or(|name| name == constraint)
