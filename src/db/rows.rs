@@ -74,9 +74,9 @@ impl UserRow {
     }
 }
 
-/// The fields an edit may change; `None` leaves a column as it is.
-#[derive(Debug, Clone, Default, AsChangeset)]
-#[diesel(table_name = users)]
+/// The fields an edit changes; `None` leaves a column as it is. Written through
+/// [`UserChanges::applied_to`], every column at once.
+#[derive(Debug, Clone, Default)]
 pub struct UserChanges {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
