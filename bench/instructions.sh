@@ -5,6 +5,7 @@
 #
 # Usage: bench/instructions.sh BUILD [BUILD ...]
 #        PATHS="/users?limit=50 /users/{id} PATCH:/users/{id}" REQUESTS=200 bench/instructions.sh target/release/mijnkwh
+#        INVITE=2000 bench/instructions.sh ...   # every seeded user invited first
 # Each build serves a copy of one SQLite database of 2,000 users (seeded once, by the first
 # build); every path is requested 20 times to warm up, then REQUESTS times one after the other
 # on one connection while callgrind counts. `{id}` stands for a seeded user; `PATCH:` before a
@@ -40,6 +41,19 @@ TOKEN=$(curl -s "$started_base/auth/login" -H 'content-type: application/json' \
   -d "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
 export TOKEN IDS_FILE="$work/ids"
 BENCH_USERS=2000 MIJNKWH_URL=$started_base "$venv/bin/python" bench/seed.py >&2
+# INVITE=N: the first N seeded users get an invitation (and its email), as most users of a
+# corporation have; the seed alone has none.
+if [ "${INVITE:-0}" -gt 0 ]; then
+  "$venv/bin/python" - "$started_base" <<'PY'
+import os, sys, httpx
+ids = open(os.environ["IDS_FILE"]).read().split()
+with httpx.Client(headers={"Authorization": "Bearer " + os.environ["TOKEN"]}) as client:
+    for user_id in ids[:int(os.environ["INVITE"])]:
+        answer = client.post(sys.argv[1] + "/users/" + user_id + "/invite")
+        assert answer.status_code < 300, (answer.status_code, answer.text[:300])
+PY
+  sleep 3 # the mail sender delivers them (to files), so each email reads as sent
+fi
 kill "$started_pid"
 wait "$started_pid" 2>/dev/null || true
 id=$(head -n1 "$IDS_FILE")

@@ -6,19 +6,61 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConn;
-use super::rows::{CallerRow, OutboxRow, UserRow, UserTokenRow};
+use super::rows::{CallerRow, UserRow, UserTokenRow};
 use super::schema::outbox_messages as outbox;
 use super::schema::user_tokens as tokens;
 use super::schema::users;
+use super::types::{StoredTime, StoredTimeOrNull};
 
 pub const INVITATION: &str = "invitation";
 pub const PASSWORD_RESET: &str = "password_reset";
 
-/// An invitation link and the email that carries it (none once the email is pruned).
-pub type InvitationWithEmail = (UserTokenRow, Option<OutboxRow>);
+/// What a user's view shows of an invitation: the link's times and the delivery of the email
+/// that carries it. Only these columns are read: not the link's hash and creator, nor the
+/// email's recipient and payload (the most of a message row), which a page of users would
+/// otherwise read, copy and drop for every user.
+#[derive(Debug, Clone, Queryable)]
+pub struct InvitationState {
+    #[diesel(deserialize_as = StoredTime)]
+    pub expires_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTimeOrNull)]
+    pub used_at: Option<NaiveDateTime>,
+    /// When the mail server accepted the email (the link keeps it after the email is purged).
+    #[diesel(deserialize_as = StoredTimeOrNull)]
+    pub sent_at: Option<NaiveDateTime>,
+    /// Whether the email still exists: it is purged some time after it was sent.
+    pub has_email: bool,
+    #[diesel(deserialize_as = StoredTimeOrNull)]
+    pub email_sent_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = StoredTimeOrNull)]
+    pub email_failed_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = StoredTimeOrNull)]
+    pub email_cancelled_at: Option<NaiveDateTime>,
+    /// The class of the email's last failed attempt (`domain::delivery::DeliveryError`).
+    pub delivery_error: Option<String>,
+    /// The mail server's own text of it.
+    pub last_error: Option<String>,
+}
+
+/// The columns of [`InvitationState`], from a link joined to its email (`LEFT JOIN outbox`).
+macro_rules! invitation_state_columns {
+    () => {
+        (
+            tokens::expires_at,
+            tokens::used_at,
+            tokens::sent_at,
+            outbox::id.nullable().is_not_null(),
+            outbox::sent_at.nullable(),
+            outbox::failed_at.nullable(),
+            outbox::cancelled_at.nullable(),
+            outbox::delivery_error.nullable(),
+            outbox::last_error.nullable(),
+        )
+    };
+}
 
 /// A user with their newest invitation that was not voided.
-pub type UserWithInvitation = (UserRow, Option<InvitationWithEmail>);
+pub type UserWithInvitation = (UserRow, Option<InvitationState>);
 
 pub fn insert(conn: &mut DbConn, row: &UserTokenRow) -> QueryResult<()> {
     diesel::insert_into(tokens::table).values(row).execute(conn).map(drop)
@@ -120,12 +162,11 @@ pub fn caller_beside_user_with_latest_invitation(
                 users::deactivated_at,
             )),
             users::all_columns.nullable(),
-            tokens::all_columns.nullable(),
-            outbox::all_columns.nullable(),
+            invitation_state_columns!().nullable(),
         ));
-    type Row = (CallerRow, Option<UserRow>, Option<UserTokenRow>, Option<OutboxRow>);
+    type Row = (CallerRow, Option<UserRow>, Option<InvitationState>);
     let row: Option<Row> = super::native!(conn, c => query.first(c).optional()?);
-    Ok(row.map(|(caller, user, link, message)| (caller, user.map(|user| (user, link.map(|link| (link, message)))))))
+    Ok(row.map(|(caller, user, invitation)| (caller, user.map(|user| (user, invitation)))))
 }
 
 /// The join condition of a user's invitations that were not voided.
@@ -150,30 +191,26 @@ pub fn user_with_latest_invitation(conn: &mut DbConn, user_id: &str) -> QueryRes
         .left_join(outbox::table.on(outbox::id.nullable().eq(tokens::outbox_message_id)))
         .filter(users::id.eq(user_id))
         .order(tokens::created_at.desc())
-        .select((
-            users::all_columns,
-            tokens::all_columns.nullable(),
-            outbox::all_columns.nullable(),
-        ));
-    let row: Option<(UserRow, Option<UserTokenRow>, Option<OutboxRow>)> =
-        super::native!(conn, c => query.first(c).optional()?);
-    Ok(row.map(|(user, link, message)| (user, link.map(|link| (link, message)))))
+        .select((users::all_columns, invitation_state_columns!().nullable()));
+    Ok(super::native!(conn, c => query.first(c).optional()?))
 }
 
 /// The newest invitation of each of these users that was not voided, with its email.
-pub fn latest_invitations(conn: &mut DbConn, user_ids: &[String]) -> QueryResult<HashMap<String, InvitationWithEmail>> {
+pub fn latest_invitations(conn: &mut DbConn, user_ids: &[String]) -> QueryResult<HashMap<String, InvitationState>> {
     let invitations = tokens::table
         .left_join(outbox::table.on(outbox::id.nullable().eq(tokens::outbox_message_id)))
         .filter(tokens::purpose.eq(INVITATION))
         .filter(tokens::revoked_at.is_null())
-        .order(tokens::created_at.asc());
+        .order(tokens::created_at.asc())
+        .select((tokens::user_id, invitation_state_columns!()));
     // Each of these is a statement the connection keeps prepared (see `sql::in_json_array`).
-    let rows: Vec<InvitationWithEmail> = match (user_ids, conn) {
+    let rows: Vec<(String, InvitationState)> = match (user_ids, conn) {
         ([user_id], conn) => super::native!(conn, c => invitations.filter(tokens::user_id.eq(user_id)).load(c)?),
         (_, DbConn::Pg(c)) => invitations.filter(tokens::user_id.eq_any(user_ids)).load(c)?,
         (_, DbConn::Sqlite(c)) => invitations
             .filter(super::sql::in_json_array(tokens::user_id, user_ids))
             .load(c)?,
     };
-    Ok(rows.into_iter().map(|row| (row.0.user_id.clone(), row)).collect())
+    // Oldest first: the newest of a user's invitations is the one the map keeps.
+    Ok(rows.into_iter().collect())
 }

@@ -8,6 +8,7 @@ use serde_json::Map;
 
 use super::audit as audit_log;
 use crate::db::rows::{OutboxRow, UserRow, UserTokenRow};
+use crate::db::user_tokens::InvitationState;
 /// The purposes of a link, as stored.
 pub use crate::db::user_tokens::{INVITATION, PASSWORD_RESET};
 use crate::db::{DbConn, api_tokens, corporations, login_failures, outbox, user_tokens, users, write_transaction};
@@ -351,24 +352,24 @@ pub fn invitation_views(
     let links = user_tokens::latest_invitations(conn, user_ids)?;
     Ok(links
         .into_iter()
-        .map(|(user_id, (link, message))| (user_id, invitation_view(&link, message.as_ref(), now)))
+        .map(|(user_id, invitation)| (user_id, invitation_view(&invitation, now)))
         .collect())
 }
 
 /// What the API shows of a user's newest invitation and its email (the email may have been
 /// purged; the link remembers when it was sent).
-pub fn invitation_view(link: &UserTokenRow, message: Option<&OutboxRow>, now: NaiveDateTime) -> InvitationView {
-    let sent_at = link.sent_at.or(message.and_then(|m| m.sent_at));
-    let delivery = match (sent_at, message) {
+pub fn invitation_view(invitation: &InvitationState, now: NaiveDateTime) -> InvitationView {
+    let sent_at = invitation.sent_at.or(invitation.email_sent_at);
+    let delivery = match (sent_at, invitation.has_email) {
         (Some(_), _) => Some("sent"),
-        (None, Some(m)) => Some(match (m.failed_at, m.cancelled_at) {
+        (None, true) => Some(match (invitation.email_failed_at, invitation.email_cancelled_at) {
             (Some(_), _) => "failed",
             (None, Some(_)) => "cancelled",
             (None, None) => "queued",
         }),
-        (None, None) => None,
+        (None, false) => None,
     };
-    let status = match (link.used_at, link.expires_at <= now) {
+    let status = match (invitation.used_at, invitation.expires_at <= now) {
         (Some(_), _) => "accepted",
         (None, true) => "expired",
         (None, false) => "sent",
@@ -376,12 +377,10 @@ pub fn invitation_view(link: &UserTokenRow, message: Option<&OutboxRow>, now: Na
     InvitationView {
         status,
         sent_at,
-        accepted_at: link.used_at,
-        expires_at: Some(link.expires_at),
+        accepted_at: invitation.used_at,
+        expires_at: Some(invitation.expires_at),
         delivery,
-        delivery_error: message
-            .and_then(|m| m.delivery_error.as_deref())
-            .and_then(DeliveryError::from_key),
-        last_error: message.and_then(|m| m.last_error.clone()),
+        delivery_error: invitation.delivery_error.as_deref().and_then(DeliveryError::from_key),
+        last_error: invitation.last_error.clone(),
     }
 }

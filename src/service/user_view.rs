@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 use super::invitations::{InvitationView, invitation_view, invitation_views};
 use super::report_settings::settings_in_force;
 use crate::db::rows::UserRow;
-use crate::db::user_tokens::InvitationWithEmail;
+use crate::db::user_tokens::InvitationState;
 use crate::db::{DbConn, contractors, report_settings};
 use crate::domain::report_settings::ReportSettings;
 use crate::domain::user::{Access, Notification, Role, UserType};
@@ -64,11 +64,11 @@ pub fn views(conn: &mut DbConn, rows: Vec<UserRow>, now: NaiveDateTime) -> Resul
 pub fn view_with_invitation(
     conn: &mut DbConn,
     row: UserRow,
-    invitation: Option<InvitationWithEmail>,
+    invitation: Option<InvitationState>,
     now: NaiveDateTime,
 ) -> Result<UserView, AppError> {
     let invitations = invitation
-        .map(|(link, message)| (row.id.clone(), invitation_view(&link, message.as_ref(), now)))
+        .map(|invitation| (row.id.clone(), invitation_view(&invitation, now)))
         .into_iter()
         .collect();
     Ok(with_invitations(conn, vec![row], invitations)?.remove(0))

@@ -8,7 +8,7 @@ use super::callers::{self, Credential};
 use super::user_view::{self, UserView};
 use crate::db::rows::{UserChanges, UserRow};
 use crate::db::types::KeySet;
-use crate::db::user_tokens::{self, InvitationWithEmail};
+use crate::db::user_tokens::{self, InvitationState};
 use crate::db::users::InsertUserError;
 use crate::db::{DbConn, corporations, users, write_transaction};
 use crate::domain::corporation::CorporationCode;
@@ -67,7 +67,7 @@ pub fn find_visible_with_invitation(
     conn: &mut DbConn,
     scope: &ManagementScope,
     id: &str,
-) -> Result<(UserRow, Option<InvitationWithEmail>), AppError> {
+) -> Result<(UserRow, Option<InvitationState>), AppError> {
     let (row, invitation) = user_tokens::user_with_latest_invitation(conn, id)?.ok_or_else(AppError::not_found)?;
     let code = row.corporation_code.clone();
     Ok((super::visible_in(scope, code.as_deref(), row)?, invitation))
