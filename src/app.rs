@@ -183,11 +183,17 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Se
     let document = web::Data::new(http::DocumentJson::of(&document)?);
     let max_body_bytes = state.settings.max_body_bytes;
     let cors_origins = state.settings.cors_origins.clone();
-    // Blocking threads beyond the connections only wait for one, each with its stack and malloc
-    // arena: under 128 connections the default (256 per worker) grew to some 250 threads and
-    // 150 MB resident. Work beyond this waits in the worker's queue instead. (Argon2 has
-    // threads of its own, `PasswordThreads`.)
-    let blocking_threads = state.pool.max_size() as usize;
+    // Each worker runs its database work on blocking threads of its own. Together the workers'
+    // threads are as many as the pool's connections: a thread beyond them would only wait for
+    // a connection, with its stack and malloc arena (the default, 256 per worker, grew to some
+    // 250 threads and 150 MB resident under 128 connections), and each thread more is one more
+    // to wake and switch to on a core that is already busy. Work beyond them waits in the
+    // worker's queue, where a thread that finishes takes the next without sleeping in between.
+    // On 2 cores with a pool of 4, as many threads per worker as connections (4 each) made
+    // reads 5–12% slower than 2 each (BENCHMARKS.md, session 11). (Argon2 has threads of its
+    // own, `PasswordThreads`.)
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let blocking_threads = (state.pool.max_size() as usize).div_ceil(workers).max(1);
 
     let server = HttpServer::new(move || {
         App::new()
@@ -220,6 +226,7 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Se
             })
             .default_service(web::to(http::fallback::no_route))
     })
+    .workers(workers)
     .worker_max_blocking_threads(blocking_threads)
     .shutdown_timeout(SHUTDOWN_GRACE_SECS)
     .disable_signals()
