@@ -225,6 +225,34 @@ pub struct UserTokenRow {
     pub sent_at: Option<NaiveDateTime>,
 }
 
+/// What a user's view shows of an invitation: the link's times and the delivery of the email
+/// that carries it. Only these columns are read: not the link's hash and creator, nor the
+/// email's recipient and payload (the most of a message row), which a page of users would
+/// otherwise read, copy and drop for every user.
+#[derive(Debug, Clone, Queryable)]
+pub struct InvitationState {
+    #[diesel(deserialize_as = StoredTime)]
+    pub expires_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTimeOrNull)]
+    pub used_at: Option<NaiveDateTime>,
+    /// When the mail server accepted the email (the link keeps it after the email is purged).
+    #[diesel(deserialize_as = StoredTimeOrNull)]
+    pub sent_at: Option<NaiveDateTime>,
+    /// Whether the email still exists: it is purged some time after it was sent.
+    pub has_email: bool,
+    #[diesel(deserialize_as = StoredTimeOrNull)]
+    pub email_sent_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = StoredTimeOrNull)]
+    pub email_failed_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = StoredTimeOrNull)]
+    pub email_cancelled_at: Option<NaiveDateTime>,
+    /// The class of the email's last failed attempt (`domain::delivery::DeliveryError`), read
+    /// as its key: a class this build does not know shows as none instead of failing the page.
+    pub delivery_error: Option<String>,
+    /// The mail server's own text of it.
+    pub last_error: Option<String>,
+}
+
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = super::schema::contractors)]
 pub struct ContractorRow {

@@ -6,41 +6,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConn;
-use super::rows::{CallerRow, UserRow, UserTokenRow};
+use super::rows::{CallerRow, InvitationState, UserRow, UserTokenRow};
 use super::schema::outbox_messages as outbox;
 use super::schema::user_tokens as tokens;
 use super::schema::users;
-use super::types::{StoredTime, StoredTimeOrNull};
 
 pub const INVITATION: &str = "invitation";
 pub const PASSWORD_RESET: &str = "password_reset";
-
-/// What a user's view shows of an invitation: the link's times and the delivery of the email
-/// that carries it. Only these columns are read: not the link's hash and creator, nor the
-/// email's recipient and payload (the most of a message row), which a page of users would
-/// otherwise read, copy and drop for every user.
-#[derive(Debug, Clone, Queryable)]
-pub struct InvitationState {
-    #[diesel(deserialize_as = StoredTime)]
-    pub expires_at: NaiveDateTime,
-    #[diesel(deserialize_as = StoredTimeOrNull)]
-    pub used_at: Option<NaiveDateTime>,
-    /// When the mail server accepted the email (the link keeps it after the email is purged).
-    #[diesel(deserialize_as = StoredTimeOrNull)]
-    pub sent_at: Option<NaiveDateTime>,
-    /// Whether the email still exists: it is purged some time after it was sent.
-    pub has_email: bool,
-    #[diesel(deserialize_as = StoredTimeOrNull)]
-    pub email_sent_at: Option<NaiveDateTime>,
-    #[diesel(deserialize_as = StoredTimeOrNull)]
-    pub email_failed_at: Option<NaiveDateTime>,
-    #[diesel(deserialize_as = StoredTimeOrNull)]
-    pub email_cancelled_at: Option<NaiveDateTime>,
-    /// The class of the email's last failed attempt (`domain::delivery::DeliveryError`).
-    pub delivery_error: Option<String>,
-    /// The mail server's own text of it.
-    pub last_error: Option<String>,
-}
 
 /// The columns of [`InvitationState`], from a link joined to its email (`LEFT JOIN outbox`).
 macro_rules! invitation_state_columns {

@@ -7,8 +7,7 @@ use chrono::{Duration, NaiveDateTime};
 use serde_json::Map;
 
 use super::audit as audit_log;
-use crate::db::rows::{OutboxRow, UserRow, UserTokenRow};
-use crate::db::user_tokens::InvitationState;
+use crate::db::rows::{InvitationState, OutboxRow, UserRow, UserTokenRow};
 /// The purposes of a link, as stored.
 pub use crate::db::user_tokens::{INVITATION, PASSWORD_RESET};
 use crate::db::{DbConn, api_tokens, corporations, login_failures, outbox, user_tokens, users, write_transaction};

@@ -8,8 +8,7 @@ use chrono::NaiveDateTime;
 
 use super::invitations::{InvitationView, invitation_view, invitation_views};
 use super::report_settings::settings_in_force;
-use crate::db::rows::UserRow;
-use crate::db::user_tokens::InvitationState;
+use crate::db::rows::{InvitationState, UserRow};
 use crate::db::{DbConn, contractors, report_settings};
 use crate::domain::report_settings::ReportSettings;
 use crate::domain::user::{Access, Notification, Role, UserType};
